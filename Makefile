@@ -1,0 +1,97 @@
+# floorgate: one Makefile, a pattern rule per kind of file.
+#
+#   make            build build/floorgate
+#   make demo       install what is missing, build, run the embedded demo
+#   make test       every test: unit (cmocka), cases, file mode, mock Kafka, real broker
+#   make bench      benchmarks (Google Benchmark through a C shim)
+#   make deps       install the Debian packages floorgate needs
+#
+# Switches: SANITIZER=address|undefined|thread (own build dir), MALLOC=libc|jemalloc.
+
+CC       ?= gcc
+CXX      ?= g++
+SANITIZER ?=
+MALLOC   ?= jemalloc
+BUILD    ?= build$(if $(SANITIZER),-$(SANITIZER))
+OPT      ?= -O2
+
+CFLAGS_BASE := -std=gnu11 -g $(OPT) -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	-Wno-missing-field-initializers -D_GNU_SOURCE -pthread -MMD -MP
+LDLIBS   := -lrdkafka -lavro -lxxhash -lpthread -lm
+
+ifeq ($(SANITIZER),address)
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  MALLOC := libc
+else ifeq ($(SANITIZER),undefined)
+  SANFLAGS := -fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZER),thread)
+  SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+  MALLOC := libc
+endif
+ifeq ($(MALLOC),jemalloc)
+  LDLIBS += -ljemalloc
+  CFLAGS_BASE += -DFG_MALLOC_JEMALLOC
+endif
+
+CFLAGS  += $(CFLAGS_BASE) $(SANFLAGS)
+LDFLAGS += $(SANFLAGS) -pthread
+
+MODULES := core ingest rules pricing sinks src
+LIB_SRC := $(filter-out src/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+GEN_SRC := $(BUILD)/gen/fg_schema_text.c
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/fg_schema_text.o
+LIB     := $(BUILD)/libfloorgate.a
+BIN     := $(BUILD)/floorgate
+
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+.PHONY: all deps demo test test-unit test-cases test-kafka-mock test-e2e bench clean fuzz
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# Schemas are compiled in as C strings, made from schemas/*.avsc at build time.
+$(GEN_SRC): schemas/declaration.avsc schemas/assessment.avsc schemas/deadletter.avsc scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh schemas/declaration.avsc fg_schema_text_declaration >  $@.tmp
+	sh scripts/embed.sh schemas/assessment.avsc  fg_schema_text_assessment  >> $@.tmp
+	sh scripts/embed.sh schemas/deadletter.avsc  fg_schema_text_deadletter  >> $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/gen/fg_schema_text.o: $(GEN_SRC)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/src/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+deps:
+	@sh scripts/deps.sh
+
+demo: deps
+	$(MAKE) --no-print-directory $(BIN)
+	$(BIN) demo
+
+# Every test. Unit tests first (fast), then the file-mode cases, the mock
+# cluster integration, and the real broker end to end.
+test: deps
+	$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
+	sh tests/run.sh $(BUILD)
+
+bench: deps
+	$(MAKE) --no-print-directory -C bench BUILD=../$(BUILD)
+
+clean:
+	rm -rf build build-address build-undefined build-thread
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d

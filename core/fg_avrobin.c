@@ -1,0 +1,46 @@
+#include "fg_avrobin.h"
+
+#include <stdlib.h>
+
+#include "fg_decimal.h"
+
+int fg_avrobin_init(struct fg_avrobin *w, size_t cap)
+{
+	w->len = 0;
+	w->oom = 0;
+	w->cap = cap ? cap : 256;
+	w->buf = malloc(w->cap);
+	return w->buf ? 0 : -1;
+}
+
+void fg_avrobin_fini(struct fg_avrobin *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	w->len = w->cap = 0;
+}
+
+uint8_t *fg_avrobin_room(struct fg_avrobin *w, size_t n)
+{
+	if (w->cap - w->len < n) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+		while (cap - w->len < n)
+			cap *= 2;
+		uint8_t *b = realloc(w->buf, cap);
+		if (!b) {
+			w->oom = 1;
+			return NULL;
+		}
+		w->buf = b;
+		w->cap = cap;
+	}
+	return w->buf + w->len;
+}
+
+void fg_avrobin_decimal(struct fg_avrobin *w, __int128 unscaled)
+{
+	uint8_t b[16];
+	size_t n = fg_decimal_to_be_bytes(unscaled, b);
+
+	fg_avrobin_bytes(w, b, n);
+}

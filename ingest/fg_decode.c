@@ -1,0 +1,294 @@
+#include "fg_decode.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/fg_common.h"
+#include "../core/fg_decimal.h"
+
+/* Field positions in the reader schema (schemas/declaration.avsc). */
+enum {
+	D_DECLARATION_ID, D_VERSION, D_FUNCTION_CODE, D_SUBMITTED_AT, D_ACCEPTANCE_DATE,
+	D_DECLARANT_ID, D_IMPORTER_ID, D_PORT_CODE, D_EXPORT_COUNTRY, D_INVOICE_CURRENCY,
+	D_LINES, D_FIELD_COUNT
+};
+enum {
+	L_ITEM_NO, L_COMMODITY_CODE, L_DESCRIPTION, L_ORIGIN_COUNTRY, L_NET_MASS_KG,
+	L_CUSTOMS_VALUE, L_CONTENT, L_PREFERENCE_CLAIM, L_FIELD_COUNT
+};
+
+struct writer_cache {
+	avro_schema_t schema;          /* one reference, keeps the pointer unique */
+	avro_value_iface_t *w_iface;   /* generic class of the writer schema */
+	avro_value_iface_t *r_iface;   /* resolved reader, NULL when writer == reader */
+	avro_value_t wvalue, rvalue;
+	int has_rvalue;
+	char *resolve_error; /* set when the writer cannot be resolved */
+};
+
+struct fg_decoder {
+	avro_schema_t reader;
+	avro_reader_t mem;
+	struct writer_cache *cache;
+	size_t n_cache, cap_cache;
+	struct fg_decl_line *lines;
+	uint32_t cap_lines;
+};
+
+struct fg_decoder *fg_decoder_create(char *errstr, size_t errstr_size)
+{
+	struct fg_decoder *dec = calloc(1, sizeof(*dec));
+
+	if (!dec) {
+		fg_errf(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	dec->reader = fg_schemas_parse(fg_schema_text_declaration, errstr, errstr_size);
+	dec->mem = avro_reader_memory("", 0);
+	if (!dec->reader || !dec->mem) {
+		fg_decoder_destroy(dec);
+		return NULL;
+	}
+	return dec;
+}
+
+void fg_decoder_destroy(struct fg_decoder *dec)
+{
+	if (!dec)
+		return;
+	for (size_t i = 0; i < dec->n_cache; i++) {
+		struct writer_cache *c = &dec->cache[i];
+		if (c->has_rvalue)
+			avro_value_decref(&c->rvalue);
+		if (c->w_iface)
+			avro_value_decref(&c->wvalue);
+		if (c->r_iface)
+			avro_value_iface_decref(c->r_iface);
+		if (c->w_iface)
+			avro_value_iface_decref(c->w_iface);
+		avro_schema_decref(c->schema);
+		free(c->resolve_error);
+	}
+	free(dec->cache);
+	if (dec->mem)
+		avro_reader_free(dec->mem);
+	if (dec->reader)
+		avro_schema_decref(dec->reader);
+	free(dec->lines);
+	free(dec);
+}
+
+static struct writer_cache *cache_get(struct fg_decoder *dec, avro_schema_t schema)
+{
+	struct writer_cache *c;
+
+	for (size_t i = 0; i < dec->n_cache; i++)
+		if (dec->cache[i].schema == schema)
+			return &dec->cache[i];
+	if (dec->n_cache == dec->cap_cache) {
+		size_t cap = dec->cap_cache ? dec->cap_cache * 2 : 4;
+		struct writer_cache *v = realloc(dec->cache, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		dec->cache = v;
+		dec->cap_cache = cap;
+	}
+	c = &dec->cache[dec->n_cache];
+	memset(c, 0, sizeof(*c));
+	c->schema = avro_schema_incref(schema);
+	c->w_iface = avro_generic_class_from_schema(schema);
+	if (!c->w_iface || avro_generic_value_new(c->w_iface, &c->wvalue)) {
+		if (c->w_iface)
+			avro_value_iface_decref(c->w_iface);
+		avro_schema_decref(c->schema);
+		return NULL;
+	}
+	dec->n_cache++;
+	if (!avro_schema_equal(schema, dec->reader)) {
+		c->r_iface = avro_resolved_reader_new(schema, dec->reader);
+		if (!c->r_iface) {
+			char buf[512];
+			snprintf(buf, sizeof(buf),
+				 "writer schema cannot be resolved against "
+				 "floorgate.v1.ImportDeclaration: %s",
+				 avro_strerror());
+			c->resolve_error = strdup(buf);
+		} else if (avro_resolved_reader_new_value(c->r_iface, &c->rvalue) == 0) {
+			c->has_rvalue = 1;
+			avro_resolved_reader_set_source(&c->rvalue, &c->wvalue);
+		} else {
+			c->resolve_error = strdup("cannot create a resolved reader value");
+		}
+	}
+	return c;
+}
+
+#define CHECK(expr, what)                                                  \
+	do {                                                               \
+		if ((expr) != 0) {                                         \
+			fg_errf(msg, msg_size, "%s: %s", what, avro_strerror()); \
+			return -1;                                         \
+		}                                                          \
+	} while (0)
+
+static int get_str(avro_value_t *rec, size_t idx, struct fg_str *out, char *msg, size_t msg_size,
+		   const char *name)
+{
+	avro_value_t f;
+	const char *s;
+	size_t size;
+
+	CHECK(avro_value_get_by_index(rec, idx, &f, NULL), name);
+	CHECK(avro_value_get_string(&f, &s, &size), name);
+	out->p = s;
+	out->len = size ? size - 1 : 0; /* size counts the NUL */
+	return 0;
+}
+
+static int get_dec(avro_value_t *rec, size_t idx, int64_t *out, char *msg, size_t msg_size,
+		   const char *name)
+{
+	avro_value_t f;
+	const void *b;
+	size_t size;
+
+	CHECK(avro_value_get_by_index(rec, idx, &f, NULL), name);
+	CHECK(avro_value_get_bytes(&f, &b, &size), name);
+	if (fg_decimal_from_be_bytes(b, size, out)) {
+		fg_errf(msg, msg_size, "%s: decimal of %zu bytes is empty or does not fit in 64 bits",
+			name, size);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the optional branch of ["null", T]; *present = 0 for null. */
+static int get_union(avro_value_t *rec, size_t idx, avro_value_t *branch, int *present,
+		     char *msg, size_t msg_size, const char *name)
+{
+	avro_value_t f;
+	int disc;
+
+	CHECK(avro_value_get_by_index(rec, idx, &f, NULL), name);
+	CHECK(avro_value_get_discriminant(&f, &disc), name);
+	CHECK(avro_value_get_current_branch(&f, branch), name);
+	*present = avro_value_get_type(branch) != AVRO_NULL;
+	return 0;
+}
+
+static int extract(struct fg_decoder *dec, avro_value_t *v, struct fg_decl *d, char *msg,
+		   size_t msg_size)
+{
+	avro_value_t f, lines;
+	int e;
+	size_t n;
+
+	memset(d, 0, sizeof(*d));
+	if (get_str(v, D_DECLARATION_ID, &d->declaration_id, msg, msg_size, "declaration_id"))
+		return -1;
+	CHECK(avro_value_get_by_index(v, D_VERSION, &f, NULL), "version");
+	CHECK(avro_value_get_int(&f, &d->version), "version");
+	CHECK(avro_value_get_by_index(v, D_FUNCTION_CODE, &f, NULL), "function_code");
+	CHECK(avro_value_get_enum(&f, &e), "function_code");
+	if (e < 0 || e > FG_FC_CANCELLATION) {
+		fg_errf(msg, msg_size, "function_code: symbol %d is out of range", e);
+		return -1;
+	}
+	d->function_code = (enum fg_function_code)e;
+	CHECK(avro_value_get_by_index(v, D_SUBMITTED_AT, &f, NULL), "submitted_at");
+	CHECK(avro_value_get_long(&f, &d->submitted_at), "submitted_at");
+	CHECK(avro_value_get_by_index(v, D_ACCEPTANCE_DATE, &f, NULL), "acceptance_date");
+	CHECK(avro_value_get_int(&f, &d->acceptance_date), "acceptance_date");
+	if (get_str(v, D_DECLARANT_ID, &d->declarant_id, msg, msg_size, "declarant_id") ||
+	    get_str(v, D_IMPORTER_ID, &d->importer_id, msg, msg_size, "importer_id") ||
+	    get_str(v, D_PORT_CODE, &d->port_code, msg, msg_size, "port_code") ||
+	    get_str(v, D_EXPORT_COUNTRY, &d->export_country, msg, msg_size, "export_country") ||
+	    get_str(v, D_INVOICE_CURRENCY, &d->invoice_currency, msg, msg_size, "invoice_currency"))
+		return -1;
+	CHECK(avro_value_get_by_index(v, D_LINES, &lines, NULL), "lines");
+	CHECK(avro_value_get_size(&lines, &n), "lines");
+	if (n > UINT32_MAX / 2) {
+		fg_errf(msg, msg_size, "lines: %zu lines is too many", n);
+		return -1;
+	}
+	if (n > dec->cap_lines) {
+		struct fg_decl_line *nl = realloc(dec->lines, n * sizeof(*nl));
+		if (!nl) {
+			fg_errf(msg, msg_size, "lines: out of memory for %zu lines", n);
+			return -1;
+		}
+		dec->lines = nl;
+		dec->cap_lines = (uint32_t)n;
+	}
+	d->lines = dec->lines;
+	d->n_lines = (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		struct fg_decl_line *l = &dec->lines[i];
+		avro_value_t lv, b;
+		int present;
+
+		memset(l, 0, sizeof(*l));
+		CHECK(avro_value_get_by_index(&lines, i, &lv, NULL), "lines");
+		CHECK(avro_value_get_by_index(&lv, L_ITEM_NO, &f, NULL), "item_no");
+		CHECK(avro_value_get_int(&f, &l->item_no), "item_no");
+		if (get_str(&lv, L_COMMODITY_CODE, &l->commodity_code, msg, msg_size,
+			    "commodity_code") ||
+		    get_str(&lv, L_DESCRIPTION, &l->description, msg, msg_size, "description") ||
+		    get_str(&lv, L_ORIGIN_COUNTRY, &l->origin_country, msg, msg_size,
+			    "origin_country") ||
+		    get_dec(&lv, L_NET_MASS_KG, &l->net_mass_kg, msg, msg_size, "net_mass_kg") ||
+		    get_dec(&lv, L_CUSTOMS_VALUE, &l->customs_value, msg, msg_size,
+			    "customs_value") ||
+		    get_union(&lv, L_CONTENT, &b, &present, msg, msg_size, "content"))
+			return -1;
+		if (present) {
+			l->has_content = 1;
+			if (get_str(&b, 0, &l->content_element, msg, msg_size, "content.element") ||
+			    get_dec(&b, 1, &l->content_percent, msg, msg_size, "content.percent"))
+				return -1;
+		}
+		if (get_union(&lv, L_PREFERENCE_CLAIM, &b, &present, msg, msg_size,
+			      "preference_claim"))
+			return -1;
+		if (present) {
+			const char *s;
+			size_t size;
+			CHECK(avro_value_get_string(&b, &s, &size), "preference_claim");
+			l->has_preference_claim = 1;
+			l->preference_claim = fg_str_make(s, size ? size - 1 : 0);
+		}
+	}
+	return 0;
+}
+
+int fg_decoder_decode(struct fg_decoder *dec, const struct fg_schema_entry *entry,
+		      const uint8_t *body, size_t len, struct fg_decl *out, char *msg,
+		      size_t msg_size)
+{
+	struct writer_cache *c = cache_get(dec, entry->schema);
+	uint8_t extra;
+
+	if (!c) {
+		fg_errf(msg, msg_size, "cannot prepare schema %d: %s", (int)entry->id,
+			avro_strerror());
+		return -1;
+	}
+	if (c->resolve_error) {
+		fg_errf(msg, msg_size, "schema %d: %s", (int)entry->id, c->resolve_error);
+		return -1;
+	}
+	avro_reader_memory_set_source(dec->mem, (const char *)body, (int64_t)len);
+	avro_value_reset(&c->wvalue);
+	if (avro_value_read(dec->mem, &c->wvalue)) {
+		fg_errf(msg, msg_size, "body is not valid Avro for schema %d: %s", (int)entry->id,
+			avro_strerror());
+		return -1;
+	}
+	if (avro_read(dec->mem, &extra, 1) == 0) {
+		fg_errf(msg, msg_size, "body has bytes after the end of the record (schema %d)",
+			(int)entry->id);
+		return -1;
+	}
+	return extract(dec, c->has_rvalue ? &c->rvalue : &c->wvalue, out, msg, msg_size);
+}

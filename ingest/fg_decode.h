@@ -1,0 +1,39 @@
+/*
+ * fg_decode.h: Avro body -> struct fg_decl.
+ *
+ * DESIGN
+ * One decoder per thread. For each writer schema it meets it builds, once,
+ * a generic value of the writer's class and, when the writer schema is not
+ * the reader schema (declaration.avsc), an Avro C resolved reader that
+ * presents the writer's value in the reader's shape (a producer that added
+ * an optional field keeps working). Messages are then read into those
+ * reused values; strings in the resulting fg_decl point into them and stay
+ * valid until the next call.
+ *
+ * A body must be consumed exactly: trailing bytes are a decode error.
+ */
+#ifndef FG_DECODE_H
+#define FG_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fg_decl.h"
+#include "fg_schemas.h"
+
+struct fg_decoder;
+
+/* Returns NULL and a message when the compiled-in reader schema fails (never). */
+struct fg_decoder *fg_decoder_create(char *errstr, size_t errstr_size);
+void fg_decoder_destroy(struct fg_decoder *dec); /* NULL-safe */
+
+/*
+ * Decodes body (without frame) written with entry->schema. Returns 0, or -1
+ * with a message (the contract's DECODE_ERROR). `out` is valid until the
+ * next call.
+ */
+int fg_decoder_decode(struct fg_decoder *dec, const struct fg_schema_entry *entry,
+		      const uint8_t *body, size_t len, struct fg_decl *out, char *msg,
+		      size_t msg_size);
+
+#endif

@@ -1,0 +1,168 @@
+#include "fg_schemas.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/fg_common.h"
+
+avro_schema_t fg_schemas_parse(const char *json, char *errstr, size_t errstr_size)
+{
+	avro_schema_t s = NULL;
+
+	if (avro_schema_from_json_length(json, strlen(json), &s)) {
+		fg_errf(errstr, errstr_size, "invalid Avro schema: %s", avro_strerror());
+		return NULL;
+	}
+	return s;
+}
+
+int fg_schema_registry_add(struct fg_schema_registry *reg, int32_t id, avro_schema_t schema,
+			   const char *origin)
+{
+	for (size_t i = 0; i < reg->n; i++)
+		if (reg->v[i].id == id) {
+			avro_schema_decref(reg->v[i].schema);
+			free(reg->v[i].origin);
+			reg->v[i].schema = avro_schema_incref(schema);
+			reg->v[i].origin = strdup(origin ? origin : "");
+			return 0;
+		}
+	if (reg->n == reg->cap) {
+		size_t cap = reg->cap ? reg->cap * 2 : 8;
+		struct fg_schema_entry *v = realloc(reg->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		reg->v = v;
+		reg->cap = cap;
+	}
+	reg->v[reg->n].id = id;
+	reg->v[reg->n].schema = avro_schema_incref(schema);
+	reg->v[reg->n].origin = strdup(origin ? origin : "");
+	reg->n++;
+	return 0;
+}
+
+const struct fg_schema_entry *fg_schema_registry_get(const struct fg_schema_registry *reg,
+						     int32_t id)
+{
+	for (size_t i = 0; i < reg->n; i++)
+		if (reg->v[i].id == id)
+			return &reg->v[i];
+	return NULL;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+int fg_schema_registry_load_dir(struct fg_schema_registry *reg, const char *dir, char *errstr,
+				size_t errstr_size)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096], why[512];
+	int found = 0;
+
+	if (!d) {
+		fg_errf(errstr, errstr_size, "schema directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		char *end;
+		long id;
+		size_t len = strlen(e->d_name);
+
+		if (len < 6 || strcmp(e->d_name + len - 5, ".avsc") != 0)
+			continue;
+		errno = 0;
+		id = strtol(e->d_name, &end, 10);
+		if (errno || end != e->d_name + len - 5 || id < 0 || id > INT32_MAX)
+			continue; /* not an id-named schema */
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		char *json = read_file(path);
+		if (!json) {
+			fg_errf(errstr, errstr_size, "%s: %s", path, strerror(errno ? errno : EIO));
+			goto err;
+		}
+		avro_schema_t s = fg_schemas_parse(json, why, sizeof(why));
+		free(json);
+		if (!s) {
+			fg_errf(errstr, errstr_size, "%s: %s", path, why);
+			goto err;
+		}
+		int rc = fg_schema_registry_add(reg, (int32_t)id, s, path);
+		avro_schema_decref(s);
+		if (rc) {
+			fg_errf(errstr, errstr_size, "%s: out of memory", path);
+			goto err;
+		}
+		found++;
+	}
+	closedir(d);
+	if (!found) {
+		fg_errf(errstr, errstr_size, "schema directory %s has no <id>.avsc files", dir);
+		return -1;
+	}
+	return 0;
+err:
+	closedir(d);
+	return -1;
+}
+
+void fg_schema_registry_fini(struct fg_schema_registry *reg)
+{
+	for (size_t i = 0; i < reg->n; i++) {
+		avro_schema_decref(reg->v[i].schema);
+		free(reg->v[i].origin);
+	}
+	free(reg->v);
+	memset(reg, 0, sizeof(*reg));
+}
+
+static size_t alloc_limit;
+
+static void *limited_allocator(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	(void)ud;
+	(void)osize;
+	if (nsize == 0) {
+		free(ptr);
+		return NULL;
+	}
+	if (nsize > alloc_limit)
+		return NULL;
+	return realloc(ptr, nsize);
+}
+
+void fg_schemas_limit_allocations(size_t max_bytes)
+{
+	alloc_limit = max_bytes;
+	avro_set_allocator(limited_allocator, NULL);
+}

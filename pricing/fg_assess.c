@@ -1,0 +1,357 @@
+#include "fg_assess.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/fg_date.h"
+#include "../core/fg_wide.h"
+
+const char *const fg_reason_names[FG_REASON_COUNT] = {
+	"NONE",          "DECODE_ERROR", "UNKNOWN_SCHEMA", "NO_LINES",
+	"DUPLICATE_ITEM", "BAD_COMMODITY_CODE", "BAD_COUNTRY", "BAD_CURRENCY",
+	"BAD_QUANTITY",  "BAD_VALUE",    "BAD_CONTENT",    "FX_RATE_MISSING",
+};
+const char *const fg_line_status_names[3] = { "ASSESSED", "NOT_IN_SCOPE", "NO_REFERENCE_PRICE" };
+const char *const fg_flag_names[FG_FLAG_COUNT] = { "CONTENT_DEFAULTED", "NO_TARIFF_PARAMETER",
+						   "BELOW_FLOOR" };
+const char *const fg_function_code_names[3] = { "ORIGINAL", "AMENDMENT", "CANCELLATION" };
+
+void fg_assess_quote(struct fg_str s, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	if (size == 0)
+		return;
+	for (size_t i = 0; i < s.len && o + 5 < size; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+	}
+	if (o + 5 >= size && size > 4 && o >= 3)
+		memcpy(buf + o - 3, "...", 3);
+	buf[o] = '\0';
+}
+
+static int is_digits(struct fg_str s, size_t min, size_t max)
+{
+	if (s.len < min || s.len > max)
+		return 0;
+	for (size_t i = 0; i < s.len; i++)
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int is_upper(struct fg_str s, size_t len)
+{
+	if (s.len != len)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (s.p[i] < 'A' || s.p[i] > 'Z')
+			return 0;
+	return 1;
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+#define FAIL(reason, ...)                                          \
+	do {                                                       \
+		snprintf(msg, msg_size, __VA_ARGS__);              \
+		return FG_REASON_##reason;                         \
+	} while (0)
+
+enum fg_reason fg_assess_validate(struct fg_assessment *as, const struct fg_refdata *rd,
+				  const struct fg_decl *d, char *msg, size_t msg_size)
+{
+	char q[96];
+	uint32_t n = d->n_lines;
+
+	msg[0] = '\0';
+	if (n == 0)
+		FAIL(NO_LINES, "the declaration has no goods lines");
+
+	if (n > as->cap_scratch) {
+		int32_t *s = realloc(as->scratch, n * sizeof(*s));
+		if (!s)
+			FAIL(DUPLICATE_ITEM, "out of memory checking item numbers");
+		as->scratch = s;
+		as->cap_scratch = n;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		as->scratch[i] = d->lines[i].item_no;
+	qsort(as->scratch, n, sizeof(int32_t), int_cmp);
+	for (uint32_t i = 1; i < n; i++)
+		if (as->scratch[i] == as->scratch[i - 1])
+			FAIL(DUPLICATE_ITEM, "item_no %d appears on more than one line",
+			     (int)as->scratch[i]);
+
+	for (uint32_t i = 0; i < n; i++)
+		if (!is_digits(d->lines[i].commodity_code, 6, 10)) {
+			fg_assess_quote(d->lines[i].commodity_code, q, sizeof(q));
+			FAIL(BAD_COMMODITY_CODE,
+			     "item %d: commodity_code \"%s\" is not 6 to 10 ASCII digits",
+			     (int)d->lines[i].item_no, q);
+		}
+
+	if (!is_upper(d->export_country, 2)) {
+		fg_assess_quote(d->export_country, q, sizeof(q));
+		FAIL(BAD_COUNTRY, "export_country \"%s\" is not two ASCII capital letters", q);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (!is_upper(d->lines[i].origin_country, 2)) {
+			fg_assess_quote(d->lines[i].origin_country, q, sizeof(q));
+			FAIL(BAD_COUNTRY, "item %d: origin_country \"%s\" is not two ASCII capital letters",
+			     (int)d->lines[i].item_no, q);
+		}
+
+	if (!is_upper(d->invoice_currency, 3)) {
+		fg_assess_quote(d->invoice_currency, q, sizeof(q));
+		FAIL(BAD_CURRENCY, "invoice_currency \"%s\" is not three ASCII capital letters", q);
+	}
+
+	for (uint32_t i = 0; i < n; i++)
+		if (d->lines[i].net_mass_kg <= 0) {
+			fg_decimal_format(d->lines[i].net_mass_kg, FG_DECL_MASS_SCALE, q, sizeof(q));
+			FAIL(BAD_QUANTITY, "item %d: net_mass_kg %s is not above 0",
+			     (int)d->lines[i].item_no, q);
+		}
+
+	for (uint32_t i = 0; i < n; i++)
+		if (d->lines[i].customs_value < 0) {
+			fg_decimal_format(d->lines[i].customs_value, FG_DECL_VALUE_SCALE, q, sizeof(q));
+			FAIL(BAD_VALUE, "item %d: customs_value %s is negative",
+			     (int)d->lines[i].item_no, q);
+		}
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct fg_decl_line *l = &d->lines[i];
+		if (l->has_content && (l->content_percent <= 0 || l->content_percent > 1000000)) {
+			fg_decimal_format(l->content_percent, FG_DECL_PERCENT_SCALE, q, sizeof(q));
+			FAIL(BAD_CONTENT, "item %d: content.percent %s is not above 0 and at most 100",
+			     (int)l->item_no, q);
+		}
+	}
+
+	if (!fg_str_eq_cstr(d->invoice_currency, "USD") &&
+	    !fg_refdata_fx(rd, d->invoice_currency.p, d->acceptance_date)) {
+		char date[11];
+		fg_date_format(d->acceptance_date, date);
+		FAIL(FX_RATE_MISSING, "no %.3s rate dated on or before %s in fx_rates.csv",
+		     d->invoice_currency.p, date);
+	}
+	return FG_REASON_NONE;
+}
+
+/* ---- exact arithmetic ------------------------------------------------ */
+typedef unsigned __int128 u128;
+
+static u128 pow10u(unsigned e)
+{
+	u128 v = 1;
+	while (e--)
+		v *= 10;
+	return v;
+}
+
+static struct fg_wide W(u128 v)
+{
+	struct fg_wide w;
+	fg_wide_from_u128(&w, v);
+	return w;
+}
+
+/* round(n / d) to an integer; both non-negative. */
+static int round_div(const struct fg_wide *n, const struct fg_wide *d, fg_money_t *out)
+{
+	return fg_wide_div_round(n, d, out);
+}
+
+/* round(a * b / c) for non-negative integers that each fit in 128 bits. */
+static int round_mul_div(u128 a, u128 b, u128 c, fg_money_t *out)
+{
+	struct fg_wide n, wa = W(a), d = W(c);
+
+	if (fg_wide_mul_u128(&n, &wa, b))
+		return -1;
+	return round_div(&n, &d, out);
+}
+
+/* Units of reference prices, in kg, as num/den. */
+static void unit_kg(enum fg_unit u, u128 *num, u128 *den)
+{
+	switch (u) {
+	case FG_UNIT_KG: *num = 1; *den = 1; break;
+	case FG_UNIT_T: *num = 1000; *den = 1; break;
+	case FG_UNIT_MTU: *num = 10; *den = 1; break;
+	case FG_UNIT_LB: *num = 45359237; *den = 100000000; break;
+	}
+}
+
+/*
+ * Steps 6 and 7 for one in-scope line with a reference price.
+ * A  = price * basis_qty     = An / Ad
+ * S  = A - value_usd         = (An*100 - Vc*Ad) / (Ad*100)
+ * duty = S * gap_share       = S_n * g / (S_d * 10^gs)
+ * cap  = Vc * cap / (10^cs * 10^4)     (in USD)
+ */
+static int floor_duty(struct fg_assessed_line *al, const struct fg_price *p,
+		      const struct fg_tariff *t)
+{
+	const struct fg_decl_line *l = al->in;
+	u128 f_num = 1, f_den = 1, u_num = 1, u_den = 1;
+	struct fg_wide an, ad, tmp, sn, sd, vcad;
+
+	if (p->basis == FG_BASIS_CONTAINED) {
+		if (l->has_content && fg_str_eq(l->content_element, p->element)) {
+			f_num = (u128)l->content_percent;
+			f_den = pow10u(FG_DECL_PERCENT_SCALE) * 100;
+		} else {
+			f_num = (u128)p->default_pct.unscaled;
+			f_den = pow10u(p->default_pct.scale) * 100;
+			al->flags |= FG_FLAG_CONTENT_DEFAULTED;
+		}
+	}
+	if (!t) {
+		al->flags |= FG_FLAG_NO_TARIFF_PARAMETER;
+		return 0;
+	}
+	unit_kg(p->unit, &u_num, &u_den);
+
+	/* An = P * M * f_num * u_den ; Ad = 10^ps * 10^3 * f_den * u_num */
+	an = W((u128)p->price_usd.unscaled * (u128)l->net_mass_kg);
+	if (fg_wide_mul_u128(&an, &an, f_num) || fg_wide_mul_u128(&an, &an, u_den))
+		return -1;
+	ad = W(pow10u(p->price_usd.scale) * pow10u(FG_DECL_MASS_SCALE));
+	if (fg_wide_mul_u128(&ad, &ad, f_den) || fg_wide_mul_u128(&ad, &ad, u_num))
+		return -1;
+
+	/* Compare An*100 with Vc*Ad. */
+	if (fg_wide_mul_u128(&tmp, &an, 100) || fg_wide_mul_u128(&vcad, &ad, (u128)al->value_usd))
+		return -1;
+	if (fg_wide_cmp(&tmp, &vcad) <= 0)
+		return 0; /* no shortfall: floor duty 0, no flag */
+	al->flags |= FG_FLAG_BELOW_FLOOR;
+	fg_wide_sub(&sn, &tmp, &vcad);
+	if (fg_wide_mul_u128(&sd, &ad, 100))
+		return -1;
+
+	/* duty = sn * g / (sd * 10^gs) */
+	struct fg_wide dn, dd;
+	if (fg_wide_mul_u128(&dn, &sn, (u128)t->gap_share.unscaled) ||
+	    fg_wide_mul_u128(&dd, &sd, pow10u(t->gap_share.scale)))
+		return -1;
+
+	if (t->has_cap) {
+		/* cap = Vc * c / (10^cs * 10^4); duty > cap  <=>  dn * 10^cs*10^4 > Vc*c * dd */
+		struct fg_wide lhs, rhs, vc = W((u128)al->value_usd);
+		if (fg_wide_mul_u128(&vc, &vc, (u128)t->cap_pct.unscaled) ||
+		    fg_wide_mul_u128(&lhs, &dn, pow10u(t->cap_pct.scale) * 10000) ||
+		    fg_wide_mul(&rhs, &vc, &dd))
+			return -1;
+		if (fg_wide_cmp(&lhs, &rhs) > 0)
+			return round_mul_div((u128)al->value_usd, (u128)t->cap_pct.unscaled,
+					     pow10u(t->cap_pct.scale) * 100, &al->floor_duty);
+	}
+	/* floor_duty cents = round(dn * 100 / dd) */
+	if (fg_wide_mul_u128(&dn, &dn, 100))
+		return -1;
+	return round_div(&dn, &dd, &al->floor_duty);
+}
+
+static int assess_line(struct fg_assessed_line *al, const struct fg_refdata *rd,
+		       const struct fg_decl *d, const struct fg_fx *fx)
+{
+	const struct fg_decl_line *l = al->in;
+	int32_t date = d->acceptance_date;
+
+	memset(al, 0, sizeof(*al));
+	al->in = l;
+
+	/* 1. FX and value */
+	if (fx) {
+		if (round_mul_div((u128)l->customs_value, (u128)fx->usd_per_unit.unscaled,
+				  pow10u(fx->usd_per_unit.scale), &al->value_usd))
+			return -1;
+	} else {
+		al->value_usd = l->customs_value;
+	}
+
+	/* 2. Base duty */
+	const struct fg_mfn *m = fg_refdata_mfn(rd, l->commodity_code, date);
+	if (m && round_mul_div((u128)al->value_usd, (u128)m->pct.unscaled,
+			       pow10u(m->pct.scale) * 100, &al->base_duty))
+		return -1;
+
+	/* 3. Classification, 4. treatment */
+	al->rule = fg_rules_classify(&rd->rules, l->commodity_code, l->description, date);
+	al->treatment = fg_refdata_treatment(rd, l->origin_country.p, date);
+	if (!al->rule) {
+		al->status = FG_LINE_NOT_IN_SCOPE;
+	} else {
+		/* 5. Reference price */
+		const struct fg_price *p =
+			fg_refdata_price(rd, al->rule->mineral, al->rule->stage, date);
+		if (!p) {
+			al->status = FG_LINE_NO_REFERENCE_PRICE;
+		} else {
+			/* 6, 7 */
+			const struct fg_tariff *t = fg_refdata_tariff(
+				rd, al->rule->mineral, al->rule->stage, al->treatment, date);
+			if (floor_duty(al, p, t))
+				return -1;
+		}
+	}
+	/* 8. */
+	al->line_duty = al->base_duty + al->floor_duty;
+	return 0;
+}
+
+int fg_assess_run(struct fg_assessment *as, const struct fg_refdata *rd, const struct fg_decl *d)
+{
+	const struct fg_fx *fx = NULL;
+
+	if (d->n_lines > as->cap_lines) {
+		struct fg_assessed_line *v = realloc(as->lines, d->n_lines * sizeof(*v));
+		if (!v)
+			return -1;
+		as->lines = v;
+		as->cap_lines = d->n_lines;
+	}
+	as->decl = d;
+	as->rd = rd;
+	as->n_lines = d->n_lines;
+	as->total_value_usd = as->total_base_duty = as->total_floor_duty = as->total_duty = 0;
+	if (!fg_str_eq_cstr(d->invoice_currency, "USD")) {
+		fx = fg_refdata_fx(rd, d->invoice_currency.p, d->acceptance_date);
+		if (!fx)
+			return -1; /* validation rejects this first */
+	}
+	for (uint32_t i = 0; i < d->n_lines; i++) {
+		struct fg_assessed_line *al = &as->lines[i];
+		al->in = &d->lines[i];
+		if (assess_line(al, rd, d, fx))
+			return -1;
+		as->total_value_usd += al->value_usd;
+		as->total_base_duty += al->base_duty;
+		as->total_floor_duty += al->floor_duty;
+		as->total_duty += al->line_duty;
+	}
+	return 0;
+}
+
+void fg_assessment_fini(struct fg_assessment *as)
+{
+	if (!as)
+		return;
+	free(as->lines);
+	free(as->scratch);
+	as->lines = NULL;
+	as->scratch = NULL;
+	as->cap_lines = as->cap_scratch = 0;
+}

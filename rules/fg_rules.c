@@ -1,0 +1,86 @@
+#include "fg_rules.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const fg_stage_names[FG_STAGE_COUNT] = {
+	"ORE_CONCENTRATE", "INTERMEDIATE", "REFINED", "SEMI_FINISHED"
+};
+
+static int rule_cmp(const void *pa, const void *pb)
+{
+	const struct fg_rule *a = pa, *b = pb;
+	int c = fg_str_cmp(a->hs_prefix, b->hs_prefix);
+
+	if (c)
+		return c;
+	if (a->priority != b->priority)
+		return a->priority < b->priority ? -1 : 1;
+	return fg_str_cmp(a->rule_id, b->rule_id);
+}
+
+int fg_rules_build(struct fg_rules *rs)
+{
+	struct fg_str *prefixes;
+	int rc;
+
+	if (rs->n)
+		qsort(rs->v, rs->n, sizeof(*rs->v), rule_cmp);
+	prefixes = malloc((rs->n + 1) * sizeof(*prefixes));
+	if (!prefixes)
+		return -1;
+	for (size_t i = 0; i < rs->n; i++)
+		prefixes[i] = rs->v[i].hs_prefix;
+	rc = fg_prefix_index_build(&rs->ix, prefixes, rs->n);
+	free(prefixes);
+	return rc;
+}
+
+void fg_rules_fini(struct fg_rules *rs)
+{
+	fg_prefix_index_fini(&rs->ix);
+}
+
+static inline unsigned char lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+int fg_rules_contains_nocase(struct fg_str h, struct fg_str n)
+{
+	if (n.len == 0)
+		return 1;
+	if (n.len > h.len)
+		return 0;
+	unsigned char first = lower((unsigned char)n.p[0]);
+	for (size_t i = 0; i + n.len <= h.len; i++) {
+		if (lower((unsigned char)h.p[i]) != first)
+			continue;
+		size_t j = 1;
+		while (j < n.len && lower((unsigned char)h.p[i + j]) == lower((unsigned char)n.p[j]))
+			j++;
+		if (j == n.len)
+			return 1;
+	}
+	return 0;
+}
+
+const struct fg_rule *fg_rules_classify(const struct fg_rules *rs, struct fg_str code,
+					struct fg_str description, int32_t date)
+{
+	size_t max = code.len < FG_PREFIX_MAX_LEN ? code.len : FG_PREFIX_MAX_LEN;
+
+	for (size_t len = max; len > 0; len--) {
+		const struct fg_prefix_slot *s = fg_prefix_index_find(&rs->ix, code.p, len);
+		if (!s)
+			continue;
+		/* The run is sorted by priority then rule_id: the first match wins. */
+		for (uint32_t i = s->first; i < s->first + s->count; i++) {
+			const struct fg_rule *r = &rs->v[i];
+			if (fg_range_has(r->eff, date) &&
+			    fg_rules_contains_nocase(description, r->keyword))
+				return r;
+		}
+	}
+	return NULL;
+}

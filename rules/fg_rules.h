@@ -1,0 +1,73 @@
+/*
+ * fg_rules.h: classification of a goods line into mineral and stage.
+ *
+ * A rule matches a line when it is effective on the acceptance date, its
+ * hs_prefix is a prefix of the commodity code and its keyword (if any)
+ * occurs in the description, ignoring ASCII case. Among matches the
+ * longest prefix wins, then the lowest priority, then the lowest rule_id
+ * in byte order (contract section 4, step 3).
+ */
+#ifndef FG_RULES_H
+#define FG_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/fg_common.h"
+#include "fg_prefix_index.h"
+
+enum fg_stage {
+	FG_STAGE_ORE_CONCENTRATE,
+	FG_STAGE_INTERMEDIATE,
+	FG_STAGE_REFINED,
+	FG_STAGE_SEMI_FINISHED,
+	FG_STAGE_COUNT
+};
+
+extern const char *const fg_stage_names[FG_STAGE_COUNT];
+
+/* Effective range [from, to); to == FG_DATE_OPEN when open-ended. */
+#define FG_DATE_OPEN INT32_MAX
+struct fg_range {
+	int32_t from, to;
+};
+
+static inline int fg_range_has(struct fg_range r, int32_t d)
+{
+	return r.from <= d && d < r.to;
+}
+
+static inline int fg_range_overlap(struct fg_range a, struct fg_range b)
+{
+	return a.from < b.to && b.from < a.to;
+}
+
+struct fg_rule {
+	struct fg_str rule_id;
+	struct fg_str hs_prefix;
+	struct fg_str keyword; /* len 0: no keyword condition */
+	uint32_t mineral;      /* index into the reference data's mineral names */
+	enum fg_stage stage;
+	int64_t priority;
+	struct fg_range eff;
+	unsigned line; /* line in classification.csv, for messages */
+};
+
+struct fg_rules {
+	struct fg_rule *v; /* sorted by (hs_prefix, priority, rule_id) */
+	size_t n;
+	struct fg_prefix_index ix;
+};
+
+/* Sorts the rules and builds the prefix index. Returns 0 or -1. */
+int fg_rules_build(struct fg_rules *rs);
+void fg_rules_fini(struct fg_rules *rs);
+
+/* The winning rule for a line, or NULL when the line is not in scope. */
+const struct fg_rule *fg_rules_classify(const struct fg_rules *rs, struct fg_str code,
+					struct fg_str description, int32_t date);
+
+/* ASCII case-insensitive substring test (keyword conditions). */
+int fg_rules_contains_nocase(struct fg_str haystack, struct fg_str needle);
+
+#endif

@@ -1,0 +1,18 @@
+#!/bin/sh
+# deps.sh: installs the Debian packages floorgate builds and tests with,
+# when any is missing. Run as root (or with sudo available).
+set -eu
+pkgs="build-essential pkg-config librdkafka-dev libavro-dev libjemalloc-dev libxxhash-dev
+libbenchmark-dev libcmocka-dev libck-dev liburcu-dev kcat clang python3-venv"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq $missing >/dev/null

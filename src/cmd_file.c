@@ -1,0 +1,426 @@
+/*
+ * cmd_file.c: file mode. `assess` runs Avro object container files
+ * through the same pipeline as Kafka messages; `dump` prints any such
+ * file as JSON lines.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <avro.h>
+
+#include "../core/fg_date.h"
+#include "../core/fg_decimal.h"
+#include "fg_cmd.h"
+#include "fg_pipeline.h"
+
+#define FG_FILE_BLOCK_SIZE (4u << 20)
+
+static int open_writer(const char *path, avro_schema_t schema, const char *codec,
+		       avro_file_writer_t *w)
+{
+	if (unlink(path) && errno != ENOENT) {
+		fprintf(stderr, "floorgate assess: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (avro_file_writer_create_with_codec(path, schema, w, codec, FG_FILE_BLOCK_SIZE)) {
+		fprintf(stderr, "floorgate assess: cannot create %s: %s\n", path, avro_strerror());
+		return -1;
+	}
+	return 0;
+}
+
+static void assess_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: floorgate assess --data DIR --in DECLS.avro --out ASSESSMENTS.avro\n"
+		"                        --dlq DEADLETTERS.avro [--codec null|deflate] [--quiet]\n\n"
+		"Reads an Avro object container file of floorgate.v1.ImportDeclaration records\n"
+		"(any writer schema that resolves against schemas/declaration.avsc), assesses each\n"
+		"with the reference tables in DIR, and writes, in input order, one\n"
+		"floorgate.v1.DutyAssessment per accepted record to --out and one\n"
+		"floorgate.v1.DeadLetter per rejected record to --dlq. Existing output files are\n"
+		"replaced. A summary goes to standard error.\n\n"
+		"Exit status: 0 done (dead letters are not a failure); 2 bad arguments, reference\n"
+		"data refused, or an input file that is not a readable Avro container.\n");
+}
+
+int fg_cmd_assess(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' }, { "in", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'o' },  { "dlq", required_argument, NULL, 'q' },
+		{ "codec", required_argument, NULL, 'c' }, { "quiet", no_argument, NULL, 'Q' },
+		{ "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 }
+	};
+	const char *data = NULL, *in = NULL, *out = NULL, *dlq = NULL, *codec = "null";
+	int quiet = 0, c, rc = FG_EXIT_USAGE;
+	char err[1024];
+	struct fg_refdata *rd = NULL;
+	struct fg_schema_registry reg = { 0 };
+	struct fg_pipeline pl;
+	int pl_ok = 0;
+	avro_file_reader_t fr = NULL;
+	avro_file_writer_t fw_out = NULL, fw_dlq = NULL;
+	avro_value_iface_t *iface = NULL;
+	avro_value_t value;
+	int have_value = 0;
+	avro_writer_t mw = NULL;
+	char *buf = NULL;
+	size_t buf_cap = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'i': in = optarg; break;
+		case 'o': out = optarg; break;
+		case 'q': dlq = optarg; break;
+		case 'c': codec = optarg; break;
+		case 'Q': quiet = 1; break;
+		case 'h': assess_usage(stdout); return FG_EXIT_OK;
+		default: assess_usage(stderr); return FG_EXIT_USAGE;
+		}
+	}
+	if (!data || !in || !out || !dlq || optind != argc) {
+		fprintf(stderr, "floorgate assess: --data, --in, --out and --dlq are required\n\n");
+		assess_usage(stderr);
+		return FG_EXIT_USAGE;
+	}
+	rd = fg_refdata_load(data, err, sizeof(err));
+	if (!rd) {
+		fprintf(stderr, "floorgate assess: reference data refused: %s\n", err);
+		goto done;
+	}
+	if (avro_file_reader(in, &fr)) {
+		fprintf(stderr, "floorgate assess: cannot read %s: %s\n", in, avro_strerror());
+		goto done;
+	}
+	avro_schema_t wschema = avro_file_reader_get_writer_schema(fr);
+	if (fg_schema_registry_add(&reg, FG_SCHEMA_ID_FILE, wschema, in)) {
+		fprintf(stderr, "floorgate assess: out of memory\n");
+		goto done;
+	}
+	const struct fg_schema_entry *entry = fg_schema_registry_get(&reg, FG_SCHEMA_ID_FILE);
+	if (fg_pipeline_init(&pl, &reg, rd, 2, 3, err, sizeof(err))) {
+		fprintf(stderr, "floorgate assess: %s\n", err);
+		goto done;
+	}
+	pl_ok = 1;
+	if (open_writer(out, fg_encoder_assessment_schema(pl.enc), codec, &fw_out) ||
+	    open_writer(dlq, fg_encoder_deadletter_schema(pl.enc), codec, &fw_dlq))
+		goto done;
+	iface = avro_generic_class_from_schema(wschema);
+	if (!iface || avro_generic_value_new(iface, &value)) {
+		fprintf(stderr, "floorgate assess: %s: %s\n", in, avro_strerror());
+		goto done;
+	}
+	have_value = 1;
+	mw = avro_writer_memory("", 0);
+
+	for (int64_t index = 0;; index++) {
+		struct fg_source_pos src = { .file = in, .index = index };
+		struct fg_output o;
+		size_t size;
+		int r = avro_file_reader_read_value(fr, &value);
+
+		if (r == EOF)
+			break;
+		if (r) {
+			fprintf(stderr, "floorgate assess: %s: record %lld: %s\n", in,
+				(long long)index, avro_strerror());
+			goto done;
+		}
+		/* The record's bytes as written, so a dead letter keeps them. */
+		if (avro_value_sizeof(&value, &size)) {
+			fprintf(stderr, "floorgate assess: %s: %s\n", in, avro_strerror());
+			goto done;
+		}
+		if (size > buf_cap) {
+			buf_cap = size * 2;
+			free(buf);
+			buf = malloc(buf_cap);
+			if (!buf) {
+				fprintf(stderr, "floorgate assess: out of memory\n");
+				goto done;
+			}
+		}
+		avro_writer_memory_set_dest(mw, buf, (int64_t)size);
+		if (avro_value_write(mw, &value)) {
+			fprintf(stderr, "floorgate assess: %s: %s\n", in, avro_strerror());
+			goto done;
+		}
+		if (fg_pipeline_process(&pl, (const uint8_t *)buf, size, entry, &src, &o)) {
+			fprintf(stderr, "floorgate assess: out of memory at record %lld\n",
+				(long long)index);
+			goto done;
+		}
+		if (avro_file_writer_append_encoded(o.kind == FG_OUT_ASSESSMENT ? fw_out : fw_dlq,
+						    o.enc.body, (int64_t)o.enc.body_len)) {
+			fprintf(stderr, "floorgate assess: cannot write %s: %s\n",
+				o.kind == FG_OUT_ASSESSMENT ? out : dlq, avro_strerror());
+			goto done;
+		}
+	}
+	if (avro_file_writer_close(fw_out) || avro_file_writer_close(fw_dlq)) {
+		fw_out = fw_dlq = NULL;
+		fprintf(stderr, "floorgate assess: cannot finish the output files: %s\n",
+			avro_strerror());
+		goto done;
+	}
+	fw_out = fw_dlq = NULL;
+	if (!quiet) {
+		fprintf(stderr, "reference data %s (%s)\n", rd->fingerprint, data);
+		fg_pipeline_stats_print(&pl.stats, stderr);
+	}
+	rc = FG_EXIT_OK;
+done:
+	if (fw_out)
+		avro_file_writer_close(fw_out);
+	if (fw_dlq)
+		avro_file_writer_close(fw_dlq);
+	if (mw)
+		avro_writer_free(mw);
+	free(buf);
+	if (have_value)
+		avro_value_decref(&value);
+	if (iface)
+		avro_value_iface_decref(iface);
+	if (fr)
+		avro_file_reader_close(fr);
+	if (pl_ok)
+		fg_pipeline_fini(&pl);
+	fg_schema_registry_fini(&reg);
+	fg_refdata_destroy(rd);
+	return rc;
+}
+
+/* ---- dump ---------------------------------------------------------- */
+
+/*
+ * Avro C 1.11 does not keep logical types, so dump knows floorgate's:
+ * decimal fields by name (with their scale) and `date` fields.
+ */
+static const struct {
+	const char *field;
+	int scale;
+} decimal_fields[] = {
+	{ "net_mass_kg", 3 },     { "customs_value", 2 },  { "percent", 4 },
+	{ "value_usd", 2 },       { "base_duty", 2 },      { "floor_duty", 2 },
+	{ "line_duty", 2 },       { "total_value_usd", 2 }, { "total_base_duty", 2 },
+	{ "total_floor_duty", 2 }, { "total_duty", 2 },
+};
+
+static int decimal_scale(const char *field)
+{
+	if (!field)
+		return -1;
+	for (size_t i = 0; i < FG_ARRAY_LEN(decimal_fields); i++)
+		if (!strcmp(field, decimal_fields[i].field))
+			return decimal_fields[i].scale;
+	return -1;
+}
+
+static void json_str(FILE *f, const char *s, size_t len)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (c < 0x20)
+				fprintf(f, "\\u%04x", c);
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static int dump_value(FILE *f, avro_value_t *v, const char *field)
+{
+	switch (avro_value_get_type(v)) {
+	case AVRO_NULL:
+		fputs("null", f);
+		return 0;
+	case AVRO_BOOLEAN: {
+		int b;
+		avro_value_get_boolean(v, &b);
+		fputs(b ? "true" : "false", f);
+		return 0;
+	}
+	case AVRO_INT32: {
+		int32_t i;
+		avro_value_get_int(v, &i);
+		if (field && !strcmp(field, "acceptance_date")) {
+			char d[11];
+			fg_date_format(i, d);
+			fprintf(f, "\"%s\"", d);
+		} else {
+			fprintf(f, "%d", (int)i);
+		}
+		return 0;
+	}
+	case AVRO_INT64: {
+		int64_t l;
+		avro_value_get_long(v, &l);
+		fprintf(f, "%lld", (long long)l);
+		return 0;
+	}
+	case AVRO_FLOAT: {
+		float x;
+		avro_value_get_float(v, &x);
+		fprintf(f, "%.9g", (double)x);
+		return 0;
+	}
+	case AVRO_DOUBLE: {
+		double x;
+		avro_value_get_double(v, &x);
+		fprintf(f, "%.17g", x);
+		return 0;
+	}
+	case AVRO_STRING: {
+		const char *s;
+		size_t size;
+		avro_value_get_string(v, &s, &size);
+		json_str(f, s, size ? size - 1 : 0);
+		return 0;
+	}
+	case AVRO_BYTES:
+	case AVRO_FIXED: {
+		const void *b;
+		size_t size;
+		__int128 x;
+		int scale = decimal_scale(field);
+		if (avro_value_get_type(v) == AVRO_BYTES)
+			avro_value_get_bytes(v, &b, &size);
+		else
+			avro_value_get_fixed(v, &b, &size);
+		if (scale >= 0 && fg_decimal_from_be_bytes128(b, size, &x) == 0) {
+			char d[64];
+			fg_decimal_format(x, (unsigned)scale, d, sizeof(d));
+			fprintf(f, "\"%s\"", d);
+		} else {
+			fputc('"', f);
+			for (size_t i = 0; i < size; i++)
+				fprintf(f, "%02x", ((const uint8_t *)b)[i]);
+			fputc('"', f);
+		}
+		return 0;
+	}
+	case AVRO_ENUM: {
+		int e;
+		avro_value_get_enum(v, &e);
+		avro_schema_t s = avro_value_get_schema(v);
+		json_str(f, avro_schema_enum_get(s, e), strlen(avro_schema_enum_get(s, e)));
+		return 0;
+	}
+	case AVRO_RECORD: {
+		size_t n;
+		avro_value_get_size(v, &n);
+		fputc('{', f);
+		for (size_t i = 0; i < n; i++) {
+			avro_value_t child;
+			const char *name;
+			avro_value_get_by_index(v, i, &child, &name);
+			if (i)
+				fputs(", ", f);
+			json_str(f, name, strlen(name));
+			fputs(": ", f);
+			dump_value(f, &child, name);
+		}
+		fputc('}', f);
+		return 0;
+	}
+	case AVRO_ARRAY: {
+		size_t n;
+		avro_value_get_size(v, &n);
+		fputc('[', f);
+		for (size_t i = 0; i < n; i++) {
+			avro_value_t child;
+			avro_value_get_by_index(v, i, &child, NULL);
+			if (i)
+				fputs(", ", f);
+			dump_value(f, &child, NULL);
+		}
+		fputc(']', f);
+		return 0;
+	}
+	case AVRO_MAP: {
+		size_t n;
+		avro_value_get_size(v, &n);
+		fputc('{', f);
+		for (size_t i = 0; i < n; i++) {
+			avro_value_t child;
+			const char *key;
+			avro_value_get_by_index(v, i, &child, &key);
+			if (i)
+				fputs(", ", f);
+			json_str(f, key, strlen(key));
+			fputs(": ", f);
+			dump_value(f, &child, NULL);
+		}
+		fputc('}', f);
+		return 0;
+	}
+	case AVRO_UNION: {
+		avro_value_t branch;
+		avro_value_get_current_branch(v, &branch);
+		return dump_value(f, &branch, field);
+	}
+	default:
+		fputs("null", f);
+		return -1;
+	}
+}
+
+int fg_cmd_dump(int argc, char **argv)
+{
+	avro_file_reader_t fr;
+	avro_value_iface_t *iface;
+	avro_value_t value;
+	int rc = FG_EXIT_OK, r;
+
+	if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		FILE *f = argc == 2 ? stdout : stderr;
+		fprintf(f, "usage: floorgate dump FILE.avro\n\n"
+			   "Prints each record of an Avro object container file as one JSON object a\n"
+			   "line, fields in schema order. floorgate's decimals (money, masses,\n"
+			   "percentages) print as decimal strings, acceptance_date as YYYY-MM-DD, other\n"
+			   "bytes as hex, unions as their value.\n");
+		return argc == 2 ? FG_EXIT_OK : FG_EXIT_USAGE;
+	}
+	if (avro_file_reader(argv[1], &fr)) {
+		fprintf(stderr, "floorgate dump: cannot read %s: %s\n", argv[1], avro_strerror());
+		return FG_EXIT_USAGE;
+	}
+	iface = avro_generic_class_from_schema(avro_file_reader_get_writer_schema(fr));
+	if (!iface || avro_generic_value_new(iface, &value)) {
+		fprintf(stderr, "floorgate dump: %s: %s\n", argv[1], avro_strerror());
+		if (iface)
+			avro_value_iface_decref(iface);
+		avro_file_reader_close(fr);
+		return FG_EXIT_USAGE;
+	}
+	while ((r = avro_file_reader_read_value(fr, &value)) == 0) {
+		dump_value(stdout, &value, NULL);
+		fputc('\n', stdout);
+	}
+	if (r != EOF) {
+		fprintf(stderr, "floorgate dump: %s: %s\n", argv[1], avro_strerror());
+		rc = FG_EXIT_USAGE;
+	}
+	avro_value_decref(&value);
+	avro_value_iface_decref(iface);
+	avro_file_reader_close(fr);
+	if (fflush(stdout))
+		rc = FG_EXIT_FAIL;
+	return rc;
+}

@@ -1,0 +1,18 @@
+/* fg_cmd.h: the floorgate sub-commands (src/cmd_*.c). Each returns the exit code. */
+#ifndef FG_CMD_H
+#define FG_CMD_H
+
+#define FG_EXIT_OK 0
+#define FG_EXIT_FAIL 1  /* the work failed (e.g. a broker error) */
+#define FG_EXIT_USAGE 2 /* bad arguments, config or input files */
+
+int fg_cmd_assess(int argc, char **argv);
+int fg_cmd_dump(int argc, char **argv);
+int fg_cmd_gen(int argc, char **argv);
+int fg_cmd_run(int argc, char **argv);
+int fg_cmd_demo(int argc, char **argv);
+
+/* Largest single allocation Avro C may make while decoding untrusted bytes. */
+#define FG_AVRO_MAX_ALLOC (64u << 20)
+
+#endif
