@@ -1,0 +1,46 @@
+/*
+ * fg_kafka_source.h: the Kafka consumer side of `floorgate run`.
+ *
+ * DESIGN
+ * A high-level consumer in a group, read in batches from its consumer
+ * queue (rd_kafka_consume_batch_queue). Offsets are never stored by
+ * librdkafka on its own (enable.auto.offset.store=false): the runner
+ * stores a batch's offsets only after every output of that batch has been
+ * acknowledged by the brokers, and the auto-commit (or the final commit at
+ * shutdown) commits only stored offsets. So a crash re-reads, never skips:
+ * at-least-once. All calls happen on the runner's thread, which also
+ * serves rebalances, so batch consumption never races a rebalance
+ * (librdkafka 2.0.2 requires that).
+ */
+#ifndef FG_KAFKA_SOURCE_H
+#define FG_KAFKA_SOURCE_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "../src/fg_config.h"
+
+struct fg_kafka_source;
+
+/*
+ * Creates the consumer, waits up to run.connect_timeout_ms for the brokers
+ * and checks that every topic in `must_exist` (NULL-terminated) exists, then
+ * subscribes to input.topic. Returns NULL with a message on failure.
+ */
+struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
+					       const char *const *must_exist, char *errstr,
+					       size_t errstr_size);
+/* Commits stored offsets (synchronously), leaves the group, frees. NULL-safe. */
+void fg_kafka_source_destroy(struct fg_kafka_source *src);
+
+/* Up to n messages (some may be errors or partition EOF events). */
+ssize_t fg_kafka_source_consume(struct fg_kafka_source *src, rd_kafka_message_t **msgs, size_t n,
+				int timeout_ms);
+/* Notes a partition EOF event or a message (which clears that partition's EOF). */
+void fg_kafka_source_track(struct fg_kafka_source *src, const rd_kafka_message_t *m);
+/* True once partitions were assigned and every one of them is at its end. */
+int fg_kafka_source_at_end(const struct fg_kafka_source *src);
+/* Stores offset+1 of the last message per partition in msgs (data messages only). */
+int fg_kafka_source_store(struct fg_kafka_source *src, rd_kafka_message_t **msgs, size_t n);
+
+#endif

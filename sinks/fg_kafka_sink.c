@@ -1,0 +1,142 @@
+#include "fg_kafka_sink.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/fg_common.h"
+
+struct fg_kafka_sink {
+	rd_kafka_t *rk;
+	rd_kafka_topic_t *out, *dlq;
+	int flush_timeout_ms;
+	/* written by delivery reports (served in rd_kafka_poll/flush on the runner thread) */
+	atomic_uint_fast64_t delivered, failed;
+	char first_error[256];
+};
+
+/* @locality: the thread that calls rd_kafka_poll()/rd_kafka_flush() (the runner). */
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct fg_kafka_sink *sink = opaque;
+
+	(void)rk;
+	if (m->err) {
+		if (atomic_fetch_add(&sink->failed, 1) == 0)
+			snprintf(sink->first_error, sizeof(sink->first_error), "%s [%d]: %s",
+				 rd_kafka_topic_name(m->rkt), (int)m->partition,
+				 rd_kafka_err2str(m->err));
+	} else {
+		atomic_fetch_add(&sink->delivered, 1);
+	}
+}
+
+static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errstr,
+		    size_t errstr_size)
+{
+	char why[512];
+
+	if (rd_kafka_conf_set(conf, k, v, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+		fg_errf(errstr, errstr_size, "kafka.%s: %s", k, why);
+		return -1;
+	}
+	return 0;
+}
+
+struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg, char *errstr,
+					   size_t errstr_size)
+{
+	struct fg_kafka_sink *sink = calloc(1, sizeof(*sink));
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char why[512];
+
+	if (!sink || !conf) {
+		fg_errf(errstr, errstr_size, "out of memory");
+		goto err;
+	}
+	if (conf_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
+	    conf_set(conf, "linger.ms", "5", errstr, errstr_size) ||
+	    conf_set(conf, "client.id", "floorgate-producer", errstr, errstr_size))
+		goto err;
+	for (size_t i = 0; i < cfg->n_kafka; i++)
+		if (cfg->kafka[i].target != FG_CONFIG_CONSUMER &&
+		    conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, errstr, errstr_size))
+			goto err;
+	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+	rd_kafka_conf_set_opaque(conf, sink);
+	sink->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+	if (!sink->rk) {
+		fg_errf(errstr, errstr_size, "cannot create the Kafka producer: %s", why);
+		goto err;
+	}
+	conf = NULL;
+	sink->out = rd_kafka_topic_new(sink->rk, cfg->output_topic, NULL);
+	sink->dlq = rd_kafka_topic_new(sink->rk, cfg->deadletter_topic, NULL);
+	if (!sink->out || !sink->dlq) {
+		fg_errf(errstr, errstr_size, "cannot create the output topic handles: %s",
+			rd_kafka_err2str(rd_kafka_last_error()));
+		goto err;
+	}
+	sink->flush_timeout_ms = (int)cfg->flush_timeout_ms;
+	return sink;
+err:
+	if (conf)
+		rd_kafka_conf_destroy(conf);
+	fg_kafka_sink_destroy(sink);
+	return NULL;
+}
+
+void fg_kafka_sink_destroy(struct fg_kafka_sink *sink)
+{
+	if (!sink)
+		return;
+	if (sink->rk)
+		rd_kafka_flush(sink->rk, sink->flush_timeout_ms);
+	if (sink->out)
+		rd_kafka_topic_destroy(sink->out);
+	if (sink->dlq)
+		rd_kafka_topic_destroy(sink->dlq);
+	if (sink->rk)
+		rd_kafka_destroy(sink->rk);
+	free(sink);
+}
+
+int fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_letter, const void *key,
+			  size_t key_len, const void *payload, size_t len)
+{
+	rd_kafka_topic_t *t = dead_letter ? sink->dlq : sink->out;
+
+	for (;;) {
+		if (rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)payload,
+				     len, key, key_len, NULL) == 0)
+			break;
+		if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			return -1;
+		/* The local queue is full: serve delivery reports, which frees room. */
+		rd_kafka_poll(sink->rk, 50);
+	}
+	rd_kafka_poll(sink->rk, 0);
+	return 0;
+}
+
+int fg_kafka_sink_flush(struct fg_kafka_sink *sink, char *errstr, size_t errstr_size)
+{
+	rd_kafka_resp_err_t err = rd_kafka_flush(sink->rk, sink->flush_timeout_ms);
+
+	if (atomic_load(&sink->failed)) {
+		fg_errf(errstr, errstr_size, "%llu output(s) not delivered, first: %s",
+			(unsigned long long)atomic_load(&sink->failed), sink->first_error);
+		return -1;
+	}
+	if (err) {
+		fg_errf(errstr, errstr_size, "outputs not acknowledged within %d ms: %s",
+			sink->flush_timeout_ms, rd_kafka_err2str(err));
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t fg_kafka_sink_delivered(const struct fg_kafka_sink *sink)
+{
+	return atomic_load(&sink->delivered);
+}

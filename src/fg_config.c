@@ -1,0 +1,288 @@
+#include "fg_config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/fg_common.h"
+
+enum type { T_STRING, T_INT, T_BOOL };
+
+static const struct entry {
+	const char *key;
+	enum type type;
+	const char *def;
+	int64_t min, max;
+	size_t offset;
+	const char *doc;
+} table[] = {
+#define S(k, d, f, doc) { k, T_STRING, d, 0, 0, offsetof(struct fg_config, f), doc }
+#define I(k, d, lo, hi, f, doc) { k, T_INT, d, lo, hi, offsetof(struct fg_config, f), doc }
+#define B(k, d, f, doc) { k, T_BOOL, d, 0, 1, offsetof(struct fg_config, f), doc }
+	S("input.topic", "declarations", input_topic,
+	  "Topic of Confluent-framed floorgate.v1.ImportDeclaration messages."),
+	S("output.topic", "assessments", output_topic,
+	  "Topic for floorgate.v1.DutyAssessment records."),
+	S("deadletter.topic", "deadletters", deadletter_topic,
+	  "Topic for floorgate.v1.DeadLetter records (rejected input, original bytes kept)."),
+	S("data.dir", "data", data_dir, "Directory of the six reference tables (CSV)."),
+	S("schema.dir", "schemas/registry", schema_dir,
+	  "Directory of writer schemas named <id>.avsc (the schema ids in message frames)."),
+	I("output.assessment.schema_id", "2", 0, INT32_MAX, assessment_schema_id,
+	  "Schema id written in the frame of each assessment."),
+	I("output.deadletter.schema_id", "3", 0, INT32_MAX, deadletter_schema_id,
+	  "Schema id written in the frame of each dead letter."),
+	B("run.exit_on_eof", "false", exit_on_eof,
+	  "Exit 0 once every assigned partition is read to its end and its outputs are "
+	  "delivered and committed (batch jobs, tests)."),
+	I("run.connect_timeout_ms", "30000", 100, 3600000, connect_timeout_ms,
+	  "How long to wait for the brokers (and the input topic) at start before giving up."),
+	I("run.batch_size", "10000", 1, 1000000, batch_size,
+	  "Most messages consumed, assessed and produced per batch; offsets are stored after "
+	  "a batch's outputs are acknowledged."),
+	I("run.progress_interval_ms", "5000", 0, 3600000, progress_interval_ms,
+	  "How often a progress line is printed to standard error (0: never)."),
+	I("run.max_messages", "0", 0, INT64_MAX, max_messages,
+	  "Stop after this many input messages (0: no limit)."),
+	I("run.flush_timeout_ms", "60000", 100, 3600000, flush_timeout_ms,
+	  "How long to wait for outputs to be acknowledged before failing the batch."),
+#undef S
+#undef I
+#undef B
+};
+
+/* librdkafka properties that belong to one client only. */
+static const char *const consumer_only[] = {
+	"group.id", "group.instance.id", "partition.assignment.strategy", "session.timeout.ms",
+	"heartbeat.interval.ms", "max.poll.interval.ms", "auto.offset.reset", "enable.auto.commit",
+	"auto.commit.interval.ms", "enable.auto.offset.store", "enable.partition.eof",
+	"isolation.level", "fetch.wait.max.ms", "fetch.min.bytes", "fetch.max.bytes",
+	"fetch.message.max.bytes", "max.partition.fetch.bytes", "fetch.error.backoff.ms",
+	"queued.min.messages", "queued.max.messages.kbytes", "check.crcs",
+	"allow.auto.create.topics", "group.protocol.type", "coordinator.query.interval.ms",
+	NULL
+};
+static const char *const producer_only[] = {
+	"acks", "request.required.acks", "linger.ms", "queue.buffering.max.ms",
+	"batch.num.messages", "batch.size", "compression.codec", "compression.type",
+	"compression.level", "enable.idempotence", "transactional.id", "transaction.timeout.ms",
+	"queue.buffering.max.messages", "queue.buffering.max.kbytes", "message.timeout.ms",
+	"delivery.timeout.ms", "retries", "message.send.max.retries", "retry.backoff.ms",
+	"max.in.flight.requests.per.connection", "max.in.flight", "partitioner",
+	"enable.gapless.guarantee", "request.timeout.ms", "sticky.partitioning.linger.ms",
+	NULL
+};
+
+static int in_list(const char *const *list, const char *key)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, key))
+			return 1;
+	return 0;
+}
+
+int fg_config_is_secret(const char *key)
+{
+	return strstr(key, "password") || strstr(key, "secret") || strstr(key, ".key") ||
+	       strstr(key, "sasl.oauthbearer.config") || strstr(key, "token");
+}
+
+static int set_entry(struct fg_config *c, const struct entry *e, const char *value, char *errstr,
+		     size_t errstr_size)
+{
+	char *base = (char *)c;
+
+	if (e->type == T_STRING) {
+		char **dst = (char **)(base + e->offset);
+		char *v = strdup(value);
+		if (!v) {
+			fg_errf(errstr, errstr_size, "%s: out of memory", e->key);
+			return -1;
+		}
+		free(*dst);
+		*dst = v;
+		return 0;
+	}
+	int64_t *dst = (int64_t *)(base + e->offset);
+	if (e->type == T_BOOL) {
+		if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes"))
+			*dst = 1;
+		else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no"))
+			*dst = 0;
+		else {
+			fg_errf(errstr, errstr_size, "%s: \"%s\" is not true or false", e->key, value);
+			return -1;
+		}
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long v = strtoll(value, &end, 10);
+	if (errno || end == value || *end || v < e->min || v > e->max) {
+		fg_errf(errstr, errstr_size, "%s: \"%s\" is not a whole number from %lld to %lld",
+			e->key, value, (long long)e->min, (long long)e->max);
+		return -1;
+	}
+	*dst = v;
+	return 0;
+}
+
+void fg_config_init(struct fg_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < FG_ARRAY_LEN(table); i++)
+		set_entry(c, &table[i], table[i].def, NULL, 0);
+}
+
+void fg_config_fini(struct fg_config *c)
+{
+	for (size_t i = 0; i < FG_ARRAY_LEN(table); i++)
+		if (table[i].type == T_STRING)
+			free(*(char **)((char *)c + table[i].offset));
+	for (size_t i = 0; i < c->n_kafka; i++) {
+		free(c->kafka[i].key);
+		free(c->kafka[i].value);
+	}
+	free(c->kafka);
+	memset(c, 0, sizeof(*c));
+}
+
+static int set_kafka(struct fg_config *c, const char *prop, int target, const char *value,
+		     char *errstr, size_t errstr_size)
+{
+	if (!*prop) {
+		fg_errf(errstr, errstr_size, "kafka.: a librdkafka property name must follow");
+		return -1;
+	}
+	if (target == FG_CONFIG_BOTH)
+		target = in_list(consumer_only, prop)   ? FG_CONFIG_CONSUMER :
+			 in_list(producer_only, prop) ? FG_CONFIG_PRODUCER :
+							FG_CONFIG_BOTH;
+	for (size_t i = 0; i < c->n_kafka; i++)
+		if (!strcmp(c->kafka[i].key, prop) && c->kafka[i].target == target) {
+			char *v = strdup(value);
+			if (!v)
+				return -1;
+			free(c->kafka[i].value);
+			c->kafka[i].value = v;
+			return 0;
+		}
+	if (c->n_kafka == c->cap_kafka) {
+		size_t cap = c->cap_kafka ? c->cap_kafka * 2 : 16;
+		struct fg_config_kv *v = realloc(c->kafka, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		c->kafka = v;
+		c->cap_kafka = cap;
+	}
+	c->kafka[c->n_kafka].key = strdup(prop);
+	c->kafka[c->n_kafka].value = strdup(value);
+	c->kafka[c->n_kafka].target = target;
+	c->n_kafka++;
+	return 0;
+}
+
+int fg_config_set(struct fg_config *c, const char *key, const char *value, char *errstr,
+		  size_t errstr_size)
+{
+	if (!strncmp(key, "kafka.consumer.", 15))
+		return set_kafka(c, key + 15, FG_CONFIG_CONSUMER, value, errstr, errstr_size);
+	if (!strncmp(key, "kafka.producer.", 15))
+		return set_kafka(c, key + 15, FG_CONFIG_PRODUCER, value, errstr, errstr_size);
+	if (!strncmp(key, "kafka.", 6))
+		return set_kafka(c, key + 6, FG_CONFIG_BOTH, value, errstr, errstr_size);
+	for (size_t i = 0; i < FG_ARRAY_LEN(table); i++)
+		if (!strcmp(key, table[i].key))
+			return set_entry(c, &table[i], value, errstr, errstr_size);
+	fg_errf(errstr, errstr_size,
+		"unknown key \"%s\" (floorgate run --help-config lists the keys; librdkafka "
+		"properties take the prefix kafka.)",
+		key);
+	return -1;
+}
+
+const char *fg_config_kafka_get(const struct fg_config *c, const char *key)
+{
+	for (size_t i = 0; i < c->n_kafka; i++)
+		if (!strcmp(c->kafka[i].key, key))
+			return c->kafka[i].value;
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+int fg_config_load_file(struct fg_config *c, const char *path, char *errstr, size_t errstr_size)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096], why[512];
+	unsigned n = 0;
+
+	if (!f) {
+		fg_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *s = trim(line), *eq;
+		n++;
+		if (!*s || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq) {
+			fg_errf(errstr, errstr_size, "%s:%u: expected key = value", path, n);
+			fclose(f);
+			return -1;
+		}
+		*eq = '\0';
+		if (fg_config_set(c, trim(s), trim(eq + 1), why, sizeof(why))) {
+			fg_errf(errstr, errstr_size, "%s:%u: %s", path, n, why);
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+int fg_config_set_arg(struct fg_config *c, const char *arg, char *errstr, size_t errstr_size)
+{
+	char buf[4096];
+	char *eq;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	eq = strchr(buf, '=');
+	if (!eq) {
+		fg_errf(errstr, errstr_size, "-X %s: expected key=value", arg);
+		return -1;
+	}
+	*eq = '\0';
+	return fg_config_set(c, trim(buf), trim(eq + 1), errstr, errstr_size);
+}
+
+void fg_config_print_table(FILE *f)
+{
+	fprintf(f, "| key | type | default | description |\n|---|---|---|---|\n");
+	for (size_t i = 0; i < FG_ARRAY_LEN(table); i++) {
+		const struct entry *e = &table[i];
+		char range[64] = "";
+		if (e->type == T_INT)
+			snprintf(range, sizeof(range), " (%lld to %lld)", (long long)e->min,
+				 (long long)e->max);
+		fprintf(f, "| `%s` | %s%s | `%s` | %s |\n", e->key,
+			e->type == T_STRING ? "string" : e->type == T_INT ? "integer" : "boolean",
+			range, e->def, e->doc);
+	}
+	fprintf(f, "| `kafka.<property>` | string | | Passed to librdkafka: consumer-only and "
+		   "producer-only properties go to that client, the rest to both. |\n"
+		   "| `kafka.consumer.<property>`, `kafka.producer.<property>` | string | | Passed to "
+		   "one client only. |\n");
+}
