@@ -46,8 +46,9 @@ BIN     := $(BUILD)/floorgate
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all deps demo test test-unit test-cases test-kafka-mock test-e2e bench clean fuzz
+.PHONY: all docs deps demo test test-unit test-cases test-kafka-mock test-e2e bench clean fuzz
 all: $(BIN)
+docs: docs/CONFIGURATION.md
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -86,7 +87,7 @@ demo: deps
 # cluster integration, and the real broker end to end.
 test: deps
 	$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
-	sh tests/run.sh $(BUILD)
+	bash tests/run.sh $(BUILD)
 
 bench: deps
 	$(MAKE) --no-print-directory -C bench BUILD=../$(BUILD)
@@ -95,3 +96,7 @@ clean:
 	rm -rf build build-address build-undefined build-thread
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d
+
+# The configuration reference is made from the key table in src/fg_config.c.
+docs/CONFIGURATION.md: $(BIN) docs/CONFIGURATION.head.md
+	{ cat docs/CONFIGURATION.head.md; $(BIN) run --help-config; } > $@

@@ -81,12 +81,6 @@ static int in_list(const char *const *list, const char *key)
 	return 0;
 }
 
-int fg_config_is_secret(const char *key)
-{
-	return strstr(key, "password") || strstr(key, "secret") || strstr(key, ".key") ||
-	       strstr(key, "sasl.oauthbearer.config") || strstr(key, "token");
-}
-
 static int set_entry(struct fg_config *c, const struct entry *e, const char *value, char *errstr,
 		     size_t errstr_size)
 {

@@ -57,7 +57,5 @@ int fg_config_set_arg(struct fg_config *c, const char *arg, char *errstr, size_t
 const char *fg_config_kafka_get(const struct fg_config *c, const char *key);
 /* The key table as Markdown. */
 void fg_config_print_table(FILE *f);
-/* Keys whose values are never printed (passwords, secrets, keys). */
-int fg_config_is_secret(const char *key);
 
 #endif
