@@ -142,17 +142,57 @@ static void shl1_or(struct fg_wide *a, unsigned bit)
 		a->w[a->n++] = carry;
 }
 
+/* Divides a by a single 64-bit limb; returns the remainder. */
+static uint64_t div_u64(struct fg_wide *q, const struct fg_wide *a, uint64_t d)
+{
+	u128 rem = 0;
+
+	memset(q, 0, sizeof(*q));
+	for (int i = a->n - 1; i >= 0; i--) {
+		u128 cur = (rem << 64) | a->w[i];
+		q->w[i] = (uint64_t)(cur / d);
+		rem = cur % d;
+	}
+	q->n = a->n;
+	norm(q);
+	return (uint64_t)rem;
+}
+
+static int to_u128(const struct fg_wide *a, u128 *v)
+{
+	if (a->n > 2)
+		return -1;
+	*v = (a->n > 0 ? a->w[0] : 0) | (a->n > 1 ? (u128)a->w[1] << 64 : 0);
+	return 0;
+}
+
 int fg_wide_div_round(const struct fg_wide *n, const struct fg_wide *d, __int128 *q)
 {
 	/* q = floor((2n + d) / 2d): round half up for non-negative n/d. */
 	struct fg_wide num, den, rem;
-	u128 quot = 0;
+	u128 quot = 0, un, ud;
 
 	if (fg_wide_add(&num, n, n) || fg_wide_add(&num, &num, d) ||
 	    fg_wide_add(&den, d, d))
 		return -1;
 	if (fg_wide_cmp(&num, &den) < 0) {
 		*q = 0;
+		return 0;
+	}
+	/* Fast paths: both fit in 128 bits, or the divisor in 64. */
+	if (to_u128(&num, &un) == 0 && to_u128(&den, &ud) == 0) {
+		quot = un / ud;
+		if (quot >> 127)
+			return -1;
+		*q = (__int128)quot;
+		return 0;
+	}
+	if (den.n == 1) {
+		struct fg_wide qq;
+		div_u64(&qq, &num, den.w[0]);
+		if (to_u128(&qq, &quot) || (quot >> 127))
+			return -1;
+		*q = (__int128)quot;
 		return 0;
 	}
 	/* Schoolbook binary long division; the quotient is a money amount. */

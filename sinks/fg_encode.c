@@ -46,16 +46,6 @@ void fg_encoder_destroy(struct fg_encoder *enc)
 	free(enc);
 }
 
-avro_schema_t fg_encoder_assessment_schema(const struct fg_encoder *enc)
-{
-	return enc->assessment_schema;
-}
-
-avro_schema_t fg_encoder_deadletter_schema(const struct fg_encoder *enc)
-{
-	return enc->deadletter_schema;
-}
-
 #define put_long fg_avrobin_long
 #define put_bytes fg_avrobin_bytes
 #define put_str fg_avrobin_str

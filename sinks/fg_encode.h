@@ -51,8 +51,5 @@ int fg_encoder_dead_letter(struct fg_encoder *enc, enum fg_reason reason, const 
 			   const char *refdata_version, const struct fg_source_pos *src,
 			   struct fg_encoded *out);
 
-/* The output schemas, for file writers. Borrowed. */
-avro_schema_t fg_encoder_assessment_schema(const struct fg_encoder *enc);
-avro_schema_t fg_encoder_deadletter_schema(const struct fg_encoder *enc);
 
 #endif

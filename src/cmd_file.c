@@ -13,36 +13,22 @@
 
 #include "../core/fg_date.h"
 #include "../core/fg_decimal.h"
+#include "../sinks/fg_ocf.h"
 #include "fg_cmd.h"
 #include "fg_pipeline.h"
-
-#define FG_FILE_BLOCK_SIZE (4u << 20)
-
-static int open_writer(const char *path, avro_schema_t schema, const char *codec,
-		       avro_file_writer_t *w)
-{
-	if (unlink(path) && errno != ENOENT) {
-		fprintf(stderr, "floorgate assess: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	if (avro_file_writer_create_with_codec(path, schema, w, codec, FG_FILE_BLOCK_SIZE)) {
-		fprintf(stderr, "floorgate assess: cannot create %s: %s\n", path, avro_strerror());
-		return -1;
-	}
-	return 0;
-}
 
 static void assess_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: floorgate assess --data DIR --in DECLS.avro --out ASSESSMENTS.avro\n"
-		"                        --dlq DEADLETTERS.avro [--codec null|deflate] [--quiet]\n\n"
+		"                        --dlq DEADLETTERS.avro [--quiet]\n\n"
 		"Reads an Avro object container file of floorgate.v1.ImportDeclaration records\n"
 		"(any writer schema that resolves against schemas/declaration.avsc), assesses each\n"
 		"with the reference tables in DIR, and writes, in input order, one\n"
 		"floorgate.v1.DutyAssessment per accepted record to --out and one\n"
 		"floorgate.v1.DeadLetter per rejected record to --dlq. Existing output files are\n"
-		"replaced. A summary goes to standard error.\n\n"
+		"replaced. The same input and reference data give byte-identical files.\n"
+		"A summary goes to standard error.\n\n"
 		"Exit status: 0 done (dead letters are not a failure); 2 bad arguments, reference\n"
 		"data refused, or an input file that is not a readable Avro container.\n");
 }
@@ -52,10 +38,10 @@ int fg_cmd_assess(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, 'd' }, { "in", required_argument, NULL, 'i' },
 		{ "out", required_argument, NULL, 'o' },  { "dlq", required_argument, NULL, 'q' },
-		{ "codec", required_argument, NULL, 'c' }, { "quiet", no_argument, NULL, 'Q' },
+		{ "quiet", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 }
 	};
-	const char *data = NULL, *in = NULL, *out = NULL, *dlq = NULL, *codec = "null";
+	const char *data = NULL, *in = NULL, *out = NULL, *dlq = NULL;
 	int quiet = 0, c, rc = FG_EXIT_USAGE;
 	char err[1024];
 	struct fg_refdata *rd = NULL;
@@ -63,7 +49,7 @@ int fg_cmd_assess(int argc, char **argv)
 	struct fg_pipeline pl;
 	int pl_ok = 0;
 	avro_file_reader_t fr = NULL;
-	avro_file_writer_t fw_out = NULL, fw_dlq = NULL;
+	struct fg_ocf_writer fw_out = { 0 }, fw_dlq = { 0 };
 	avro_value_iface_t *iface = NULL;
 	avro_value_t value;
 	int have_value = 0;
@@ -78,7 +64,6 @@ int fg_cmd_assess(int argc, char **argv)
 		case 'i': in = optarg; break;
 		case 'o': out = optarg; break;
 		case 'q': dlq = optarg; break;
-		case 'c': codec = optarg; break;
 		case 'Q': quiet = 1; break;
 		case 'h': assess_usage(stdout); return FG_EXIT_OK;
 		default: assess_usage(stderr); return FG_EXIT_USAGE;
@@ -109,9 +94,11 @@ int fg_cmd_assess(int argc, char **argv)
 		goto done;
 	}
 	pl_ok = 1;
-	if (open_writer(out, fg_encoder_assessment_schema(pl.enc), codec, &fw_out) ||
-	    open_writer(dlq, fg_encoder_deadletter_schema(pl.enc), codec, &fw_dlq))
+	if (fg_ocf_writer_open(&fw_out, out, fg_schema_text_assessment, err, sizeof(err)) ||
+	    fg_ocf_writer_open(&fw_dlq, dlq, fg_schema_text_deadletter, err, sizeof(err))) {
+		fprintf(stderr, "floorgate assess: %s\n", err);
 		goto done;
+	}
 	iface = avro_generic_class_from_schema(wschema);
 	if (!iface || avro_generic_value_new(iface, &value)) {
 		fprintf(stderr, "floorgate assess: %s: %s\n", in, avro_strerror());
@@ -157,30 +144,27 @@ int fg_cmd_assess(int argc, char **argv)
 				(long long)index);
 			goto done;
 		}
-		if (avro_file_writer_append_encoded(o.kind == FG_OUT_ASSESSMENT ? fw_out : fw_dlq,
-						    o.enc.body, (int64_t)o.enc.body_len)) {
-			fprintf(stderr, "floorgate assess: cannot write %s: %s\n",
-				o.kind == FG_OUT_ASSESSMENT ? out : dlq, avro_strerror());
+		if (fg_ocf_writer_append(o.kind == FG_OUT_ASSESSMENT ? &fw_out : &fw_dlq, o.enc.body,
+					 o.enc.body_len, err, sizeof(err))) {
+			fprintf(stderr, "floorgate assess: %s\n", err);
 			goto done;
 		}
 	}
-	if (avro_file_writer_close(fw_out) || avro_file_writer_close(fw_dlq)) {
-		fw_out = fw_dlq = NULL;
-		fprintf(stderr, "floorgate assess: cannot finish the output files: %s\n",
-			avro_strerror());
+	if (fg_ocf_writer_close(&fw_out, err, sizeof(err)) ||
+	    fg_ocf_writer_close(&fw_dlq, err, sizeof(err))) {
+		fprintf(stderr, "floorgate assess: cannot finish the output files: %s\n", err);
 		goto done;
 	}
-	fw_out = fw_dlq = NULL;
 	if (!quiet) {
 		fprintf(stderr, "reference data %s (%s)\n", rd->fingerprint, data);
 		fg_pipeline_stats_print(&pl.stats, stderr);
 	}
 	rc = FG_EXIT_OK;
 done:
-	if (fw_out)
-		avro_file_writer_close(fw_out);
-	if (fw_dlq)
-		avro_file_writer_close(fw_dlq);
+	if (fw_out.f)
+		fg_ocf_writer_close(&fw_out, NULL, 0);
+	if (fw_dlq.f)
+		fg_ocf_writer_close(&fw_dlq, NULL, 0);
 	if (mw)
 		avro_writer_free(mw);
 	free(buf);

@@ -10,6 +10,7 @@
 #include "../core/fg_date.h"
 #include "../ingest/fg_gen.h"
 #include "../ingest/fg_schemas.h"
+#include "../sinks/fg_ocf.h"
 #include "fg_cmd.h"
 
 static void gen_usage(FILE *f)
@@ -43,8 +44,7 @@ int fg_cmd_gen(int argc, char **argv)
 	struct fg_gen *g = NULL;
 	struct fg_gen_opts go = { 0 };
 	struct fg_avrobin w = { 0 };
-	avro_schema_t schema = NULL;
-	avro_file_writer_t fw = NULL;
+	struct fg_ocf_writer fw = { 0 };
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -89,38 +89,32 @@ int fg_cmd_gen(int argc, char **argv)
 	go.invalid_per_mille = invalid;
 	go.schema_id = 1;
 	g = fg_gen_create(rd, &go);
-	schema = fg_schemas_parse(fg_schema_text_declaration, err, sizeof(err));
-	if (!g || !schema || fg_avrobin_init(&w, 1024)) {
+	if (!g || fg_avrobin_init(&w, 1024)) {
 		fprintf(stderr, "floorgate gen: out of memory\n");
 		goto done;
 	}
-	if (unlink(out) && errno != ENOENT) {
-		fprintf(stderr, "floorgate gen: %s: %s\n", out, strerror(errno));
-		goto done;
-	}
-	if (avro_file_writer_create_with_codec(out, schema, &fw, "null", 4 << 20)) {
-		fprintf(stderr, "floorgate gen: cannot create %s: %s\n", out, avro_strerror());
+	if (fg_ocf_writer_open(&fw, out, fg_schema_text_declaration, err, sizeof(err))) {
+		fprintf(stderr, "floorgate gen: %s\n", err);
 		goto done;
 	}
 	for (long long i = 0; i < count; i++) {
-		if (fg_gen_next(g, 0, &w, key, sizeof(key)) ||
-		    avro_file_writer_append_encoded(fw, w.buf, (int64_t)w.len)) {
-			fprintf(stderr, "floorgate gen: cannot write %s: %s\n", out, avro_strerror());
+		if (fg_gen_next(g, 0, &w, key, sizeof(key))) {
+			fprintf(stderr, "floorgate gen: out of memory\n");
+			goto done;
+		}
+		if (fg_ocf_writer_append(&fw, w.buf, w.len, err, sizeof(err))) {
+			fprintf(stderr, "floorgate gen: %s\n", err);
 			goto done;
 		}
 	}
-	if (avro_file_writer_close(fw)) {
-		fw = NULL;
-		fprintf(stderr, "floorgate gen: cannot finish %s: %s\n", out, avro_strerror());
+	if (fg_ocf_writer_close(&fw, err, sizeof(err))) {
+		fprintf(stderr, "floorgate gen: cannot finish %s: %s\n", out, err);
 		goto done;
 	}
-	fw = NULL;
 	rc = FG_EXIT_OK;
 done:
-	if (fw)
-		avro_file_writer_close(fw);
-	if (schema)
-		avro_schema_decref(schema);
+	if (fw.f)
+		fg_ocf_writer_close(&fw, NULL, 0);
 	fg_avrobin_fini(&w);
 	fg_gen_destroy(g);
 	fg_refdata_destroy(rd);
