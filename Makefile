@@ -46,7 +46,7 @@ BIN     := $(BUILD)/floorgate
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all docs deps demo test test-unit test-cases test-kafka-mock test-e2e bench clean fuzz
+.PHONY: all docs deps demo test test-e2e bench clean
 all: $(BIN)
 docs: docs/CONFIGURATION.md
 
@@ -88,6 +88,10 @@ demo: deps
 test: deps
 	$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
 	bash tests/run.sh $(BUILD)
+
+# The real-broker end-to-end test alone.
+test-e2e: $(BIN)
+	FLOORGATE=$(BIN) bash tests/e2e/run.sh
 
 bench: deps
 	$(MAKE) --no-print-directory -C bench BUILD=../$(BUILD)
