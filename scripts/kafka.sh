@@ -216,16 +216,21 @@ node_format() {
 node_launch() {
   local nd=$1
   # setsid: its own session, so a Ctrl-C to the test run does not skip our stop.
+  # setsid forks when the caller runs with job control, so the broker writes its
+  # own pid (the shell execs java) rather than trusting $!.
   # All three standard streams are redirected so callers that capture output do not
   # wait for the broker to exit.
-  # shellcheck disable=SC2086
-  setsid "$JAVA" ${FG_KAFKA_HEAP:--Xms256m -Xmx512m} ${FG_KAFKA_JAVA_OPTS:-} \
+  rm -f "$nd/pid"
+  # shellcheck disable=SC2086,SC2016
+  setsid sh -c 'echo $$ >"$0/pid"; exec "$@"' "$nd" \
+    "$JAVA" ${FG_KAFKA_HEAP:--Xms256m -Xmx512m} ${FG_KAFKA_JAVA_OPTS:-} \
     -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="file:$nd/log4j2.properties" \
     -Dkafka.logs.dir="$nd/logs" \
     -cp "$(libs_dir)/*" "$MAIN_BROKER" "$nd/server.properties" \
     </dev/null >"$nd/logs/stdout.log" 2>&1 &
-  echo $! >"$nd/pid"
+  local i
+  for i in $(seq 50); do [ -s "$nd/pid" ] && break; sleep 0.1; done
 }
 
 # node_pid NODE_DIR — print the pid if that process is alive and is this node's broker.
