@@ -12,6 +12,8 @@ struct fg_kafka_source {
 	rd_kafka_topic_partition_list_t *assigned;
 	unsigned char *eof;
 	int ever_assigned;
+	void (*before_revoke)(void *ctx);
+	void *ctx;
 };
 
 static int find(const struct fg_kafka_source *src, const char *topic, int32_t partition)
@@ -47,8 +49,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		rd_kafka_assign(rk, parts);
 		set_assignment(src, parts);
 	} else {
-		/* Outputs of everything consumed so far were acknowledged before
-		 * their offsets were stored; commit them before the partitions go. */
+		/* Finish what is in flight (its offsets get stored), then commit
+		 * before the partitions go, so their next owner starts after it. */
+		if (src->before_revoke)
+			src->before_revoke(src->ctx);
 		rd_kafka_commit(rk, NULL, 0);
 		rd_kafka_assign(rk, NULL);
 		set_assignment(src, NULL);
@@ -68,8 +72,9 @@ static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *e
 }
 
 struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
-					       const char *const *must_exist, char *errstr,
-					       size_t errstr_size)
+					       const char *const *must_exist,
+					       void (*before_revoke)(void *ctx), void *ctx,
+					       char *errstr, size_t errstr_size)
 {
 	struct fg_kafka_source *src = calloc(1, sizeof(*src));
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -82,6 +87,8 @@ struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 		fg_errf(errstr, errstr_size, "out of memory");
 		goto err;
 	}
+	src->before_revoke = before_revoke;
+	src->ctx = ctx;
 	/* Defaults first, then the user's kafka.* keys, then what correctness needs. */
 	if (conf_set(conf, "group.id", "floorgate", errstr, errstr_size) ||
 	    conf_set(conf, "auto.offset.reset", "earliest", errstr, errstr_size) ||
@@ -215,4 +222,14 @@ int fg_kafka_source_store(struct fg_kafka_source *src, rd_kafka_message_t **msgs
 	/* A partition revoked meanwhile refuses the store: its messages will be re-read
 	 * by the new owner, which is the at-least-once promise, not an error. */
 	return err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__STATE ? 0 : -1;
+}
+
+void fg_kafka_source_pause(struct fg_kafka_source *src, int pause)
+{
+	if (!src->assigned || src->assigned->cnt == 0)
+		return;
+	if (pause)
+		rd_kafka_pause_partitions(src->rk, src->assigned);
+	else
+		rd_kafka_resume_partitions(src->rk, src->assigned);
 }

@@ -27,9 +27,17 @@ struct fg_kafka_source;
  * and checks that every topic in `must_exist` (NULL-terminated) exists, then
  * subscribes to input.topic. Returns NULL with a message on failure.
  */
+/*
+ * before_revoke (may be NULL) runs on the consumer thread when partitions
+ * are about to be taken away, before the stored offsets are committed: the
+ * engine finishes its in-flight work there, so what is committed covers it.
+ */
 struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
-					       const char *const *must_exist, char *errstr,
-					       size_t errstr_size);
+					       const char *const *must_exist,
+					       void (*before_revoke)(void *ctx), void *ctx,
+					       char *errstr, size_t errstr_size);
+/* Pauses (pause != 0) or resumes every assigned partition. */
+void fg_kafka_source_pause(struct fg_kafka_source *src, int pause);
 /* Commits stored offsets (synchronously), leaves the group, frees. NULL-safe. */
 void fg_kafka_source_destroy(struct fg_kafka_source *src);
 
@@ -40,7 +48,10 @@ ssize_t fg_kafka_source_consume(struct fg_kafka_source *src, rd_kafka_message_t 
 void fg_kafka_source_track(struct fg_kafka_source *src, const rd_kafka_message_t *m);
 /* True once partitions were assigned and every one of them is at its end. */
 int fg_kafka_source_at_end(const struct fg_kafka_source *src);
-/* Stores offset+1 of the last message per partition in msgs (data messages only). */
+/*
+ * Stores offset+1 of the last message per partition in msgs (data messages
+ * only). @locality: any thread (rd_kafka_offsets_store is thread-safe).
+ */
 int fg_kafka_source_store(struct fg_kafka_source *src, rd_kafka_message_t **msgs, size_t n);
 
 #endif

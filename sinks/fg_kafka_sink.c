@@ -1,6 +1,5 @@
 #include "fg_kafka_sink.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,25 +9,17 @@ struct fg_kafka_sink {
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *out, *dlq;
 	int flush_timeout_ms;
-	/* written by delivery reports (served in rd_kafka_poll/flush on the runner thread) */
-	atomic_uint_fast64_t delivered, failed;
-	char first_error[256];
+	fg_kafka_sink_delivery_cb *cb;
+	void *ctx;
 };
 
-/* @locality: the thread that calls rd_kafka_poll()/rd_kafka_flush() (the runner). */
+/* @locality: the thread that calls rd_kafka_poll()/rd_kafka_flush(). */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct fg_kafka_sink *sink = opaque;
 
 	(void)rk;
-	if (m->err) {
-		if (atomic_fetch_add(&sink->failed, 1) == 0)
-			snprintf(sink->first_error, sizeof(sink->first_error), "%s [%d]: %s",
-				 rd_kafka_topic_name(m->rkt), (int)m->partition,
-				 rd_kafka_err2str(m->err));
-	} else {
-		atomic_fetch_add(&sink->delivered, 1);
-	}
+	sink->cb(m->_private, m->err, sink->ctx);
 }
 
 static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errstr,
@@ -43,7 +34,8 @@ static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *e
 	return 0;
 }
 
-struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg, char *errstr,
+struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
+					   fg_kafka_sink_delivery_cb *cb, void *ctx, char *errstr,
 					   size_t errstr_size)
 {
 	struct fg_kafka_sink *sink = calloc(1, sizeof(*sink));
@@ -54,6 +46,8 @@ struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg, char *er
 		fg_errf(errstr, errstr_size, "out of memory");
 		goto err;
 	}
+	sink->cb = cb;
+	sink->ctx = ctx;
 	if (conf_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
 	    conf_set(conf, "linger.ms", "5", errstr, errstr_size) ||
 	    conf_set(conf, "client.id", "floorgate-producer", errstr, errstr_size))
@@ -101,42 +95,30 @@ void fg_kafka_sink_destroy(struct fg_kafka_sink *sink)
 	free(sink);
 }
 
-int fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_letter, const void *key,
-			  size_t key_len, const void *payload, size_t len)
+rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_letter,
+					  const void *key, size_t key_len, const void *payload,
+					  size_t len, void *msg_opaque)
 {
 	rd_kafka_topic_t *t = dead_letter ? sink->dlq : sink->out;
 
 	for (;;) {
-		if (rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)payload,
-				     len, key, key_len, NULL) == 0)
-			break;
-		if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			return -1;
+		if (rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, 0, (void *)payload, len, key, key_len,
+				     msg_opaque) == 0)
+			return RD_KAFKA_RESP_ERR_NO_ERROR;
+		rd_kafka_resp_err_t err = rd_kafka_last_error();
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			return err;
 		/* The local queue is full: serve delivery reports, which frees room. */
-		rd_kafka_poll(sink->rk, 50);
+		rd_kafka_poll(sink->rk, 10);
 	}
-	rd_kafka_poll(sink->rk, 0);
-	return 0;
 }
 
-int fg_kafka_sink_flush(struct fg_kafka_sink *sink, char *errstr, size_t errstr_size)
+void fg_kafka_sink_poll(struct fg_kafka_sink *sink, int timeout_ms)
 {
-	rd_kafka_resp_err_t err = rd_kafka_flush(sink->rk, sink->flush_timeout_ms);
-
-	if (atomic_load(&sink->failed)) {
-		fg_errf(errstr, errstr_size, "%llu output(s) not delivered, first: %s",
-			(unsigned long long)atomic_load(&sink->failed), sink->first_error);
-		return -1;
-	}
-	if (err) {
-		fg_errf(errstr, errstr_size, "outputs not acknowledged within %d ms: %s",
-			sink->flush_timeout_ms, rd_kafka_err2str(err));
-		return -1;
-	}
-	return 0;
+	rd_kafka_poll(sink->rk, timeout_ms);
 }
 
-uint64_t fg_kafka_sink_delivered(const struct fg_kafka_sink *sink)
+rd_kafka_resp_err_t fg_kafka_sink_flush(struct fg_kafka_sink *sink)
 {
-	return atomic_load(&sink->delivered);
+	return rd_kafka_flush(sink->rk, sink->flush_timeout_ms);
 }

@@ -25,6 +25,7 @@
 #include "../ingest/fg_frame.h"
 #include "../ingest/fg_gen.h"
 #include "../ingest/fg_schemas.h"
+#include "../pricing/fg_refstore.h"
 #include "fg_cmd.h"
 #include "fg_config.h"
 #include "fg_runner.h"
@@ -236,7 +237,7 @@ int fg_cmd_demo(int argc, char **argv)
 	rd_kafka_mock_cluster_t *mc = NULL;
 	pthread_t tg, tv;
 	int started = 0, rc = FG_EXIT_USAGE, c;
-	char err[1024];
+	char err[1024], fp[33];
 	struct timespec t0, t1;
 
 	optind = 1;
@@ -301,7 +302,9 @@ int fg_cmd_demo(int argc, char **argv)
 		goto done;
 	}
 	started = 1;
-	if (fg_runner_run(&cfg, &reg, rd, &st, err, sizeof(err))) {
+	snprintf(fp, sizeof(fp), "%s", rd->fingerprint);
+	fg_refstore_init(rd);
+	if (fg_runner_run(&cfg, &reg, &st, err, sizeof(err))) {
 		fprintf(stderr, "floorgate demo: %s\n", err);
 		fg_runner_stop = 1;
 		rc = FG_EXIT_FAIL;
@@ -310,11 +313,13 @@ int fg_cmd_demo(int argc, char **argv)
 	pthread_join(tg, NULL);
 	pthread_join(tv, NULL);
 	started = 0;
+	fg_refstore_fini(); /* frees rd, which the generator used until now */
+	rd = NULL;
 	if (rc == FG_EXIT_FAIL)
 		goto done;
 
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("\nfloorgate demo summary (reference data %s)\n", rd->fingerprint);
+	printf("\nfloorgate demo summary (reference data %s)\n", fp);
 	fg_pipeline_stats_print(&st, stdout);
 	printf("throughput           %12.0f declarations/s through Kafka (%.2f s)\n",
 	       secs > 0 ? (double)st.in / secs : 0.0, secs);

@@ -5,6 +5,7 @@
 
 #include "../ingest/fg_schemas.h"
 #include "../pricing/fg_refdata.h"
+#include "../pricing/fg_refstore.h"
 #include "fg_cmd.h"
 #include "fg_config.h"
 #include "fg_runner.h"
@@ -21,8 +22,9 @@ static void run_usage(FILE *f)
 		"  -c, --config FILE   `key = value` lines (# comments)\n"
 		"  -X key=value        set one key (wins over the file); repeatable\n"
 		"  --help-config       list every key with its default\n\n"
-		"SIGINT or SIGTERM: finish the batch in hand, commit, exit 0. A second signal\n"
-		"exits at once (uncommitted inputs are read again next time).\n"
+		"SIGINT or SIGTERM: finish the batches in hand, commit, exit 0. A second signal\n"
+		"exits at once (uncommitted inputs are read again next time). SIGHUP reloads\n"
+		"the reference tables from data.dir; a refused set leaves the running one.\n"
 		"Exit status: 0 stopped cleanly; 1 Kafka failure (brokers unreachable within\n"
 		"run.connect_timeout_ms, a missing topic, an undelivered output); 2 bad\n"
 		"arguments, configuration, reference data or schema directory.\n");
@@ -114,7 +116,11 @@ int fg_cmd_run(int argc, char **argv)
 	fprintf(stderr, "floorgate run: %s -> %s / %s, reference data %s (%s)\n", cfg.input_topic,
 		cfg.output_topic, cfg.deadletter_topic, rd->fingerprint, cfg.data_dir);
 	fg_runner_install_signals();
-	if (fg_runner_run(&cfg, &reg, rd, &st, err, sizeof(err))) {
+	fg_refstore_init(rd); /* the store owns it from here; SIGHUP reloads data.dir */
+	rd = NULL;
+	rc = fg_runner_run(&cfg, &reg, &st, err, sizeof(err));
+	fg_refstore_fini();
+	if (rc) {
 		fprintf(stderr, "floorgate run: %s\n", err);
 		rc = FG_EXIT_FAIL;
 		goto done;

@@ -37,6 +37,12 @@ static const struct entry {
 	  "delivered and committed (batch jobs, tests)."),
 	I("run.connect_timeout_ms", "30000", 100, 3600000, connect_timeout_ms,
 	  "How long to wait for the brokers (and the input topic) at start before giving up."),
+	I("run.workers", "1", 1, 64, workers,
+	  "Assessment threads. A partition is always assessed by the same one, so outputs keep "
+	  "each partition's order."),
+	I("run.batches", "8", 2, 4096, batches,
+	  "Batches in circulation. When all are in use the input partitions are paused: memory "
+	  "stays below run.batches x run.batch_size messages."),
 	I("run.batch_size", "10000", 1, 1000000, batch_size,
 	  "Most messages consumed, assessed and produced per batch; offsets are stored after "
 	  "a batch's outputs are acknowledged."),

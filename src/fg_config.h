@@ -36,6 +36,8 @@ struct fg_config {
 	int64_t deadletter_schema_id;
 	int64_t exit_on_eof;        /* bool */
 	int64_t connect_timeout_ms;
+	int64_t workers;
+	int64_t batches;
 	int64_t batch_size;
 	int64_t progress_interval_ms;
 	int64_t max_messages;       /* 0: unbounded */

@@ -1,22 +1,91 @@
 #include "fg_runner.h"
 
+#include <ck_ring.h>
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/fg_avrobin.h"
+#include "../core/fg_tsan.h"
 #include "../ingest/fg_kafka_source.h"
+#include "../pricing/fg_refstore.h"
 #include "../sinks/fg_kafka_sink.h"
 
 volatile sig_atomic_t fg_runner_stop;
 _Atomic unsigned long long fg_runner_done;
 
+#define FG_RUNNER_MAX_WORKERS 64
+
+struct fg_out {
+	uint32_t off, len;         /* framed record in batch->buf */
+	uint32_t key_off, key_len; /* key bytes in batch->buf */
+	uint8_t dead;
+};
+
+struct fg_batch {
+	struct fg_batch *next; /* producer: in-flight list of its worker */
+	uint32_t worker;
+	uint32_t n, cap;
+	rd_kafka_message_t **msgs;
+	struct fg_out *outs;
+	struct fg_avrobin buf;
+	uint32_t pending; /* producer: outputs not yet acknowledged */
+	rd_kafka_resp_err_t err;
+};
+
+/* A batch pointer that means "no more batches" on a ring. */
+static struct fg_batch sentinel;
+
+struct worker {
+	struct engine *e;
+	int idx;
+	pthread_t thread;
+	ck_ring_t in, out;
+	ck_ring_buffer_t *in_buf, *out_buf;
+	sem_t in_bell;
+	struct fg_pipeline pl;
+	int pl_ok;
+	struct fg_batch *current; /* consumer thread: batch being filled */
+	struct fg_batch *head, *tail; /* producer thread: in flight, FIFO */
+};
+
+struct engine {
+	const struct fg_config *cfg;
+	const struct fg_schema_registry *reg;
+	int nworkers, nbatches;
+	struct worker *w;
+	struct fg_batch *batches;
+	ck_ring_t free_ring;
+	ck_ring_buffer_t *free_buf;
+	sem_t free_bell, out_bell, reload_bell;
+	_Atomic int in_flight; /* batches handed to workers and not yet returned */
+	_Atomic int fatal;
+	char fatal_msg[512];
+	struct fg_kafka_source *src;
+	struct fg_kafka_sink *sink;
+	pthread_t producer, reloader;
+	_Atomic int reloader_stop;
+	_Atomic unsigned long long assessed, dead;
+	uint64_t taken; /* consumer thread: data messages taken */
+};
+
+static struct engine *signal_engine;
+
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (sig == SIGHUP) {
+		if (signal_engine)
+			sem_post(&signal_engine->reload_bell); /* async-signal-safe */
+		return;
+	}
 	if (fg_runner_stop) {
 		/* A second signal: leave now. Committed offsets only cover delivered
-		 * outputs, so whatever is in flight is simply read again. */
+		 * outputs, so whatever was in flight is read again next time. */
 		_exit(130);
 	}
 	fg_runner_stop = 1;
@@ -31,6 +100,7 @@ void fg_runner_install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 static double now_s(void)
@@ -40,124 +110,511 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void progress(const struct fg_pipeline_stats *st, double t0, int final)
+/* Waits on a doorbell for at most ms milliseconds. Returns 0 when it rang. */
+static int bell_wait(sem_t *s, int ms)
+{
+	struct timespec ts;
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)ms * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	while ((rc = sem_timedwait(s, &ts)) == -1 && errno == EINTR)
+		;
+	return rc == 0 ? 0 : -1;
+}
+
+static void set_fatal(struct engine *e, const char *fmt, const char *a, const char *b)
+{
+	int expected = 0;
+
+	if (atomic_compare_exchange_strong(&e->fatal, &expected, 1))
+		snprintf(e->fatal_msg, sizeof(e->fatal_msg), fmt, a, b);
+}
+
+/* Hands a batch to its next owner through an SPSC ring. Rings hold every
+ * batch at once, so an enqueue cannot fail. */
+static void hand_off(ck_ring_t *r, ck_ring_buffer_t *buf, sem_t *bell, struct fg_batch *b)
+{
+	FG_TSAN_RELEASE(b);
+	FG_TSAN_RELEASE(r);
+	ck_ring_enqueue_spsc(r, buf, b);
+	sem_post(bell);
+}
+
+static struct fg_batch *take(ck_ring_t *r, ck_ring_buffer_t *buf)
+{
+	struct fg_batch *b;
+
+	FG_TSAN_ACQUIRE(r);
+	if (!ck_ring_dequeue_spsc(r, buf, &b))
+		return NULL;
+	FG_TSAN_ACQUIRE(b);
+	return b;
+}
+
+/* ---- workers ---------------------------------------------------------- */
+
+static void assess_batch(struct worker *w, struct fg_batch *b)
+{
+	struct fg_pipeline *pl = &w->pl;
+	uint64_t assessed0 = pl->stats.assessed, dead0 = pl->stats.dead;
+
+	/* The whole batch sees one reference-data set. */
+	pl->rd = fg_refstore_get();
+	b->buf.len = 0;
+	b->buf.oom = 0;
+	for (uint32_t i = 0; i < b->n; i++) {
+		const rd_kafka_message_t *m = b->msgs[i];
+		struct fg_source_pos pos = { .topic = rd_kafka_topic_name(m->rkt),
+					     .partition = m->partition,
+					     .offset = m->offset,
+					     .index = -1 };
+		struct fg_out *o = &b->outs[i];
+		struct fg_output out;
+
+		if (fg_pipeline_process(pl, m->payload, m->len, NULL, &pos, &out)) {
+			set_fatal(w->e, "%s%s", "out of memory assessing a message", "");
+			break;
+		}
+		const void *key = m->key;
+		size_t key_len = m->key_len;
+		if (!key && out.decl) {
+			key = out.decl->declaration_id.p;
+			key_len = out.decl->declaration_id.len;
+		}
+		o->dead = out.kind == FG_OUT_DEAD_LETTER;
+		o->off = (uint32_t)b->buf.len;
+		o->len = (uint32_t)(out.enc.body_len + 5);
+		uint8_t *p = fg_avrobin_room(&b->buf, o->len + key_len);
+		if (!p) {
+			set_fatal(w->e, "%s%s", "out of memory buffering outputs", "");
+			break;
+		}
+		memcpy(p, out.enc.framed, o->len);
+		if (key_len)
+			memcpy(p + o->len, key, key_len);
+		o->key_off = o->off + o->len;
+		o->key_len = (uint32_t)key_len;
+		b->buf.len += o->len + key_len;
+	}
+	fg_refstore_quiescent();
+	atomic_fetch_add_explicit(&w->e->assessed, pl->stats.assessed - assessed0,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->e->dead, pl->stats.dead - dead0, memory_order_relaxed);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct engine *e = w->e;
+
+	fg_refstore_reader_register();
+	for (;;) {
+		struct fg_batch *b = take(&w->in, w->in_buf);
+		if (!b) {
+			/* Idle: offline, so a reload never waits for this thread. */
+			fg_refstore_offline();
+			bell_wait(&w->in_bell, 100);
+			fg_refstore_online();
+			continue;
+		}
+		if (b == &sentinel) {
+			hand_off(&w->out, w->out_buf, &e->out_bell, &sentinel);
+			break;
+		}
+		assess_batch(w, b);
+		hand_off(&w->out, w->out_buf, &e->out_bell, b);
+	}
+	fg_refstore_offline();
+	fg_refstore_reader_unregister();
+	return NULL;
+}
+
+/* ---- producer ------------------------------------------------------------ */
+
+/* @locality: producer thread (delivery reports are served there). */
+static void on_delivery(void *msg_opaque, rd_kafka_resp_err_t err, void *ctx)
+{
+	struct fg_batch *b = msg_opaque;
+
+	(void)ctx;
+	if (err && !b->err)
+		b->err = err;
+	b->pending--;
+}
+
+/* Returns the batches at the heads of the in-flight lists whose outputs
+ * are all acknowledged: store their offsets, free their messages, recycle. */
+static void complete(struct engine *e)
+{
+	for (int i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->w[i];
+		while (w->head && w->head->pending == 0) {
+			struct fg_batch *b = w->head;
+			if (b->err) {
+				set_fatal(e, "an output was not delivered: %s%s",
+					  rd_kafka_err2str(b->err), "");
+				return; /* its offsets stay unstored */
+			}
+			if (fg_kafka_source_store(e->src, b->msgs, b->n)) {
+				set_fatal(e, "%s%s", "cannot store consumed offsets", "");
+				return;
+			}
+			w->head = b->next;
+			if (!w->head)
+				w->tail = NULL;
+			for (uint32_t k = 0; k < b->n; k++)
+				rd_kafka_message_destroy(b->msgs[k]);
+			atomic_fetch_add(&fg_runner_done, b->n);
+			b->n = 0;
+			b->next = NULL;
+			hand_off(&e->free_ring, e->free_buf, &e->free_bell, b);
+			atomic_fetch_sub(&e->in_flight, 1);
+		}
+	}
+}
+
+static void produce_batch(struct engine *e, struct worker *w, struct fg_batch *b)
+{
+	b->pending = b->n;
+	b->err = RD_KAFKA_RESP_ERR_NO_ERROR;
+	b->next = NULL;
+	if (w->tail)
+		w->tail->next = b;
+	else
+		w->head = b;
+	w->tail = b;
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct fg_out *o = &b->outs[i];
+		rd_kafka_resp_err_t err = fg_kafka_sink_produce(
+			e->sink, o->dead, o->key_len ? b->buf.buf + o->key_off : NULL, o->key_len,
+			b->buf.buf + o->off, o->len, b);
+		if (err) {
+			/* Not queued, so no report will come: account for it here. */
+			b->pending -= b->n - i;
+			if (!b->err)
+				b->err = err;
+			break;
+		}
+	}
+}
+
+static void *producer_main(void *arg)
+{
+	struct engine *e = arg;
+	int finished = 0;
+
+	while (finished < e->nworkers || atomic_load(&e->in_flight) > 0) {
+		int got = 0;
+		for (int i = 0; i < e->nworkers; i++) {
+			struct fg_batch *b;
+			while ((b = take(&e->w[i].out, e->w[i].out_buf))) {
+				got = 1;
+				if (b == &sentinel)
+					finished++;
+				else
+					produce_batch(e, &e->w[i], b);
+			}
+		}
+		fg_kafka_sink_poll(e->sink, 0);
+		complete(e);
+		if (atomic_load(&e->fatal))
+			break;
+		if (!got) {
+			/* Nothing new from the workers: wait for delivery reports. */
+			fg_kafka_sink_poll(e->sink, 5);
+			complete(e);
+			if (finished == e->nworkers && atomic_load(&e->in_flight) > 0)
+				bell_wait(&e->out_bell, 1);
+		}
+	}
+	fg_kafka_sink_flush(e->sink);
+	complete(e);
+	return NULL;
+}
+
+/* ---- reload ---------------------------------------------------------------- */
+
+static void *reloader_main(void *arg)
+{
+	struct engine *e = arg;
+	char err[1024], fp[33];
+
+	while (!atomic_load(&e->reloader_stop)) {
+		if (bell_wait(&e->reload_bell, 200))
+			continue;
+		if (atomic_load(&e->reloader_stop))
+			break;
+		if (fg_refstore_reload(e->cfg->data_dir, fp, err, sizeof(err)))
+			fprintf(stderr, "floorgate: reload refused, the tables in force stay: %s\n",
+				err);
+		else
+			fprintf(stderr, "floorgate: reference data reloaded: %s (%s)\n", fp,
+				e->cfg->data_dir);
+	}
+	return NULL;
+}
+
+/* ---- consumer (the caller's thread) -------------------------------------- */
+
+static void dispatch(struct engine *e, struct worker *w)
+{
+	struct fg_batch *b = w->current;
+
+	if (!b || b->n == 0)
+		return;
+	w->current = NULL;
+	atomic_fetch_add(&e->in_flight, 1);
+	hand_off(&w->in, w->in_buf, &w->in_bell, b);
+}
+
+/* A free batch, pausing the partitions while none is free. NULL on fatal or stop. */
+static struct fg_batch *free_batch(struct engine *e)
+{
+	struct fg_batch *b = take(&e->free_ring, e->free_buf);
+	int paused = 0;
+
+	while (!b) {
+		if (!paused) {
+			/* Full: stop fetching rather than buffer without bound. */
+			fg_kafka_source_pause(e->src, 1);
+			paused = 1;
+		}
+		if (atomic_load(&e->fatal))
+			break;
+		bell_wait(&e->free_bell, 10);
+		b = take(&e->free_ring, e->free_buf);
+	}
+	if (paused)
+		fg_kafka_source_pause(e->src, 0);
+	return b;
+}
+
+/* Finishes everything in flight (rebalance, shutdown). */
+static void drain(void *ctx)
+{
+	struct engine *e = ctx;
+
+	for (int i = 0; i < e->nworkers; i++)
+		dispatch(e, &e->w[i]);
+	while (atomic_load(&e->in_flight) > 0 && !atomic_load(&e->fatal))
+		bell_wait(&e->free_bell, 10);
+}
+
+static void progress(struct engine *e, double t0, int final)
 {
 	double dt = now_s() - t0;
 	int tty = isatty(STDERR_FILENO);
+	unsigned long long done = atomic_load(&fg_runner_done);
 
 	fprintf(stderr, "%sin %llu  assessed %llu  dead-lettered %llu  %.0f decl/s%s",
-		tty ? "\r" : "", (unsigned long long)st->in, (unsigned long long)st->assessed,
-		(unsigned long long)st->dead, dt > 0 ? (double)st->in / dt : 0.0,
+		tty ? "\r" : "", (unsigned long long)e->taken,
+		(unsigned long long)atomic_load(&e->assessed),
+		(unsigned long long)atomic_load(&e->dead), dt > 0 ? (double)done / dt : 0.0,
 		tty && !final ? "   " : "\n");
 	fflush(stderr);
 }
 
+static int engine_init(struct engine *e, const struct fg_config *cfg,
+		       const struct fg_schema_registry *reg, char *errstr, size_t errstr_size)
+{
+	unsigned ring = 2;
+
+	memset(e, 0, sizeof(*e));
+	e->cfg = cfg;
+	e->reg = reg;
+	e->nworkers = (int)cfg->workers;
+	e->nbatches = (int)cfg->batches;
+	while (ring <= (unsigned)e->nbatches + 2)
+		ring <<= 1; /* every batch fits in every ring (ck_ring keeps one slot free) */
+	e->w = calloc((size_t)e->nworkers, sizeof(*e->w));
+	e->batches = calloc((size_t)e->nbatches, sizeof(*e->batches));
+	e->free_buf = calloc(ring, sizeof(ck_ring_buffer_t));
+	if (!e->w || !e->batches || !e->free_buf)
+		goto oom;
+	ck_ring_init(&e->free_ring, ring);
+	sem_init(&e->free_bell, 0, 0);
+	sem_init(&e->out_bell, 0, 0);
+	sem_init(&e->reload_bell, 0, 0);
+	for (int i = 0; i < e->nbatches; i++) {
+		struct fg_batch *b = &e->batches[i];
+		b->cap = (uint32_t)cfg->batch_size;
+		b->msgs = calloc(b->cap, sizeof(*b->msgs));
+		b->outs = calloc(b->cap, sizeof(*b->outs));
+		if (!b->msgs || !b->outs || fg_avrobin_init(&b->buf, (size_t)b->cap * 512))
+			goto oom;
+		ck_ring_enqueue_spsc(&e->free_ring, e->free_buf, b);
+	}
+	for (int i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->w[i];
+		w->e = e;
+		w->idx = i;
+		w->in_buf = calloc(ring, sizeof(ck_ring_buffer_t));
+		w->out_buf = calloc(ring, sizeof(ck_ring_buffer_t));
+		if (!w->in_buf || !w->out_buf)
+			goto oom;
+		ck_ring_init(&w->in, ring);
+		ck_ring_init(&w->out, ring);
+		sem_init(&w->in_bell, 0, 0);
+		if (fg_pipeline_init(&w->pl, reg, NULL, (int32_t)cfg->assessment_schema_id,
+				     (int32_t)cfg->deadletter_schema_id, errstr, errstr_size))
+			return -1;
+		w->pl_ok = 1;
+	}
+	return 0;
+oom:
+	fg_errf(errstr, errstr_size, "out of memory for %d batches of %lld messages", e->nbatches,
+		(long long)cfg->batch_size);
+	return -1;
+}
+
+static void engine_fini(struct engine *e, struct fg_pipeline_stats *stats)
+{
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
+	for (int i = 0; e->w && i < e->nworkers; i++) {
+		struct worker *w = &e->w[i];
+		if (w->pl_ok) {
+			if (stats)
+				fg_pipeline_stats_merge(stats, &w->pl.stats);
+			fg_pipeline_fini(&w->pl);
+		}
+		free(w->in_buf);
+		free(w->out_buf);
+		sem_destroy(&w->in_bell);
+	}
+	for (int i = 0; e->batches && i < e->nbatches; i++) {
+		struct fg_batch *b = &e->batches[i];
+		for (uint32_t k = 0; k < b->n; k++)
+			rd_kafka_message_destroy(b->msgs[k]);
+		free(b->msgs);
+		free(b->outs);
+		fg_avrobin_fini(&b->buf);
+	}
+	free(e->w);
+	free(e->batches);
+	free(e->free_buf);
+	sem_destroy(&e->free_bell);
+	sem_destroy(&e->out_bell);
+	sem_destroy(&e->reload_bell);
+}
+
 int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *reg,
-		  const struct fg_refdata *rd, struct fg_pipeline_stats *stats, char *errstr,
-		  size_t errstr_size)
+		  struct fg_pipeline_stats *stats, char *errstr, size_t errstr_size)
 {
 	const char *topics[] = { cfg->input_topic, cfg->output_topic, cfg->deadletter_topic, NULL };
-	struct fg_kafka_source *src = NULL;
-	struct fg_kafka_sink *sink = NULL;
-	struct fg_pipeline pl;
+	struct engine e;
 	rd_kafka_message_t **msgs = NULL;
-	int pl_ok = 0, rc = -1;
+	int started_workers = 0, started_producer = 0, started_reloader = 0, rc = -1;
 	double t0 = now_s(), last = t0;
 
-	if (fg_pipeline_init(&pl, reg, rd, (int32_t)cfg->assessment_schema_id,
-			     (int32_t)cfg->deadletter_schema_id, errstr, errstr_size))
-		return -1;
-	pl_ok = 1;
+	if (engine_init(&e, cfg, reg, errstr, errstr_size))
+		goto done;
 	msgs = calloc((size_t)cfg->batch_size, sizeof(*msgs));
 	if (!msgs) {
 		fg_errf(errstr, errstr_size, "out of memory");
 		goto done;
 	}
-	sink = fg_kafka_sink_create(cfg, errstr, errstr_size);
-	if (!sink)
+	e.sink = fg_kafka_sink_create(cfg, on_delivery, &e, errstr, errstr_size);
+	if (!e.sink)
 		goto done;
-	src = fg_kafka_source_create(cfg, topics, errstr, errstr_size);
-	if (!src)
+	e.src = fg_kafka_source_create(cfg, topics, drain, &e, errstr, errstr_size);
+	if (!e.src)
 		goto done;
+	for (; started_workers < e.nworkers; started_workers++)
+		if (pthread_create(&e.w[started_workers].thread, NULL, worker_main,
+				   &e.w[started_workers])) {
+			fg_errf(errstr, errstr_size, "cannot start worker threads");
+			goto stop;
+		}
+	if (pthread_create(&e.producer, NULL, producer_main, &e)) {
+		fg_errf(errstr, errstr_size, "cannot start the producer thread");
+		goto stop;
+	}
+	started_producer = 1;
+	if (pthread_create(&e.reloader, NULL, reloader_main, &e) == 0)
+		started_reloader = 1;
+	signal_engine = &e;
 
-	while (!fg_runner_stop) {
+	while (!fg_runner_stop && !atomic_load(&e.fatal)) {
 		size_t want = (size_t)cfg->batch_size;
-		if (cfg->max_messages && (uint64_t)cfg->max_messages - pl.stats.in < want)
-			want = (size_t)((uint64_t)cfg->max_messages - pl.stats.in);
+		if (cfg->max_messages && (uint64_t)cfg->max_messages - e.taken < want)
+			want = (size_t)((uint64_t)cfg->max_messages - e.taken);
 		if (want == 0)
 			break;
-		ssize_t n = fg_kafka_source_consume(src, msgs, want, 100);
+		ssize_t n = fg_kafka_source_consume(e.src, msgs, want, 100);
 		if (n < 0) {
 			fg_errf(errstr, errstr_size, "consume failed: %s",
 				rd_kafka_err2str(rd_kafka_last_error()));
-			goto done;
+			goto stop;
 		}
 		for (ssize_t i = 0; i < n; i++) {
 			rd_kafka_message_t *m = msgs[i];
-			struct fg_output o;
-			fg_kafka_source_track(src, m);
+			fg_kafka_source_track(e.src, m);
 			if (m->err) {
 				if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
 					fprintf(stderr, "floorgate: consumer: %s\n",
 						rd_kafka_message_errstr(m));
+				rd_kafka_message_destroy(m);
 				continue;
 			}
-			struct fg_source_pos pos = { .topic = rd_kafka_topic_name(m->rkt),
-						     .partition = m->partition,
-						     .offset = m->offset,
-						     .index = -1 };
-			if (fg_pipeline_process(&pl, m->payload, m->len, NULL, &pos, &o)) {
-				fg_errf(errstr, errstr_size, "out of memory at %s [%d] offset %lld",
-					pos.topic, (int)pos.partition, (long long)pos.offset);
-				goto done_batch;
+			struct worker *w = &e.w[(uint32_t)m->partition % (uint32_t)e.nworkers];
+			if (!w->current) {
+				w->current = free_batch(&e);
+				if (!w->current) {
+					/* fatal meanwhile: drop our reference, nothing is stored */
+					for (ssize_t k = i; k < n; k++)
+						rd_kafka_message_destroy(msgs[k]);
+					goto stop;
+				}
+				w->current->worker = (uint32_t)w->idx;
 			}
-			const void *key = m->key;
-			size_t key_len = m->key_len;
-			if (!key && o.decl) {
-				key = o.decl->declaration_id.p;
-				key_len = o.decl->declaration_id.len;
-			}
-			if (fg_kafka_sink_produce(sink, o.kind == FG_OUT_DEAD_LETTER, key, key_len,
-						  o.enc.framed, o.enc.body_len + 5)) {
-				fg_errf(errstr, errstr_size, "cannot queue an output: %s",
-					rd_kafka_err2str(rd_kafka_last_error()));
-				goto done_batch;
-			}
+			w->current->msgs[w->current->n++] = m;
+			e.taken++;
+			if (w->current->n == w->current->cap)
+				dispatch(&e, w);
 		}
-		if (n > 0) {
-			if (fg_kafka_sink_flush(sink, errstr, errstr_size))
-				goto done_batch;
-			if (fg_kafka_source_store(src, msgs, (size_t)n)) {
-				fg_errf(errstr, errstr_size, "cannot store consumed offsets");
-				goto done_batch;
-			}
-			fg_runner_done = pl.stats.in;
-		}
-		for (ssize_t i = 0; i < n; i++)
-			rd_kafka_message_destroy(msgs[i]);
+		/* Hand over partial batches at once: latency over batch size. */
+		for (int i = 0; i < e.nworkers; i++)
+			dispatch(&e, &e.w[i]);
 		if (cfg->progress_interval_ms && now_s() - last >= cfg->progress_interval_ms / 1e3) {
 			last = now_s();
-			progress(&pl.stats, t0, 0);
+			progress(&e, t0, 0);
 		}
-		if (cfg->exit_on_eof && fg_kafka_source_at_end(src))
+		if (cfg->exit_on_eof && fg_kafka_source_at_end(e.src) &&
+		    atomic_load(&e.in_flight) == 0)
 			break;
-		continue;
-done_batch:
-		for (ssize_t i = 0; i < n; i++)
-			rd_kafka_message_destroy(msgs[i]);
-		goto done;
+	}
+	rc = 0;
+stop:
+	/* Finish what was handed out, then stop the threads in pipeline order. */
+	if (started_workers == e.nworkers && started_producer)
+		drain(&e);
+	for (int i = 0; i < started_workers; i++)
+		hand_off(&e.w[i].in, e.w[i].in_buf, &e.w[i].in_bell, &sentinel);
+	for (int i = 0; i < started_workers; i++)
+		pthread_join(e.w[i].thread, NULL);
+	if (started_producer)
+		pthread_join(e.producer, NULL);
+	if (started_reloader) {
+		atomic_store(&e.reloader_stop, 1);
+		sem_post(&e.reload_bell);
+		pthread_join(e.reloader, NULL);
+	}
+	signal_engine = NULL;
+	if (atomic_load(&e.fatal)) {
+		fg_errf(errstr, errstr_size, "%s", e.fatal_msg);
+		rc = -1;
 	}
 	if (cfg->progress_interval_ms)
-		progress(&pl.stats, t0, 1);
-	rc = 0;
+		progress(&e, t0, 1);
 done:
-	/* On failure nothing past the last stored batch is committed. */
-	fg_kafka_source_destroy(src);
-	fg_kafka_sink_destroy(sink);
+	/* Commits what was stored: only inputs whose outputs were acknowledged. */
+	fg_kafka_source_destroy(e.src);
+	fg_kafka_sink_destroy(e.sink);
 	free(msgs);
-	if (stats)
-		*stats = pl.stats;
-	if (pl_ok)
-		fg_pipeline_fini(&pl);
+	engine_fini(&e, stats);
 	return rc;
 }
