@@ -1,5 +1,6 @@
 #include "fg_pipeline.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/fg_decimal.h"
@@ -27,6 +28,8 @@ void fg_pipeline_fini(struct fg_pipeline *pl)
 	fg_decoder_destroy(pl->dec);
 	fg_encoder_destroy(pl->enc);
 	fg_assessment_fini(&pl->as);
+	free(pl->slot);
+	pl->slot = NULL;
 	pl->dec = NULL;
 	pl->enc = NULL;
 }
@@ -43,20 +46,47 @@ static int dead(struct fg_pipeline *pl, enum fg_reason reason, const uint8_t *by
 				      pl->rd->fingerprint, src, &out->enc);
 }
 
-static void count_mineral(struct fg_pipeline_stats *st, const char *name,
-			  const struct fg_assessed_line *l)
+/* The stats slot for a mineral name, added when new; UINT32_MAX when full. */
+static uint32_t mineral_slot(struct fg_pipeline_stats *st, const char *name)
 {
 	uint32_t i;
 
 	for (i = 0; i < st->n_minerals; i++)
 		if (strcmp(st->mineral[i].name, name) == 0)
-			break;
-	if (i == st->n_minerals) {
-		if (i == FG_PIPELINE_MAX_MINERALS)
-			return;
-		snprintf(st->mineral[i].name, sizeof(st->mineral[i].name), "%s", name);
-		st->n_minerals++;
+			return i;
+	if (i == FG_PIPELINE_MAX_MINERALS)
+		return UINT32_MAX;
+	snprintf(st->mineral[i].name, sizeof(st->mineral[i].name), "%s", name);
+	st->n_minerals++;
+	return i;
+}
+
+/* Maps the current tables' mineral ids to stats slots, once per table set. */
+static int map_slots(struct fg_pipeline *pl)
+{
+	const struct fg_refdata *rd = pl->rd;
+
+	if (memcmp(pl->slot_fp, rd->fingerprint, sizeof(pl->slot_fp)) == 0)
+		return 0;
+	if (rd->n_minerals + 1 > pl->n_slot) {
+		uint32_t *s = realloc(pl->slot, (rd->n_minerals + 1) * sizeof(*s));
+		if (!s)
+			return -1;
+		pl->slot = s;
+		pl->n_slot = rd->n_minerals + 1;
 	}
+	for (uint32_t m = 0; m < rd->n_minerals; m++)
+		pl->slot[m] = mineral_slot(&pl->stats, rd->minerals[m]);
+	pl->slot[rd->n_minerals] = mineral_slot(&pl->stats, "(not in scope)");
+	memcpy(pl->slot_fp, rd->fingerprint, sizeof(pl->slot_fp));
+	return 0;
+}
+
+static void count_mineral(struct fg_pipeline_stats *st, uint32_t i,
+			  const struct fg_assessed_line *l)
+{
+	if (i == UINT32_MAX)
+		return;
 	st->mineral[i].lines++;
 	st->mineral[i].floor_duty += l->floor_duty;
 	st->mineral[i].total_duty += l->line_duty;
@@ -77,7 +107,7 @@ static void count(struct fg_pipeline *pl)
 		const struct fg_assessed_line *l = &as->lines[i];
 		st->duty_by_treatment[l->treatment] += l->line_duty;
 		st->floor_by_treatment[l->treatment] += l->floor_duty;
-		count_mineral(st, l->rule ? pl->rd->minerals[l->rule->mineral] : "(not in scope)", l);
+		count_mineral(st, pl->slot[l->rule ? l->rule->mineral : pl->rd->n_minerals], l);
 	}
 }
 
@@ -111,7 +141,7 @@ int fg_pipeline_process(struct fg_pipeline *pl, const uint8_t *bytes, size_t len
 	if (reason != FG_REASON_NONE)
 		return dead(pl, reason, bytes, len, &pl->decl, src, out);
 
-	if (fg_assess_run(&pl->as, pl->rd, &pl->decl)) {
+	if (map_slots(pl) || fg_assess_run(&pl->as, pl->rd, &pl->decl)) {
 		pl->stats.in--;
 		return -1;
 	}

@@ -55,6 +55,9 @@ struct fg_pipeline {
 	struct fg_assessment as;
 	struct fg_decl decl;
 	struct fg_pipeline_stats stats;
+	/* stats.mineral slot of each mineral id of slot_rd (rebuilt when rd changes) */
+	char slot_fp[33]; /* by fingerprint: a reloaded set may reuse a freed address */
+	uint32_t *slot, n_slot;
 	char msg[512];
 };
 
