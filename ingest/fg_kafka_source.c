@@ -45,6 +45,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
 	struct fg_kafka_source *src = opaque;
 
+	fprintf(stderr, "floorgate: %s %d partition(s)\n",
+		err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "assigned" : "revoking", parts->cnt);
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		rd_kafka_assign(rk, parts);
 		set_assignment(src, parts);
@@ -53,7 +55,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		 * before the partitions go, so their next owner starts after it. */
 		if (src->before_revoke)
 			src->before_revoke(src->ctx);
-		rd_kafka_commit(rk, NULL, 0);
+		rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
+		if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+			fprintf(stderr, "floorgate: commit before revocation failed: %s\n",
+				rd_kafka_err2str(cerr));
 		rd_kafka_assign(rk, NULL);
 		set_assignment(src, NULL);
 	}
