@@ -216,8 +216,7 @@ static int cls_row(struct loader *L)
 	r.priority = strtoll(num, &end, 10);
 	if (errno || *end || end == num || num[0] == '+' || num[0] == ' ')
 		return bad(L, C_PRIORITY, "\"%.*s\" is not an integer", (int)s.len, s.p);
-	unsigned eff_col;
-	if (get_range(L, C_FROM, C_TO, &r.eff, &eff_col))
+	if (get_range(L, C_FROM, C_TO, &r.eff, &r.eff_col))
 		return -1;
 	r.line = L->line;
 	for (size_t k = 0; k < rs->n; k++)
@@ -457,9 +456,11 @@ static int load_table(struct loader *L, const char *buf, size_t len, const char 
 		if (rec.n == 1 && rec.f[0].s.len == 0)
 			continue; /* blank line */
 		if (rec.n != hdr.n) {
+			/* Point at the first field too many, or at the last one of a short row. */
+			const struct fg_csv_field *at = &rec.f[rec.n > hdr.n ? hdr.n : rec.n - 1];
 			fg_errf(L->errstr, L->errstr_size,
 				"%s:%u:%u: row has %u fields, the header has %u", L->path,
-				rec.line, rec.f[rec.n - 1].col, rec.n, hdr.n);
+				at->line, at->col, rec.n, hdr.n);
 			goto err;
 		}
 		for (unsigned k = 0; k < rec.n; k++)
@@ -598,7 +599,7 @@ static int rules_overlap(struct loader *L)
 			fg_errf(L->errstr, L->errstr_size,
 				"%s/classification.csv:%u:%u: rule %.*s overlaps rule %.*s "
 				"(line %u): same hs_prefix and keyword on some date",
-				L->rd->dir, x->line, 1, (int)x->rule_id.len, x->rule_id.p,
+				L->rd->dir, x->line, x->eff_col, (int)x->rule_id.len, x->rule_id.p,
 				(int)y->rule_id.len, y->rule_id.p, y->line);
 			return -1;
 		}

@@ -50,7 +50,7 @@ struct fg_rule {
 	enum fg_stage stage;
 	int64_t priority;
 	struct fg_range eff;
-	unsigned line; /* line in classification.csv, for messages */
+	unsigned line, eff_col; /* line and effective_from column in classification.csv */
 };
 
 struct fg_rules {

@@ -227,7 +227,8 @@ void fg_pipeline_stats_print(const struct fg_pipeline_stats *st, FILE *f)
 			money(st->duty_by_treatment[t], b, sizeof(b)));
 	fprintf(f, "by mineral              lines          floor duty               total duty\n");
 	for (uint32_t i = 0; i < st->n_minerals; i++)
-		fprintf(f, "  %-16s %8llu %19s %24s\n", st->mineral[i].name,
+		if (st->mineral[i].lines)
+			fprintf(f, "  %-16s %8llu %19s %24s\n", st->mineral[i].name,
 			(unsigned long long)st->mineral[i].lines,
 			money(st->mineral[i].floor_duty, a, sizeof(a)),
 			money(st->mineral[i].total_duty, b, sizeof(b)));

@@ -15,7 +15,7 @@ FG="$B/floorgate"
 SHARED="$ROOT/../shared/cases/public"
 T=$(mktemp -d "${TMPDIR:-/tmp}/floorgate-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
