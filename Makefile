@@ -27,6 +27,7 @@ else ifeq ($(SANITIZER),undefined)
 else ifeq ($(SANITIZER),thread)
   SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
   MALLOC := libc
+  TSAN_SHIM := $(BUILD)/tests/tsan/thrd_shim.o
 endif
 ifeq ($(MALLOC),jemalloc)
   LDLIBS += -ljemalloc
@@ -46,7 +47,7 @@ BIN     := $(BUILD)/floorgate
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all docs deps demo test test-e2e bench clean
+.PHONY: all docs deps demo test test-e2e test-tsan bench clean
 all: $(BIN)
 docs: docs/CONFIGURATION.md
 
@@ -69,12 +70,12 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(BUILD)/src/main.o $(LIB)
+$(BIN): $(BUILD)/src/main.o $(LIB) $(TSAN_SHIM)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(TSAN_SHIM)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(TSAN_SHIM) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 deps:
 	@sh scripts/deps.sh
@@ -88,6 +89,13 @@ demo: deps
 test: deps
 	$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
 	bash tests/run.sh $(BUILD)
+
+# The multi-threaded engine under ThreadSanitizer (its own build dir).
+TSAN_RUN := TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp"
+test-tsan: deps
+	$(MAKE) --no-print-directory SANITIZER=thread build-thread/floorgate build-thread/tests/test_engine_mock
+	$(TSAN_RUN) build-thread/tests/test_engine_mock
+	$(TSAN_RUN) build-thread/floorgate demo --count 20000 --seed 3
 
 # The real-broker end-to-end test alone.
 test-e2e: $(BIN)
