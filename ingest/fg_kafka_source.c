@@ -14,6 +14,8 @@ struct fg_kafka_source {
 	int ever_assigned;
 	void (*before_revoke)(void *ctx);
 	void *ctx;
+	int64_t *next; /* next offset to take, by partition (-1: none taken yet) */
+	int32_t n_next;
 };
 
 static int find(const struct fg_kafka_source *src, const char *topic, int32_t partition)
@@ -174,6 +176,7 @@ void fg_kafka_source_destroy(struct fg_kafka_source *src)
 	rd_kafka_consumer_close(src->rk);
 	rd_kafka_destroy(src->rk);
 	set_assignment(src, NULL);
+	free(src->next);
 	free(src);
 }
 
@@ -181,6 +184,24 @@ ssize_t fg_kafka_source_consume(struct fg_kafka_source *src, rd_kafka_message_t 
 				int timeout_ms)
 {
 	return rd_kafka_consume_batch_queue(src->q, timeout_ms, msgs, n);
+}
+
+int fg_kafka_source_accept(struct fg_kafka_source *src, const rd_kafka_message_t *m)
+{
+	if (m->partition >= src->n_next) {
+		int32_t n = m->partition + 16;
+		int64_t *v = realloc(src->next, (size_t)n * sizeof(*v));
+		if (!v)
+			return 1; /* cannot track: take it (at least once) */
+		for (int32_t i = src->n_next; i < n; i++)
+			v[i] = -1;
+		src->next = v;
+		src->n_next = n;
+	}
+	if (m->offset < src->next[m->partition])
+		return 0;
+	src->next[m->partition] = m->offset + 1;
+	return 1;
 }
 
 void fg_kafka_source_track(struct fg_kafka_source *src, const rd_kafka_message_t *m)

@@ -46,6 +46,15 @@ ssize_t fg_kafka_source_consume(struct fg_kafka_source *src, rd_kafka_message_t 
 				int timeout_ms);
 /* Notes a partition EOF event or a message (which clears that partition's EOF). */
 void fg_kafka_source_track(struct fg_kafka_source *src, const rd_kafka_message_t *m);
+/*
+ * Whether a data message is new to this process: its offset is at or
+ * beyond the next offset this consumer has taken from its partition.
+ * librdkafka 2.0.2's batch consume can hand back messages fetched before a
+ * rebalance (fixed in 2.1.0); the partition is then fetched again from the
+ * committed offset, which would give those messages twice. Taking each
+ * offset once per process removes that. Call for every data message taken.
+ */
+int fg_kafka_source_accept(struct fg_kafka_source *src, const rd_kafka_message_t *m);
 /* True once partitions were assigned and every one of them is at its end. */
 int fg_kafka_source_at_end(const struct fg_kafka_source *src);
 /*

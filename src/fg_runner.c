@@ -560,6 +560,10 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 				rd_kafka_message_destroy(m);
 				continue;
 			}
+			if (!fg_kafka_source_accept(e.src, m)) {
+				rd_kafka_message_destroy(m); /* returned again after a rebalance */
+				continue;
+			}
 			struct worker *w = &e.w[(uint32_t)m->partition % (uint32_t)e.nworkers];
 			if (!w->current) {
 				w->current = free_batch(&e);
