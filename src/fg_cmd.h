@@ -11,6 +11,7 @@ int fg_cmd_dump(int argc, char **argv);
 int fg_cmd_gen(int argc, char **argv);
 int fg_cmd_run(int argc, char **argv);
 int fg_cmd_demo(int argc, char **argv);
+int fg_cmd_bench(int argc, char **argv);
 
 /* Largest single allocation Avro C may make while decoding untrusted bytes. */
 #define FG_AVRO_MAX_ALLOC (64u << 20)

@@ -22,6 +22,7 @@ static const struct {
 	{ "assess", fg_cmd_assess, "assess an Avro file of declarations into two Avro files" },
 	{ "dump", fg_cmd_dump, "print an Avro object container file as JSON lines" },
 	{ "gen", fg_cmd_gen, "write synthetic declarations to an Avro file" },
+	{ "bench", fg_cmd_bench, "measure throughput, latency and memory; print a capacity plan" },
 };
 
 static void usage(FILE *f)
