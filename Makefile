@@ -47,7 +47,7 @@ BIN     := $(BUILD)/floorgate
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all docs deps demo test test-e2e test-tsan bench clean
+.PHONY: all docs deps demo test test-e2e test-tsan bench clean fuzz
 all: $(BIN)
 docs: docs/CONFIGURATION.md
 
@@ -96,6 +96,10 @@ test-tsan: deps
 	$(MAKE) --no-print-directory SANITIZER=thread build-thread/floorgate build-thread/tests/test_engine_mock
 	$(TSAN_RUN) build-thread/tests/test_engine_mock
 	$(TSAN_RUN) build-thread/floorgate demo --count 20000 --seed 3
+
+# Fuzz the decoders for FUZZ_SECONDS (default 60) each; see tests/fuzz/run.sh.
+fuzz: all
+	bash tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
 
 # The real-broker end-to-end test alone.
 test-e2e: $(BIN)

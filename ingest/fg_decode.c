@@ -1,11 +1,13 @@
 #include "fg_decode.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/fg_common.h"
 #include "../core/fg_decimal.h"
+#include "fg_codec.h"
 
 /* Field positions in the reader schema (schemas/declaration.avsc). */
 enum {
@@ -79,6 +81,111 @@ void fg_decoder_destroy(struct fg_decoder *dec)
 	free(dec);
 }
 
+/* Puts "prefix: " in front of the message in why. */
+static void why_prefix(char *why, size_t size, const char *prefix)
+{
+	char tmp[512];
+
+	snprintf(tmp, sizeof(tmp), "%s: %s", prefix, why);
+	snprintf(why, size, "%s", tmp);
+}
+
+/*
+ * Whether writer schema w resolves against reader schema r, by Avro C's
+ * rules, checked before Avro C itself is asked. Avro C 1.11's
+ * avro_resolved_reader_new() frees memory twice, or follows a NULL
+ * pointer, when a record it looks into fails after a field that holds a
+ * record, or when array or map items fail (the error paths of
+ * resolved-reader.c): a GoodsLine without preference_claim crashed the
+ * process. So every record with the reader's name, and every array and
+ * map, that Avro C would look into must resolve here first, or the writer
+ * is refused without calling Avro C. Leaf types (primitives, enums, fixed)
+ * are asked of Avro C itself, which refuses them without allocating.
+ *
+ * Returns 1 when w resolves, 0 when it does not but Avro C may try it (a
+ * union then tries another branch), -1 when Avro C must not see it. why
+ * receives the reason.
+ */
+static int resolvable(avro_schema_t w, avro_schema_t r, char *why, size_t size)
+{
+	int rc;
+
+	if (is_avro_link(w))
+		w = avro_schema_link_target(w);
+	if (is_avro_link(r))
+		r = avro_schema_link_target(r);
+	if (is_avro_union(w)) {
+		/* Avro C tries every writer branch; one must fit. */
+		int any = 0;
+		for (size_t i = 0; i < avro_schema_union_size(w); i++) {
+			rc = resolvable(avro_schema_union_branch(w, i), r, why, size);
+			if (rc < 0)
+				return -1;
+			any |= rc;
+		}
+		return any;
+	}
+	switch (avro_typeof(r)) {
+	case AVRO_UNION:
+		/* Avro C takes the first reader branch that fits. */
+		for (size_t i = 0; i < avro_schema_union_size(r); i++) {
+			rc = resolvable(w, avro_schema_union_branch(r, i), why, size);
+			if (rc != 0)
+				return rc;
+		}
+		snprintf(why, size, "writer %s matches no branch of the reader's union",
+			 avro_schema_type_name(w));
+		return 0;
+	case AVRO_RECORD:
+		if (!is_avro_record(w) || strcmp(avro_schema_name(w), avro_schema_name(r)) != 0) {
+			snprintf(why, size, "writer %s is not record %s", avro_schema_type_name(w),
+				 avro_schema_name(r));
+			return 0;
+		}
+		for (size_t i = 0; i < avro_schema_record_size(r); i++) {
+			const char *name = avro_schema_record_field_name(r, (int)i);
+			int wi = avro_schema_record_field_get_index(w, name);
+			if (wi < 0) {
+				snprintf(why, size,
+					 "%s: missing from the writer (Avro C cannot use the reader's "
+					 "default)",
+					 name);
+				return -1;
+			}
+			if (resolvable(avro_schema_record_field_get_by_index(w, wi),
+				       avro_schema_record_field_get_by_index(r, (int)i), why,
+				       size) != 1) {
+				why_prefix(why, size, name);
+				return -1;
+			}
+		}
+		return 1;
+	case AVRO_ARRAY:
+		if (!is_avro_array(w)) {
+			snprintf(why, size, "writer %s is not an array", avro_schema_type_name(w));
+			return 0;
+		}
+		return resolvable(avro_schema_array_items(w), avro_schema_array_items(r), why,
+				  size) == 1 ? 1 : -1;
+	case AVRO_MAP:
+		if (!is_avro_map(w)) {
+			snprintf(why, size, "writer %s is not a map", avro_schema_type_name(w));
+			return 0;
+		}
+		return resolvable(avro_schema_map_values(w), avro_schema_map_values(r), why,
+				  size) == 1 ? 1 : -1;
+	default: {
+		avro_value_iface_t *leaf = avro_resolved_reader_new(w, r);
+		if (!leaf) {
+			snprintf(why, size, "%s", avro_strerror());
+			return 0;
+		}
+		avro_value_iface_decref(leaf);
+		return 1;
+	}
+	}
+}
+
 static struct writer_cache *cache_get(struct fg_decoder *dec, avro_schema_t schema)
 {
 	struct writer_cache *c;
@@ -106,13 +213,16 @@ static struct writer_cache *cache_get(struct fg_decoder *dec, avro_schema_t sche
 	}
 	dec->n_cache++;
 	if (!avro_schema_equal(schema, dec->reader)) {
-		c->r_iface = avro_resolved_reader_new(schema, dec->reader);
+		char why[512] = "", buf[640];
+		if (resolvable(schema, dec->reader, why, sizeof(why)) == 1)
+			c->r_iface = avro_resolved_reader_new(schema, dec->reader);
+		else if (!why[0])
+			snprintf(why, sizeof(why), "incompatible");
 		if (!c->r_iface) {
-			char buf[512];
 			snprintf(buf, sizeof(buf),
 				 "writer schema cannot be resolved against "
 				 "floorgate.v1.ImportDeclaration: %s",
-				 avro_strerror());
+				 why[0] ? why : avro_strerror());
 			c->resolve_error = strdup(buf);
 		} else if (avro_resolved_reader_new_value(c->r_iface, &c->rvalue) == 0) {
 			c->has_rvalue = 1;
@@ -262,13 +372,28 @@ static int extract(struct fg_decoder *dec, avro_value_t *v, struct fg_decl *d, c
 	return 0;
 }
 
+static pthread_mutex_t avro_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int decode_generic(struct fg_decoder *dec, struct writer_cache *c,
+			  const struct fg_schema_entry *entry, const uint8_t *body, size_t len,
+			  struct fg_decl *out, char *msg, size_t msg_size);
+
 int fg_decoder_decode(struct fg_decoder *dec, const struct fg_schema_entry *entry,
 		      const uint8_t *body, size_t len, struct fg_decl *out, char *msg,
 		      size_t msg_size)
 {
-	struct writer_cache *c = cache_get(dec, entry->schema);
-	uint8_t extra;
+	struct writer_cache *c;
 
+	/* The decoder's own cache first; a miss builds Avro C classes (one thread at a time). */
+	c = NULL;
+	for (size_t i = 0; i < dec->n_cache && !c; i++)
+		if (dec->cache[i].schema == entry->schema)
+			c = &dec->cache[i];
+	if (!c) {
+		pthread_mutex_lock(&avro_lock);
+		c = cache_get(dec, entry->schema);
+		pthread_mutex_unlock(&avro_lock);
+	}
 	if (!c) {
 		fg_errf(msg, msg_size, "cannot prepare schema %d: %s", (int)entry->id,
 			avro_strerror());
@@ -278,9 +403,51 @@ int fg_decoder_decode(struct fg_decoder *dec, const struct fg_schema_entry *entr
 		fg_errf(msg, msg_size, "schema %d: %s", (int)entry->id, c->resolve_error);
 		return -1;
 	}
+	if (!c->r_iface) {
+		/*
+		 * Written with the reader schema itself: the decoder written for
+		 * it (fg_codec.c, ~125 ns against ~2 us, same fg_decl, same
+		 * refusals including trailing bytes). Its strings point into
+		 * body, which every caller keeps until it is done with out.
+		 */
+		char why[256];
+		if (fg_codec_decode_declaration(body, len, out, &dec->lines, &dec->cap_lines, why,
+						sizeof(why))) {
+			fg_errf(msg, msg_size, "body is not valid Avro for schema %d: %s",
+				(int)entry->id, why);
+			return -1;
+		}
+		return 0;
+	}
+	/*
+	 * Avro C keeps its error text in one static buffer in Debian's build
+	 * (no THREADSAFE), so decoders on different threads would mix up each
+	 * other's messages: the generic path runs one thread at a time. It only
+	 * serves writer schemas other than the reader's.
+	 */
+	pthread_mutex_lock(&avro_lock);
+	int rc = decode_generic(dec, c, entry, body, len, out, msg, msg_size);
+	pthread_mutex_unlock(&avro_lock);
+	return rc;
+}
+
+static int decode_generic(struct fg_decoder *dec, struct writer_cache *c,
+			  const struct fg_schema_entry *entry, const uint8_t *body, size_t len,
+			  struct fg_decl *out, char *msg, size_t msg_size)
+{
+	uint8_t extra;
+
+	/*
+	 * Walk the body once with avro_skip_data, which allocates nothing,
+	 * before Avro C reads it: its read_string/read_bytes allocate the
+	 * length a body claims and leak that buffer when the body ends early
+	 * (avro-c 1.11 encoding_binary.c), so a truncated or forged message
+	 * would cost up to the allocation limit each. A body that skips cleanly
+	 * to its exact end cannot run short in the read below.
+	 */
+	avro_set_error("%s", ""); /* Avro C prefixes some errors to the last one: start clean */
 	avro_reader_memory_set_source(dec->mem, (const char *)body, (int64_t)len);
-	avro_value_reset(&c->wvalue);
-	if (avro_value_read(dec->mem, &c->wvalue)) {
+	if (avro_skip_data(dec->mem, entry->schema)) {
 		fg_errf(msg, msg_size, "body is not valid Avro for schema %d: %s", (int)entry->id,
 			avro_strerror());
 		return -1;
@@ -288,6 +455,13 @@ int fg_decoder_decode(struct fg_decoder *dec, const struct fg_schema_entry *entr
 	if (avro_read(dec->mem, &extra, 1) == 0) {
 		fg_errf(msg, msg_size, "body has bytes after the end of the record (schema %d)",
 			(int)entry->id);
+		return -1;
+	}
+	avro_reader_memory_set_source(dec->mem, (const char *)body, (int64_t)len);
+	avro_value_reset(&c->wvalue);
+	if (avro_value_read(dec->mem, &c->wvalue)) {
+		fg_errf(msg, msg_size, "body is not valid Avro for schema %d: %s", (int)entry->id,
+			avro_strerror());
 		return -1;
 	}
 	return extract(dec, c->has_rvalue ? &c->rvalue : &c->wvalue, out, msg, msg_size);

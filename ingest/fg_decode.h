@@ -6,9 +6,12 @@
  * a generic value of the writer's class and, when the writer schema is not
  * the reader schema (declaration.avsc), an Avro C resolved reader that
  * presents the writer's value in the reader's shape (a producer that added
- * an optional field keeps working). Messages are then read into those
- * reused values; strings in the resulting fg_decl point into them and stay
- * valid until the next call.
+ * an optional field keeps working). Bodies written with the reader schema
+ * itself go to the schema-specialised codec (fg_codec.c; strings point into
+ * the body); other writers are read by Avro C into the reused values
+ * (strings point into them, and Avro C runs one thread at a time because
+ * its error text is global). Either way the fg_decl stays valid until the
+ * next call, as long as the body does.
  *
  * A body must be consumed exactly: trailing bytes are a decode error.
  */

@@ -12,6 +12,7 @@ B=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 FG="$B/floorgate"
+case "$B" in *-address|*-undefined|*-thread) SANITIZER_BUILD=1 ;; esac
 SHARED="$ROOT/../shared/cases/public"
 T=$(mktemp -d "${TMPDIR:-/tmp}/floorgate-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -117,6 +118,15 @@ check "determinism/same input, same bytes" sh -c "
 	$FG assess --quiet --data data --in $T/gen.avro --out $T/x1.avro --dlq $T/y1.avro &&
 	$FG assess --quiet --data data --in $T/gen.avro --out $T/x2.avro --dlq $T/y2.avro &&
 	cmp $T/x1.avro $T/x2.avro && cmp $T/y1.avro $T/y2.avro"
+
+# ---- fuzz ----------------------------------------------------------------
+section fuzz
+if [ -n "${SANITIZER_BUILD:-}" ] || ! command -v clang >/dev/null 2>&1; then
+	skipped "fuzz/decode" "needs clang; runs in the plain build's test run"
+else
+	check "fuzz/decode: codec and Avro C agree on ${FG_FUZZ_SECONDS:-30}s of mutated bodies" \
+		bash tests/fuzz/run.sh "${FG_FUZZ_SECONDS:-30}"
+fi
 
 # ---- mock ----------------------------------------------------------------
 section mock

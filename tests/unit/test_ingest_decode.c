@@ -1,0 +1,754 @@
+/*
+ * test_ingest_decode.c: Avro bodies of floorgate.v1.ImportDeclaration ->
+ * struct fg_decl, with the reader schema compiled into floorgate and with
+ * writer schemas that differ from it.
+ *
+ * Bodies are written by hand with fg_avrobin in the field order of
+ * schemas/declaration.avsc, so the test states every byte the decoder
+ * sees. Decimals are two's-complement big-endian bytes: 1234.567 kg at
+ * scale 3 is the integer 1234567.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "../../core/fg_avrobin.h"
+#include "../../ingest/fg_decode.h"
+#include "../../ingest/fg_schemas.h"
+#include "fg_test_util.h"
+
+/* ---- writer schemas -------------------------------------------------------- */
+
+#define CONTENT_REC                                                                         \
+	"{\"type\":\"record\",\"name\":\"Content\",\"fields\":["                           \
+	"{\"name\":\"element\",\"type\":\"string\"},"                                       \
+	"{\"name\":\"percent\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","   \
+	"\"precision\":7,\"scale\":4}}]}"
+#define DEC(p, s) \
+	"{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":" #p ",\"scale\":" #s "}"
+#define LINE_FIELDS                                                                          \
+	"{\"name\":\"item_no\",\"type\":\"int\"},"                                           \
+	"{\"name\":\"commodity_code\",\"type\":\"string\"},"                                 \
+	"{\"name\":\"description\",\"type\":\"string\"},"                                    \
+	"{\"name\":\"origin_country\",\"type\":\"string\"},"                                 \
+	"{\"name\":\"net_mass_kg\",\"type\":" DEC(18, 3) "},"                                \
+	"{\"name\":\"customs_value\",\"type\":" DEC(18, 2) "},"                              \
+	"{\"name\":\"content\",\"type\":[\"null\"," CONTENT_REC "],\"default\":null},"       \
+	"{\"name\":\"preference_claim\",\"type\":[\"null\",\"string\"],\"default\":null}"
+#define HEAD_FIELDS(version_type) \
+	HEAD_FIELDS_SYMBOLS(version_type, "\"ORIGINAL\",\"AMENDMENT\",\"CANCELLATION\"")
+#define HEAD_FIELDS_SYMBOLS(version_type, symbols)                                           \
+	"{\"name\":\"declaration_id\",\"type\":\"string\"},"                                 \
+	"{\"name\":\"version\",\"type\":\"" version_type "\"},"                              \
+	"{\"name\":\"function_code\",\"type\":{\"type\":\"enum\",\"name\":\"FunctionCode\"," \
+	"\"symbols\":[" symbols "]}},"                                                       \
+	"{\"name\":\"submitted_at\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}}," \
+	"{\"name\":\"acceptance_date\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}}," \
+	"{\"name\":\"declarant_id\",\"type\":\"string\"},"                                   \
+	"{\"name\":\"importer_id\",\"type\":\"string\"},"                                    \
+	"{\"name\":\"port_code\",\"type\":\"string\"},"                                      \
+	"{\"name\":\"export_country\",\"type\":\"string\"},"                                 \
+	"{\"name\":\"invoice_currency\",\"type\":\"string\"},"
+
+/* A newer producer: one optional field at the end of GoodsLine and one at the end of the record. */
+static const char writer_extended[] =
+	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","
+	"\"fields\":[" HEAD_FIELDS("int")
+	"{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
+	"\"name\":\"GoodsLine\",\"fields\":[" LINE_FIELDS ","
+	"{\"name\":\"inspection_note\",\"type\":[\"null\",\"string\"],\"default\":null}]}}},"
+	"{\"name\":\"channel\",\"type\":[\"null\",\"string\"],\"default\":null}]}";
+
+/*
+ * A producer with a fourth function code. Its bodies are byte for byte the
+ * reader's, but the schema differs, so they go through Avro C's resolver
+ * where the reader's own bodies take floorgate's codec (fg_codec.c): the
+ * tests run on both paths.
+ */
+static const char writer_new_symbol[] =
+	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","
+	"\"fields\":[" HEAD_FIELDS_SYMBOLS("int", "\"ORIGINAL\",\"AMENDMENT\",\"CANCELLATION\",\"CORRECTION\"")
+	"{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
+	"\"name\":\"GoodsLine\",\"fields\":[" LINE_FIELDS "]}}}]}";
+
+/* An incompatible producer: version is a string. */
+static const char writer_version_string[] =
+	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","
+	"\"fields\":[" HEAD_FIELDS("string")
+	"{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
+	"\"name\":\"GoodsLine\",\"fields\":[" LINE_FIELDS "]}}}]}";
+
+/* An older producer: GoodsLine without preference_claim (the reader's default is null). */
+#define OLD_LINE_FIELDS                                                                      \
+	"{\"name\":\"item_no\",\"type\":\"int\"},"                                           \
+	"{\"name\":\"commodity_code\",\"type\":\"string\"},"                                 \
+	"{\"name\":\"description\",\"type\":\"string\"},"                                    \
+	"{\"name\":\"origin_country\",\"type\":\"string\"},"                                 \
+	"{\"name\":\"net_mass_kg\",\"type\":" DEC(18, 3) "},"                                \
+	"{\"name\":\"customs_value\",\"type\":" DEC(18, 2) "},"                              \
+	"{\"name\":\"content\",\"type\":[\"null\"," CONTENT_REC "],\"default\":null}"
+static const char writer_line_without_claim[] =
+	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","
+	"\"fields\":[" HEAD_FIELDS("int")
+	"{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
+	"\"name\":\"GoodsLine\",\"fields\":[" OLD_LINE_FIELDS "]}}}]}";
+
+/* A producer whose GoodsLine.item_no is a string. */
+static const char writer_line_item_string[] =
+	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","
+	"\"fields\":[" HEAD_FIELDS("int")
+	"{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
+	"\"name\":\"GoodsLine\",\"fields\":[{\"name\":\"item_no\",\"type\":\"string\"}]}}}]}";
+
+/* The reader's fields without the docs: equal to the reader for Avro, parsed separately. */
+static const char writer_same[] =
+	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","
+	"\"fields\":[" HEAD_FIELDS("int")
+	"{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
+	"\"name\":\"GoodsLine\",\"fields\":[" LINE_FIELDS "]}}}]}";
+
+/* ---- fixture ---------------------------------------------------------------- */
+
+enum { ID_READER = 1, ID_EXTENDED = 2, ID_BAD = 3, ID_SAME = 4, ID_OLD_LINE = 5, ID_ITEM_STRING = 6,
+       ID_AVRO = 7 };
+
+struct fixture {
+	struct fg_schema_registry reg;
+	struct fg_decoder *dec;
+	struct fg_avrobin w;
+	struct fg_decl d;
+	char msg[512];
+};
+
+static void add_schema(struct fixture *fx, int32_t id, const char *json)
+{
+	char err[512];
+	avro_schema_t s = fg_schemas_parse(json, err, sizeof(err));
+
+	if (!s)
+		fail_msg("schema %d: %s", (int)id, err);
+	assert_int_equal(fg_schema_registry_add(&fx->reg, id, s, "test"), 0);
+	avro_schema_decref(s);
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char err[512];
+
+	if (!fx)
+		return -1;
+	add_schema(fx, ID_READER, fg_schema_text_declaration);
+	add_schema(fx, ID_EXTENDED, writer_extended);
+	add_schema(fx, ID_BAD, writer_version_string);
+	add_schema(fx, ID_SAME, writer_same);
+	add_schema(fx, ID_OLD_LINE, writer_line_without_claim);
+	add_schema(fx, ID_ITEM_STRING, writer_line_item_string);
+	add_schema(fx, ID_AVRO, writer_new_symbol);
+	fx->dec = fg_decoder_create(err, sizeof(err));
+	if (!fx->dec || fg_avrobin_init(&fx->w, 0))
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	fg_decoder_destroy(fx->dec);
+	fg_schema_registry_fini(&fx->reg);
+	fg_avrobin_fini(&fx->w);
+	free(fx);
+	return 0;
+}
+
+static int decode_bytes(struct fixture *fx, int32_t id, const uint8_t *b, size_t len)
+{
+	const struct fg_schema_entry *e = fg_schema_registry_get(&fx->reg, id);
+
+	assert_non_null(e);
+	fx->msg[0] = '\0';
+	return fg_decoder_decode(fx->dec, e, b, len, &fx->d, fx->msg, sizeof(fx->msg));
+}
+
+static void decode_ok(struct fixture *fx, int32_t id)
+{
+	assert_false(fx->w.oom);
+	if (decode_bytes(fx, id, fx->w.buf, fx->w.len))
+		fail_msg("decode failed: %s", fx->msg);
+}
+
+static void decode_fails(struct fixture *fx, int32_t id, const char *in_msg)
+{
+	if (decode_bytes(fx, id, fx->w.buf, fx->w.len) == 0)
+		fail_msg("decode of %zu bytes succeeded", fx->w.len);
+	if (in_msg && !strstr(fx->msg, in_msg))
+		fail_msg("message \"%s\" lacks \"%s\"", fx->msg, in_msg);
+}
+
+/* ---- writing bodies ----------------------------------------------------------- */
+
+static void put_head(struct fg_avrobin *w, int version_as_string)
+{
+	w->len = 0;
+	fg_avrobin_cstr(w, "MRN-24NL0001");
+	if (version_as_string)
+		fg_avrobin_cstr(w, "3");
+	else
+		fg_avrobin_long(w, 3);          /* version */
+	fg_avrobin_long(w, 1);                  /* function_code AMENDMENT */
+	fg_avrobin_long(w, INT64_C(1709251200123)); /* submitted_at */
+	fg_avrobin_long(w, 19783);              /* acceptance_date 2024-03-01 */
+	fg_avrobin_cstr(w, "DECLARANT-9");
+	fg_avrobin_cstr(w, "IMPORTER-7");
+	fg_avrobin_cstr(w, "NLRTM");
+	fg_avrobin_cstr(w, "CL");
+	fg_avrobin_cstr(w, "EUR");
+}
+
+static void put_line_start(struct fg_avrobin *w, int32_t item, const char *code, const char *desc,
+			   const char *origin)
+{
+	fg_avrobin_long(w, item);
+	fg_avrobin_cstr(w, code);
+	fg_avrobin_cstr(w, desc);
+	fg_avrobin_cstr(w, origin);
+}
+
+/* content NULL: null branch; pref NULL: null branch; note < 0: no note field, 0 null, 1 text */
+static void put_line_end(struct fg_avrobin *w, const char *element, __int128 percent,
+			 const char *pref, int note)
+{
+	if (element) {
+		fg_avrobin_long(w, 1);
+		fg_avrobin_cstr(w, element);
+		fg_avrobin_decimal(w, percent);
+	} else {
+		fg_avrobin_long(w, 0);
+	}
+	if (pref) {
+		fg_avrobin_long(w, 1);
+		fg_avrobin_cstr(w, pref);
+	} else {
+		fg_avrobin_long(w, 0);
+	}
+	if (note == 0) {
+		fg_avrobin_long(w, 0);
+	} else if (note > 0) {
+		fg_avrobin_long(w, 1);
+		fg_avrobin_cstr(w, "held for inspection at the border post");
+	}
+}
+
+/*
+ * The standard body: two lines.
+ *   1: 283691 lithium carbonate from CL, 1234.567 kg, 98765.43, Li2O 18.7900 %, claim "FTA-CL"
+ *   2: 81052000 cobalt from CD, 0.001 kg, 0.00, no content, no claim
+ * extended: written with writer_extended (note on each line, a channel at the end).
+ */
+static void put_standard(struct fg_avrobin *w, int extended)
+{
+	put_head(w, 0);
+	fg_avrobin_long(w, 2);
+	put_line_start(w, 10, "2836910000", "Lithium carbonate, battery grade", "CL");
+	fg_avrobin_decimal(w, 1234567);
+	fg_avrobin_decimal(w, 9876543);
+	put_line_end(w, "Li2O", 187900, "FTA-CL", extended ? 1 : -1);
+	put_line_start(w, 20, "81052000", "Cobalt, unwrought", "CD");
+	fg_avrobin_decimal(w, 1);
+	fg_avrobin_decimal(w, 0);
+	put_line_end(w, NULL, 0, NULL, extended ? 0 : -1);
+	fg_avrobin_long(w, 0); /* end of lines */
+	if (extended) {
+		fg_avrobin_long(w, 1);
+		fg_avrobin_cstr(w, "green-lane");
+	}
+}
+
+#define STR_EQ(s, lit) assert_true(fg_str_eq_cstr((s), (lit)))
+
+static void check_standard(const struct fg_decl *d)
+{
+	STR_EQ(d->declaration_id, "MRN-24NL0001");
+	assert_int_equal(d->version, 3);
+	assert_int_equal(d->function_code, FG_FC_AMENDMENT);
+	assert_int_equal(d->submitted_at, INT64_C(1709251200123));
+	assert_int_equal(d->acceptance_date, 19783);
+	STR_EQ(d->declarant_id, "DECLARANT-9");
+	STR_EQ(d->importer_id, "IMPORTER-7");
+	STR_EQ(d->port_code, "NLRTM");
+	STR_EQ(d->export_country, "CL");
+	STR_EQ(d->invoice_currency, "EUR");
+	assert_int_equal(d->n_lines, 2);
+
+	const struct fg_decl_line *a = &d->lines[0], *b = &d->lines[1];
+	assert_int_equal(a->item_no, 10);
+	STR_EQ(a->commodity_code, "2836910000");
+	STR_EQ(a->description, "Lithium carbonate, battery grade");
+	STR_EQ(a->origin_country, "CL");
+	assert_int_equal(a->net_mass_kg, 1234567);
+	assert_int_equal(a->customs_value, 9876543);
+	assert_true(a->has_content);
+	STR_EQ(a->content_element, "Li2O");
+	assert_int_equal(a->content_percent, 187900);
+	assert_true(a->has_preference_claim);
+	STR_EQ(a->preference_claim, "FTA-CL");
+
+	assert_int_equal(b->item_no, 20);
+	STR_EQ(b->commodity_code, "81052000");
+	STR_EQ(b->origin_country, "CD");
+	assert_int_equal(b->net_mass_kg, 1);
+	assert_int_equal(b->customs_value, 0);
+	assert_false(b->has_content);
+	assert_false(b->has_preference_claim);
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+/* Runs a test on both decoders: the reader schema's codec and Avro C's resolver. */
+#define BOTH(name)                                          \
+	static void test_##name##_codec(void **state)       \
+	{                                                   \
+		name(*state, ID_READER);                    \
+	}                                                   \
+	static void test_##name##_avro_c(void **state)      \
+	{                                                   \
+		name(*state, ID_AVRO);                      \
+	}
+
+
+static void every_field(struct fixture *fx, int32_t id)
+{
+
+	put_standard(&fx->w, 0);
+	decode_ok(fx, id);
+	check_standard(&fx->d);
+}
+BOTH(every_field)
+
+static void decimals(struct fixture *fx, int32_t id)
+{
+	/* 999999999999999999 (18 nines) = 0x0de0b6b3a763ffff: 8 bytes */
+	const int64_t nines = INT64_C(999999999999999999);
+	/* 12 bytes, 11 of them redundant sign bytes: still 5 */
+	const uint8_t padded[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5 };
+
+	put_head(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 3);
+	/* negative mass -1.500 kg, negative value -0.05 (the decoder keeps signs; validation rejects) */
+	put_line_start(&fx->w, 1, "283691", "a", "CL");
+	fg_avrobin_decimal(&fx->w, -1500);
+	fg_avrobin_decimal(&fx->w, -5);
+	put_line_end(&fx->w, "Li", -1, NULL, -1);
+	/* 18 digits each */
+	put_line_start(&fx->w, 2, "283691", "b", "CL");
+	fg_avrobin_decimal(&fx->w, nines);
+	fg_avrobin_decimal(&fx->w, -nines);
+	put_line_end(&fx->w, "Li", 1000000, NULL, -1);
+	/* zero as one byte 0x00, and a padded 5 */
+	put_line_start(&fx->w, 3, "283691", "c", "CL");
+	fg_avrobin_bytes(&fx->w, "\x00", 1);
+	fg_avrobin_bytes(&fx->w, padded, sizeof(padded));
+	put_line_end(&fx->w, "Li", 0, NULL, -1);
+	fg_avrobin_long(&fx->w, 0);
+	decode_ok(fx, id);
+
+	assert_int_equal(fx->d.n_lines, 3);
+	assert_int_equal(fx->d.lines[0].net_mass_kg, -1500);
+	assert_int_equal(fx->d.lines[0].customs_value, -5);
+	assert_int_equal(fx->d.lines[0].content_percent, -1);
+	assert_int_equal(fx->d.lines[1].net_mass_kg, nines);
+	assert_int_equal(fx->d.lines[1].customs_value, -nines);
+	assert_int_equal(fx->d.lines[1].content_percent, 1000000);
+	assert_int_equal(fx->d.lines[2].net_mass_kg, 0);
+	assert_int_equal(fx->d.lines[2].customs_value, 5);
+	assert_int_equal(fx->d.lines[2].content_percent, 0);
+}
+BOTH(decimals)
+
+/* One line whose net_mass_kg is the given raw bytes. */
+static void put_raw_mass(struct fg_avrobin *w, const uint8_t *b, size_t n)
+{
+	put_head(w, 0);
+	fg_avrobin_long(w, 1);
+	put_line_start(w, 1, "283691", "a", "CL");
+	fg_avrobin_bytes(w, b, n);
+	fg_avrobin_decimal(w, 100);
+	put_line_end(w, NULL, 0, NULL, -1);
+	fg_avrobin_long(w, 0);
+}
+
+static void decimal_too_wide_or_empty(struct fixture *fx, int32_t id)
+{
+	/* 9 significant bytes: 2^64 */
+	const uint8_t nine[9] = { 0x01, 0, 0, 0, 0, 0, 0, 0, 0 };
+	/* 2^63 needs 9 bytes with its sign byte: one past INT64_MAX */
+	const uint8_t past[9] = { 0x00, 0x80, 0, 0, 0, 0, 0, 0, 0 };
+
+	put_raw_mass(&fx->w, nine, sizeof(nine));
+	decode_fails(fx, id, "net_mass_kg");
+	put_raw_mass(&fx->w, past, sizeof(past));
+	decode_fails(fx, id, "net_mass_kg");
+	/* zero bytes is not a number */
+	put_raw_mass(&fx->w, NULL, 0);
+	decode_fails(fx, id, "net_mass_kg");
+
+	/* the same check on customs_value and content.percent */
+	put_head(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 1);
+	put_line_start(&fx->w, 1, "283691", "a", "CL");
+	fg_avrobin_decimal(&fx->w, 100);
+	fg_avrobin_bytes(&fx->w, nine, sizeof(nine));
+	put_line_end(&fx->w, NULL, 0, NULL, -1);
+	fg_avrobin_long(&fx->w, 0);
+	decode_fails(fx, id, "customs_value");
+
+	put_head(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 1);
+	put_line_start(&fx->w, 1, "283691", "a", "CL");
+	fg_avrobin_decimal(&fx->w, 100);
+	fg_avrobin_decimal(&fx->w, 100);
+	fg_avrobin_long(&fx->w, 1);
+	fg_avrobin_cstr(&fx->w, "Li");
+	fg_avrobin_bytes(&fx->w, nine, sizeof(nine));
+	fg_avrobin_long(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 0);
+	decode_fails(fx, id, "content.percent");
+}
+BOTH(decimal_too_wide_or_empty)
+
+static void array_in_blocks_and_empty(struct fixture *fx, int32_t id)
+{
+
+	/* Avro lets a writer split an array into blocks: 2 items, then 1, then the end. */
+	put_head(&fx->w, 0);
+	for (int block = 0; block < 2; block++) {
+		int n = block == 0 ? 2 : 1;
+		fg_avrobin_long(&fx->w, n);
+		for (int i = 0; i < n; i++) {
+			int item = block * 2 + i + 1;
+			put_line_start(&fx->w, item, "283691", "x", "CL");
+			fg_avrobin_decimal(&fx->w, item * 1000);
+			fg_avrobin_decimal(&fx->w, item);
+			put_line_end(&fx->w, NULL, 0, NULL, -1);
+		}
+	}
+	fg_avrobin_long(&fx->w, 0);
+	decode_ok(fx, id);
+	assert_int_equal(fx->d.n_lines, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(fx->d.lines[i].item_no, i + 1);
+		assert_int_equal(fx->d.lines[i].net_mass_kg, (i + 1) * 1000);
+	}
+
+	/*
+	 * A block may also be written as -count and its size in bytes (Java
+	 * writers do, so readers can skip it). Two lines of 19 bytes each: item 1,
+	 * "283691" 7, "x" 2, "CL" 3, two one-byte decimals 4, two null unions 2.
+	 */
+	put_head(&fx->w, 0);
+	{
+		struct fg_avrobin blk;
+		assert_int_equal(fg_avrobin_init(&blk, 0), 0);
+		for (int item = 1; item <= 2; item++) {
+			put_line_start(&blk, item, "283691", "x", "CL");
+			fg_avrobin_decimal(&blk, item);
+			fg_avrobin_decimal(&blk, item);
+			put_line_end(&blk, NULL, 0, NULL, -1);
+		}
+		assert_int_equal(blk.len, 38);
+		fg_avrobin_long(&fx->w, -2);
+		fg_avrobin_long(&fx->w, (int64_t)blk.len);
+		memcpy(fg_avrobin_room(&fx->w, blk.len), blk.buf, blk.len);
+		fx->w.len += blk.len;
+		fg_avrobin_fini(&blk);
+	}
+	fg_avrobin_long(&fx->w, 0);
+	decode_ok(fx, id);
+	assert_int_equal(fx->d.n_lines, 2);
+	assert_int_equal(fx->d.lines[1].item_no, 2);
+	assert_int_equal(fx->d.lines[1].net_mass_kg, 2);
+
+	/* An empty array decodes to no lines (validation reports NO_LINES). */
+	put_head(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 0);
+	decode_ok(fx, id);
+	assert_int_equal(fx->d.n_lines, 0);
+	STR_EQ(fx->d.declaration_id, "MRN-24NL0001");
+}
+BOTH(array_in_blocks_and_empty)
+
+/* A declaration with no lines and the given function_code index. */
+static void put_minimal(struct fg_avrobin *w, int64_t function_code)
+{
+	w->len = 0;
+	fg_avrobin_cstr(w, "MRN");
+	fg_avrobin_long(w, 1);
+	fg_avrobin_long(w, function_code);
+	fg_avrobin_long(w, 0);
+	fg_avrobin_long(w, 0);
+	for (int i = 0; i < 5; i++)
+		fg_avrobin_cstr(w, "X");
+	fg_avrobin_long(w, 0);
+}
+
+static void unions_and_enum_out_of_range(struct fixture *fx, int32_t id)
+{
+
+	/* content branch 2 does not exist */
+	put_head(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 1);
+	put_line_start(&fx->w, 1, "283691", "a", "CL");
+	fg_avrobin_decimal(&fx->w, 100);
+	fg_avrobin_decimal(&fx->w, 100);
+	fg_avrobin_long(&fx->w, 2);
+	fg_avrobin_long(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 0);
+	decode_fails(fx, id, NULL);
+
+	/*
+	 * The reader's function_code has three symbols: index 3 (CORRECTION to
+	 * the newer writer) or -1 is not one of them; 2 is CANCELLATION.
+	 */
+	put_minimal(&fx->w, 3);
+	decode_fails(fx, id, NULL);
+	put_minimal(&fx->w, -1);
+	decode_fails(fx, id, NULL);
+	put_minimal(&fx->w, 2);
+	decode_ok(fx, id);
+	assert_int_equal(fx->d.function_code, FG_FC_CANCELLATION);
+	assert_int_equal(fx->d.n_lines, 0);
+}
+BOTH(unions_and_enum_out_of_range)
+
+static void truncated_body(struct fixture *fx, int32_t id)
+{
+	size_t full;
+
+	put_standard(&fx->w, 0);
+	full = fx->w.len;
+	/* Every proper prefix of a valid body is an error, down to the empty body. */
+	for (size_t len = 0; len < full; len++)
+		if (decode_bytes(fx, id, fx->w.buf, len) == 0)
+			fail_msg("a %zu-byte prefix of %zu decoded", len, full);
+	/* and the whole body still decodes afterwards */
+	assert_int_equal(decode_bytes(fx, id, fx->w.buf, full), 0);
+	check_standard(&fx->d);
+}
+BOTH(truncated_body)
+
+static void trailing_bytes(struct fixture *fx, int32_t id)
+{
+
+	put_standard(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 0);
+	decode_fails(fx, id, "after the end");
+}
+BOTH(trailing_bytes)
+
+static void forged_length_is_an_error(struct fixture *fx, int32_t id)
+{
+
+	/* declaration_id claims 2^40 bytes; the body has a few. */
+	fx->w.len = 0;
+	fg_avrobin_long(&fx->w, INT64_C(1) << 40);
+	fg_avrobin_cstr(&fx->w, "abc");
+	decode_fails(fx, id, NULL);
+	/* a negative string length */
+	fx->w.len = 0;
+	fg_avrobin_long(&fx->w, -3);
+	fg_avrobin_cstr(&fx->w, "abc");
+	decode_fails(fx, id, NULL);
+}
+BOTH(forged_length_is_an_error)
+
+static void values_do_not_leak_between_messages(struct fixture *fx, int32_t id)
+{
+
+	put_standard(&fx->w, 0);
+	decode_ok(fx, id);
+	/* A second message, one line with no content and no claim. */
+	put_head(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 1);
+	put_line_start(&fx->w, 99, "750210", "nickel", "NO");
+	fg_avrobin_decimal(&fx->w, 5);
+	fg_avrobin_decimal(&fx->w, 6);
+	put_line_end(&fx->w, NULL, 0, NULL, -1);
+	fg_avrobin_long(&fx->w, 0);
+	decode_ok(fx, id);
+	assert_int_equal(fx->d.n_lines, 1);
+	assert_int_equal(fx->d.lines[0].item_no, 99);
+	assert_false(fx->d.lines[0].has_content);
+	assert_false(fx->d.lines[0].has_preference_claim);
+	STR_EQ(fx->d.lines[0].origin_country, "NO");
+	/* and the first one again, unchanged */
+	put_standard(&fx->w, 0);
+	decode_ok(fx, id);
+	check_standard(&fx->d);
+}
+BOTH(values_do_not_leak_between_messages)
+
+static void test_writer_with_added_optional_fields(void **state)
+{
+	struct fixture *fx = *state;
+
+	/* The newer producer's body is longer (a note per line, a channel) ... */
+	put_standard(&fx->w, 1);
+	decode_ok(fx, ID_EXTENDED);
+	/* ... and reads as the same declaration. */
+	check_standard(&fx->d);
+	/* Twice, through the cached resolver, and interleaved with the reader schema. */
+	put_standard(&fx->w, 0);
+	decode_ok(fx, ID_READER);
+	check_standard(&fx->d);
+	put_standard(&fx->w, 1);
+	decode_ok(fx, ID_EXTENDED);
+	check_standard(&fx->d);
+	/* A reader-schema body is not valid for the extended writer (it is too short). */
+	put_standard(&fx->w, 0);
+	decode_fails(fx, ID_EXTENDED, NULL);
+}
+
+static void test_writer_equal_to_reader(void **state)
+{
+	struct fixture *fx = *state;
+
+	put_standard(&fx->w, 0);
+	decode_ok(fx, ID_SAME);
+	check_standard(&fx->d);
+}
+
+static void test_incompatible_writer(void **state)
+{
+	struct fixture *fx = *state;
+
+	put_head(&fx->w, 1);
+	fg_avrobin_long(&fx->w, 0);
+	decode_fails(fx, ID_BAD, "cannot be resolved");
+	/* the answer is the same the second time (cached) */
+	decode_fails(fx, ID_BAD, "cannot be resolved");
+}
+
+/*
+ * Avro C allocates through this: like floorgate's limited allocator (no
+ * single allocation above 64 MiB) and it counts the bytes Avro C holds, so
+ * a test can see memory that a failed decode leaves behind.
+ */
+static size_t g_avro_bytes;
+
+static void *counting_allocator(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	void *p;
+
+	(void)ud;
+	if (nsize == 0) {
+		free(ptr);
+		g_avro_bytes -= osize;
+		return NULL;
+	}
+	if (nsize > (64u << 20))
+		return NULL;
+	p = realloc(ptr, nsize);
+	if (p)
+		g_avro_bytes += nsize - (ptr ? osize : 0);
+	return p;
+}
+
+static void test_unresolvable_goods_line_is_an_error_not_a_crash(void **state)
+{
+	struct fixture *fx = *state;
+
+	/*
+	 * Records floorgate reads must have every field of declaration.avsc:
+	 * Avro C does not fill reader defaults, so a GoodsLine without
+	 * preference_claim cannot be read. It must be a decode error (a dead
+	 * letter), for every message and not just the first.
+	 */
+	put_head(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 1);
+	put_line_start(&fx->w, 1, "283691", "a", "CL");
+	fg_avrobin_decimal(&fx->w, 1);
+	fg_avrobin_decimal(&fx->w, 1);
+	fg_avrobin_long(&fx->w, 0); /* content null, and no preference_claim */
+	fg_avrobin_long(&fx->w, 0);
+	decode_fails(fx, ID_OLD_LINE, "preference_claim");
+	decode_fails(fx, ID_OLD_LINE, "preference_claim");
+	/* A GoodsLine field of another type, likewise. */
+	put_head(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 1);
+	fg_avrobin_cstr(&fx->w, "1");
+	fg_avrobin_long(&fx->w, 0);
+	decode_fails(fx, ID_ITEM_STRING, "item_no");
+	/* and the decoder still works for everyone else */
+	put_standard(&fx->w, 1);
+	decode_ok(fx, ID_EXTENDED);
+	check_standard(&fx->d);
+}
+
+static void failed_decodes_leave_nothing_behind(struct fixture *fx, int32_t id)
+{
+	size_t held, full;
+
+	/* warm up: the writer's value and its buffers exist after the first decode */
+	put_standard(&fx->w, 0);
+	decode_ok(fx, id);
+	held = g_avro_bytes;
+	/* the count is steady over good decodes */
+	for (int i = 0; i < 50; i++)
+		decode_ok(fx, id);
+	assert_int_equal(g_avro_bytes, held);
+	/* every truncation of a good body */
+	full = fx->w.len;
+	for (size_t len = 0; len < full; len++)
+		assert_int_equal(decode_bytes(fx, id, fx->w.buf, len), -1);
+	/* a body whose first string claims 1 MiB and holds 3 bytes, a hundred times */
+	fx->w.len = 0;
+	fg_avrobin_long(&fx->w, INT64_C(1) << 20);
+	fg_avrobin_cstr(&fx->w, "abc");
+	for (int i = 0; i < 100; i++)
+		decode_fails(fx, id, NULL);
+	/* a good body again: Avro C holds what it held before, not a byte more */
+	put_standard(&fx->w, 0);
+	decode_ok(fx, id);
+	if (g_avro_bytes > held)
+		fail_msg("failed decodes left %zu bytes allocated", g_avro_bytes - held);
+}
+BOTH(failed_decodes_leave_nothing_behind)
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_every_field_codec),
+		T(test_every_field_avro_c),
+		T(test_decimals_codec),
+		T(test_decimals_avro_c),
+		T(test_decimal_too_wide_or_empty_codec),
+		T(test_decimal_too_wide_or_empty_avro_c),
+		T(test_array_in_blocks_and_empty_codec),
+		T(test_array_in_blocks_and_empty_avro_c),
+		T(test_unions_and_enum_out_of_range_codec),
+		T(test_unions_and_enum_out_of_range_avro_c),
+		T(test_truncated_body_codec),
+		T(test_truncated_body_avro_c),
+		T(test_trailing_bytes_codec),
+		T(test_trailing_bytes_avro_c),
+		T(test_forged_length_is_an_error_codec),
+		T(test_forged_length_is_an_error_avro_c),
+		T(test_values_do_not_leak_between_messages_codec),
+		T(test_values_do_not_leak_between_messages_avro_c),
+		T(test_writer_with_added_optional_fields),
+		T(test_writer_equal_to_reader),
+		T(test_incompatible_writer),
+		T(test_unresolvable_goods_line_is_an_error_not_a_crash),
+		T(test_failed_decodes_leave_nothing_behind_codec),
+		T(test_failed_decodes_leave_nothing_behind_avro_c),
+	};
+#undef T
+	avro_set_allocator(counting_allocator, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
