@@ -91,6 +91,16 @@ size_t fg_decimal_to_be_bytes(__int128 v, uint8_t out[16])
 	uint8_t tmp[16];
 	size_t start = 0;
 
+	if (v >= INT64_MIN && v <= INT64_MAX) {
+		/* Bytes needed: the magnitude's bits plus a sign bit. */
+		int64_t x = (int64_t)v;
+		uint64_t u = x < 0 ? ~(uint64_t)x : (uint64_t)x;
+		size_t n = (size_t)((u ? 64 - __builtin_clzll(u) : 0) + 1 + 7) / 8;
+		uint64_t be = __builtin_bswap64((uint64_t)x);
+		memcpy(out, (const uint8_t *)&be + 8 - n, n);
+		return n;
+	}
+
 	for (int i = 15; i >= 0; i--) {
 		tmp[i] = (uint8_t)(v & 0xff);
 		v >>= 8; /* arithmetic shift keeps the sign */

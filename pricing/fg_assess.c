@@ -173,9 +173,34 @@ static int round_div(const struct fg_wide *n, const struct fg_wide *d, fg_money_
 }
 
 /* round(a * b / c) for non-negative integers that each fit in 128 bits. */
+/*
+ * round(n / d) for non-negative 128-bit n, d when 2n + d fits: the common
+ * case, done in native 128-bit arithmetic. Returns -1 when it does not fit
+ * (the caller then uses fg_wide).
+ */
+static int round_u128(u128 n, u128 d, fg_money_t *out)
+{
+	u128 n2, q;
+
+	if (__builtin_mul_overflow(n, 2, &n2) || __builtin_add_overflow(n2, d, &n2) ||
+	    __builtin_mul_overflow(d, 2, &q))
+		return -1;
+	q = n2 / q;
+	if (q >> 127)
+		return -1;
+	*out = (fg_money_t)q;
+	return 0;
+}
+
 static int round_mul_div(u128 a, u128 b, u128 c, fg_money_t *out)
 {
-	struct fg_wide n, wa = W(a), d = W(c);
+	struct fg_wide n, wa, d;
+	u128 ab;
+
+	if (!__builtin_mul_overflow(a, b, &ab) && round_u128(ab, c, out) == 0)
+		return 0;
+	wa = W(a);
+	d = W(c);
 
 	if (fg_wide_mul_u128(&n, &wa, b))
 		return -1;
@@ -200,6 +225,47 @@ static void unit_kg(enum fg_unit u, u128 *num, u128 *den)
  * duty = S * gap_share       = S_n * g / (S_d * 10^gs)
  * cap  = Vc * cap / (10^cs * 10^4)     (in USD)
  */
+#define MUL(r, a, b) __builtin_mul_overflow((a), (b), &(r))
+
+/*
+ * Step 7 in native 128-bit arithmetic, the same formula as floor_duty()
+ * below. Returns 1 (shortfall, floor_duty set), 0 (no shortfall) or -1 when
+ * some product does not fit in 128 bits, leaving *al untouched.
+ */
+static int floor_duty_u128(struct fg_assessed_line *al, const struct fg_price *p,
+			   const struct fg_tariff *t, u128 f_num, u128 f_den, u128 u_num,
+			   u128 u_den)
+{
+	u128 an, ad, an100, vcad, sn, sd, dn, dd, r;
+	u128 v = (u128)al->value_usd;
+
+	an = (u128)p->price_usd.unscaled * (u128)al->in->net_mass_kg; /* < 2^126 */
+	if (MUL(an, an, f_num) || MUL(an, an, u_den) ||
+	    MUL(ad, pow10u(p->price_usd.scale) * 1000, f_den) || MUL(ad, ad, u_num) ||
+	    MUL(an100, an, 100) || MUL(vcad, ad, v))
+		return -1;
+	if (an100 <= vcad)
+		return 0;
+	sn = an100 - vcad;
+	if (MUL(sd, ad, 100) || MUL(dn, sn, (u128)t->gap_share.unscaled) ||
+	    MUL(dd, sd, pow10u(t->gap_share.scale)))
+		return -1;
+	if (t->has_cap) {
+		u128 lhs, rhs, vc;
+		if (MUL(vc, v, (u128)t->cap_pct.unscaled) ||
+		    MUL(lhs, dn, pow10u(t->cap_pct.scale) * 10000) || MUL(rhs, vc, dd))
+			return -1;
+		if (lhs > rhs) {
+			if (round_u128(vc, pow10u(t->cap_pct.scale) * 100, &al->floor_duty))
+				return -1;
+			return 1;
+		}
+	}
+	if (MUL(r, dn, 100) || round_u128(r, dd, &al->floor_duty))
+		return -1;
+	return 1;
+}
+
 static int floor_duty(struct fg_assessed_line *al, const struct fg_price *p,
 		      const struct fg_tariff *t)
 {
@@ -222,6 +288,15 @@ static int floor_duty(struct fg_assessed_line *al, const struct fg_price *p,
 		return 0;
 	}
 	unit_kg(p->unit, &u_num, &u_den);
+	switch (floor_duty_u128(al, p, t, f_num, f_den, u_num, u_den)) {
+	case 1:
+		al->flags |= FG_FLAG_BELOW_FLOOR;
+		return 0;
+	case 0:
+		return 0;
+	default:
+		break; /* a product left 128 bits: redo it in fg_wide */
+	}
 
 	/* An = P * M * f_num * u_den ; Ad = 10^ps * 10^3 * f_den * u_num */
 	an = W((u128)p->price_usd.unscaled * (u128)l->net_mass_kg);
