@@ -544,7 +544,9 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 			want = (size_t)((uint64_t)cfg->max_messages - e.taken);
 		if (want == 0)
 			break;
-		ssize_t n = fg_kafka_source_consume(e.src, msgs, want, 100);
+		/* librdkafka 2.0.2's batch call returns when the batch is full or the
+		 * wait is over: a short wait bounds the latency a quiet stream adds. */
+		ssize_t n = fg_kafka_source_consume(e.src, msgs, want, 10);
 		if (n < 0) {
 			fg_errf(errstr, errstr_size, "consume failed: %s",
 				rd_kafka_err2str(rd_kafka_last_error()));
