@@ -667,6 +667,60 @@ def topics_for(set_name, suffix=""):
             "deadletter": f"deadletters{tail}"}
 
 
+def check_sigterm(res, bootstrap, binary, schema_dir, work, case, input_topic, n_inputs,
+                  partitions):
+    """A long-running `floorgate run` (no exit_on_eof) stops cleanly on SIGTERM:
+    exit 0 within 30 s, after committing offsets that cover every input it answered."""
+    name = "sigterm"
+    topics = {"input": input_topic, "output": f"assessments.{name}",
+              "deadletter": f"deadletters.{name}"}
+    create_topics(bootstrap, [topics["output"], topics["deadletter"]], partitions)
+    conf = os.path.join(work, f"{name}.conf")
+    write_config(conf, bootstrap, name, topics, os.path.abspath(case["data"]), schema_dir)
+    with open(conf, encoding="utf-8") as f:
+        text = f.read().replace("run.exit_on_eof = true", "run.exit_on_eof = false")
+    group = [l.split("=", 1)[1].strip() for l in text.splitlines()
+             if l.startswith("kafka.group.id")][0]
+    with open(conf, "w", encoding="utf-8") as f:
+        f.write(text)
+    logpath = os.path.join(work, f"{name}.log")
+    problems = []
+    with open(logpath, "wb") as logf:
+        proc = subprocess.Popen([binary, "run", "-c", conf], stdin=subprocess.DEVNULL,
+                                stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            # Wait until every input has its output, then ask it to stop.
+            deadline = time.time() + 90
+            while time.time() < deadline:
+                outs, _ = drain(bootstrap, [topics["output"], topics["deadletter"]],
+                                idle_s=0.3, overall_s=10)
+                if sum(len(v) for v in outs.values()) >= n_inputs:
+                    break
+                time.sleep(0.5)
+            else:
+                problems.append("outputs did not all appear within 90 s")
+            t0 = time.time()
+            proc.send_signal(signal.SIGTERM)
+            rc = proc.wait(timeout=30)
+            log(f"floorgate exited {rc} {time.time() - t0:.1f} s after SIGTERM")
+            if rc != 0:
+                problems.append(f"exit status {rc} after SIGTERM; log: {logpath}")
+        except subprocess.TimeoutExpired:
+            stop_group(proc)
+            problems.append("did not exit within 30 s of SIGTERM")
+    if not problems:
+        c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                      "enable.auto.commit": False})
+        md = c.list_topics(input_topic, timeout=10)
+        tps = [TopicPartition(input_topic, p) for p in md.topics[input_topic].partitions]
+        for tp in c.committed(tps, timeout=10):
+            lo, hi = c.get_watermark_offsets(tp, timeout=10)
+            if hi > lo and tp.offset != hi:
+                problems.append(f"partition {tp.partition}: committed {tp.offset}, end {hi}")
+        c.close()
+    res.check("[sigterm] SIGTERM: exit 0 after committing every answered input", problems)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bootstrap", default=os.environ.get("FG_E2E_BOOTSTRAP", "127.0.0.1:39092"))
@@ -743,6 +797,12 @@ def main():
                 "deadletter": outputs[topics["deadletter"]],
                 "names": {"output": topics["output"], "deadletter": topics["deadletter"]}}
         check_set(res, name, inputs, topics["input"], outs, registry, run_ok)
+
+    edge = [c for c in sets if c["name"] == "edge"]
+    if edge and os.access(binary, os.X_OK):
+        n = sum(1 for _ in build_inputs(edge[0], decl_schema))
+        check_sigterm(res, args.bootstrap, binary, schema_dir, args.work, edge[0],
+                      topics_for("edge", args.topic_suffix)["input"], n, args.partitions)
 
     print(res.summary())
     return 0 if res.failed == 0 else 1
