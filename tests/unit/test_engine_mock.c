@@ -122,10 +122,23 @@ static size_t read_topic(const char *topic, struct msg *out, size_t max)
 	return n;
 }
 
+static const struct msg *by_pos[PARTS][COUNT]; /* inputs by partition and offset */
+
 static void take_inputs(void)
 {
 	size_t n = read_topic("in", inputs, COUNT);
 	assert_int_equal(n, COUNT);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(inputs[i].partition < PARTS && inputs[i].offset < COUNT);
+		by_pos[inputs[i].partition][inputs[i].offset] = &inputs[i];
+	}
+}
+
+static const struct msg *input_at(int32_t partition, int64_t offset)
+{
+	if (partition < 0 || partition >= PARTS || offset < 0 || offset >= COUNT)
+		return NULL;
+	return by_pos[partition][offset];
 }
 
 /* Parses the trailing fields shared by both output schemas. */
@@ -242,11 +255,7 @@ static void run_engine(const char *tag, int workers, void *(*side)(void *), void
 	/* Exactly one output per input. */
 	assert_int_equal(n_outs, COUNT);
 	for (size_t i = 0; i < n_outs; i++) {
-		const struct msg *in = NULL;
-		for (size_t k = 0; k < COUNT && !in; k++)
-			if (inputs[k].partition == outs[i].src_part &&
-			    inputs[k].offset == outs[i].src_off)
-				in = &inputs[k];
+		const struct msg *in = input_at(outs[i].src_part, outs[i].src_off);
 		assert_non_null(in);
 		if (i > 0)
 			assert_true(out_cmp(&outs[i - 1], &outs[i]) < 0);
@@ -324,7 +333,7 @@ static void test_reload_under_load(void **state)
 	for (size_t i = 0; i < n_outs; i++) {
 		struct out_rec *o = &outs[i];
 		struct fg_pipeline *pl;
-		const struct msg *in = NULL;
+		const struct msg *in = input_at(o->src_part, o->src_off);
 		struct fg_output res;
 		if (!strcmp(o->fp, a->fingerprint)) {
 			pl = &pa;
@@ -334,9 +343,7 @@ static void test_reload_under_load(void **state)
 			pl = &pb;
 			seen_b++;
 		}
-		for (size_t k = 0; k < COUNT && !in; k++)
-			if (inputs[k].partition == o->src_part && inputs[k].offset == o->src_off)
-				in = &inputs[k];
+		assert_non_null(in);
 		struct fg_source_pos pos = { .topic = "in", .partition = o->src_part,
 					     .offset = o->src_off, .index = -1 };
 		assert_int_equal(fg_pipeline_process(pl, in->payload, in->len, NULL, &pos, &res), 0);
