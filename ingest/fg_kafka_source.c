@@ -66,18 +66,6 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
-static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errstr,
-		    size_t errstr_size)
-{
-	char why[512];
-
-	if (rd_kafka_conf_set(conf, k, v, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
-		fg_errf(errstr, errstr_size, "kafka.%s: %s", k, why);
-		return -1;
-	}
-	return 0;
-}
-
 struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 					       const char *const *must_exist,
 					       void (*before_revoke)(void *ctx), void *ctx,
@@ -97,17 +85,15 @@ struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 	src->before_revoke = before_revoke;
 	src->ctx = ctx;
 	/* Defaults first, then the user's kafka.* keys, then what correctness needs. */
-	if (conf_set(conf, "group.id", "floorgate", errstr, errstr_size) ||
-	    conf_set(conf, "auto.offset.reset", "earliest", errstr, errstr_size) ||
-	    conf_set(conf, "enable.auto.commit", "true", errstr, errstr_size) ||
-	    conf_set(conf, "client.id", "floorgate-consumer", errstr, errstr_size))
+	if (fg_config_rdkafka_set(conf, "group.id", "floorgate", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "auto.offset.reset", "earliest", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "enable.auto.commit", "true", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "client.id", "floorgate-consumer", errstr, errstr_size))
 		goto err;
-	for (size_t i = 0; i < cfg->n_kafka; i++)
-		if (cfg->kafka[i].target != FG_CONFIG_PRODUCER &&
-		    conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, errstr, errstr_size))
-			goto err;
-	if (conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) ||
-	    conf_set(conf, "enable.partition.eof", cfg->exit_on_eof ? "true" : "false", errstr,
+	if (fg_config_rdkafka_apply(cfg, conf, FG_CONFIG_PRODUCER, errstr, errstr_size))
+		goto err;
+	if (fg_config_rdkafka_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "enable.partition.eof", cfg->exit_on_eof ? "true" : "false", errstr,
 		     errstr_size))
 		goto err;
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);

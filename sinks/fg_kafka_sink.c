@@ -22,18 +22,6 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	sink->cb(m->_private, m->err, sink->ctx);
 }
 
-static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errstr,
-		    size_t errstr_size)
-{
-	char why[512];
-
-	if (rd_kafka_conf_set(conf, k, v, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
-		fg_errf(errstr, errstr_size, "kafka.%s: %s", k, why);
-		return -1;
-	}
-	return 0;
-}
-
 struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
 					   fg_kafka_sink_delivery_cb *cb, void *ctx, char *errstr,
 					   size_t errstr_size)
@@ -48,14 +36,12 @@ struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
 	}
 	sink->cb = cb;
 	sink->ctx = ctx;
-	if (conf_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
-	    conf_set(conf, "linger.ms", "5", errstr, errstr_size) ||
-	    conf_set(conf, "client.id", "floorgate-producer", errstr, errstr_size))
+	if (fg_config_rdkafka_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "linger.ms", "5", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "client.id", "floorgate-producer", errstr, errstr_size))
 		goto err;
-	for (size_t i = 0; i < cfg->n_kafka; i++)
-		if (cfg->kafka[i].target != FG_CONFIG_CONSUMER &&
-		    conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, errstr, errstr_size))
-			goto err;
+	if (fg_config_rdkafka_apply(cfg, conf, FG_CONFIG_CONSUMER, errstr, errstr_size))
+		goto err;
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 	rd_kafka_conf_set_opaque(conf, sink);
 	sink->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));

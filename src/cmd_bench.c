@@ -479,18 +479,6 @@ static rd_kafka_conf_t *client_conf(const struct phase *ph, char *errstr, size_t
 	return conf;
 }
 
-static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errstr,
-		    size_t errstr_size)
-{
-	char why[512];
-
-	if (rd_kafka_conf_set(conf, k, v, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
-		fg_errf(errstr, errstr_size, "kafka.%s: %s", k, why);
-		return -1;
-	}
-	return 0;
-}
-
 /* Partition count of topic, or -1 (*err set when the cluster did not answer). */
 static int32_t topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
 				rd_kafka_resp_err_t *err)
@@ -528,8 +516,8 @@ static int phase_position(struct phase *ph, char *errstr, size_t errstr_size)
 
 	if (!conf)
 		return -1;
-	if (conf_set(conf, "group.id", ph->group, errstr, errstr_size) ||
-	    conf_set(conf, "enable.auto.commit", "false", errstr, errstr_size)) {
+	if (fg_config_rdkafka_set(conf, "group.id", ph->group, errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "enable.auto.commit", "false", errstr, errstr_size)) {
 		rd_kafka_conf_destroy(conf);
 		return -1;
 	}
@@ -646,8 +634,8 @@ static void *generator(void *arg)
 	int64_t last = 0;
 
 	conf = client_conf(ph, err, sizeof(err));
-	if (!conf || conf_set(conf, "linger.ms", "5", err, sizeof(err)) ||
-	    conf_set(conf, "client.id", "floorgate-bench-generator", err, sizeof(err))) {
+	if (!conf || fg_config_rdkafka_set(conf, "linger.ms", "5", err, sizeof(err)) ||
+	    fg_config_rdkafka_set(conf, "client.id", "floorgate-bench-generator", err, sizeof(err))) {
 		phase_fail(ph, "generator: %s", err);
 		if (conf)
 			rd_kafka_conf_destroy(conf);
@@ -776,11 +764,11 @@ static void *verifier(void *arg)
 	rd_kafka_t *rk = NULL;
 
 	snprintf(group, sizeof(group), "%s.verifier", ph->group);
-	if (!conf || conf_set(conf, "group.id", group, why, sizeof(why)) ||
-	    conf_set(conf, "enable.auto.commit", "false", why, sizeof(why)) ||
-	    conf_set(conf, "auto.offset.reset", "earliest", why, sizeof(why)) ||
-	    conf_set(conf, "fetch.wait.max.ms", "5", why, sizeof(why)) ||
-	    conf_set(conf, "client.id", "floorgate-bench-verifier", why, sizeof(why))) {
+	if (!conf || fg_config_rdkafka_set(conf, "group.id", group, why, sizeof(why)) ||
+	    fg_config_rdkafka_set(conf, "enable.auto.commit", "false", why, sizeof(why)) ||
+	    fg_config_rdkafka_set(conf, "auto.offset.reset", "earliest", why, sizeof(why)) ||
+	    fg_config_rdkafka_set(conf, "fetch.wait.max.ms", "5", why, sizeof(why)) ||
+	    fg_config_rdkafka_set(conf, "client.id", "floorgate-bench-verifier", why, sizeof(why))) {
 		if (conf)
 			rd_kafka_conf_destroy(conf);
 		phase_fail(ph, "verifier: %s", why);
@@ -1127,36 +1115,36 @@ static int null_run(struct phase *ph, char *errstr, size_t errstr_size)
 
 	/* The engine's consumer settings (fg_kafka_source.c), in the same order. */
 	cc = rd_kafka_conf_new();
-	if (conf_set(cc, "bootstrap.servers", ph->bootstraps, errstr, errstr_size) ||
-	    conf_set(cc, "log_level", "3", errstr, errstr_size) ||
-	    conf_set(cc, "group.id", "floorgate", errstr, errstr_size) ||
-	    conf_set(cc, "auto.offset.reset", "earliest", errstr, errstr_size) ||
-	    conf_set(cc, "enable.auto.commit", "true", errstr, errstr_size) ||
-	    conf_set(cc, "client.id", "floorgate-consumer", errstr, errstr_size))
+	if (fg_config_rdkafka_set(cc, "bootstrap.servers", ph->bootstraps, errstr, errstr_size) ||
+	    fg_config_rdkafka_set(cc, "log_level", "3", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(cc, "group.id", "floorgate", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(cc, "auto.offset.reset", "earliest", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(cc, "enable.auto.commit", "true", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(cc, "client.id", "floorgate-consumer", errstr, errstr_size))
 		goto done;
 	for (size_t i = 0; i < cfg->n_kafka; i++)
 		if (cfg->kafka[i].target != FG_CONFIG_PRODUCER &&
-		    conf_set(cc, cfg->kafka[i].key, cfg->kafka[i].value, errstr, errstr_size))
+		    fg_config_rdkafka_set(cc, cfg->kafka[i].key, cfg->kafka[i].value, errstr, errstr_size))
 			goto done;
-	if (conf_set(cc, "bootstrap.servers", ph->bootstraps, errstr, errstr_size) ||
-	    conf_set(cc, "enable.auto.offset.store", "false", errstr, errstr_size) ||
-	    conf_set(cc, "enable.partition.eof", "false", errstr, errstr_size))
+	if (fg_config_rdkafka_set(cc, "bootstrap.servers", ph->bootstraps, errstr, errstr_size) ||
+	    fg_config_rdkafka_set(cc, "enable.auto.offset.store", "false", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(cc, "enable.partition.eof", "false", errstr, errstr_size))
 		goto done;
 	rd_kafka_conf_set_rebalance_cb(cc, null_rebalance);
 	rd_kafka_conf_set_opaque(cc, &ne);
 
 	/* The engine's producer settings (fg_kafka_sink.c). */
 	pc = rd_kafka_conf_new();
-	if (conf_set(pc, "log_level", "3", errstr, errstr_size) ||
-	    conf_set(pc, "enable.idempotence", "true", errstr, errstr_size) ||
-	    conf_set(pc, "linger.ms", "5", errstr, errstr_size) ||
-	    conf_set(pc, "client.id", "floorgate-producer", errstr, errstr_size))
+	if (fg_config_rdkafka_set(pc, "log_level", "3", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(pc, "enable.idempotence", "true", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(pc, "linger.ms", "5", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(pc, "client.id", "floorgate-producer", errstr, errstr_size))
 		goto done;
 	for (size_t i = 0; i < cfg->n_kafka; i++)
 		if (cfg->kafka[i].target != FG_CONFIG_CONSUMER &&
-		    conf_set(pc, cfg->kafka[i].key, cfg->kafka[i].value, errstr, errstr_size))
+		    fg_config_rdkafka_set(pc, cfg->kafka[i].key, cfg->kafka[i].value, errstr, errstr_size))
 			goto done;
-	if (conf_set(pc, "bootstrap.servers", ph->bootstraps, errstr, errstr_size))
+	if (fg_config_rdkafka_set(pc, "bootstrap.servers", ph->bootstraps, errstr, errstr_size))
 		goto done;
 	rd_kafka_conf_set_dr_msg_cb(pc, null_dr);
 

@@ -286,3 +286,26 @@ void fg_config_print_table(FILE *f)
 		   "| `kafka.consumer.<property>`, `kafka.producer.<property>` | string | | Passed to "
 		   "one client only. |\n");
 }
+
+int fg_config_rdkafka_set(rd_kafka_conf_t *conf, const char *key, const char *value,
+			  char *errstr, size_t errstr_size)
+{
+	char why[512];
+
+	if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+		fg_errf(errstr, errstr_size, "kafka.%s: %s", key, why);
+		return -1;
+	}
+	return 0;
+}
+
+int fg_config_rdkafka_apply(const struct fg_config *c, rd_kafka_conf_t *conf, int skip,
+			    char *errstr, size_t errstr_size)
+{
+	for (size_t i = 0; i < c->n_kafka; i++)
+		if (c->kafka[i].target != skip &&
+		    fg_config_rdkafka_set(conf, c->kafka[i].key, c->kafka[i].value, errstr,
+					  errstr_size))
+			return -1;
+	return 0;
+}

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <librdkafka/rdkafka.h>
+
 struct fg_config_kv {
 	char *key;   /* librdkafka property name, without the kafka. prefix */
 	char *value;
@@ -57,6 +59,12 @@ int fg_config_load_file(struct fg_config *c, const char *path, char *errstr, siz
 int fg_config_set_arg(struct fg_config *c, const char *arg, char *errstr, size_t errstr_size);
 /* Looks up a kafka.* value (NULL when unset). */
 const char *fg_config_kafka_get(const struct fg_config *c, const char *key);
+/* Sets one librdkafka property; on error the message names it as kafka.<key>. */
+int fg_config_rdkafka_set(rd_kafka_conf_t *conf, const char *key, const char *value,
+			  char *errstr, size_t errstr_size);
+/* Applies every kafka.* key except those meant only for `skip` (a FG_CONFIG_ target). */
+int fg_config_rdkafka_apply(const struct fg_config *c, rd_kafka_conf_t *conf, int skip,
+			    char *errstr, size_t errstr_size);
 /* The key table as Markdown. */
 void fg_config_print_table(FILE *f);
 
