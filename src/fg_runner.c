@@ -554,7 +554,9 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 		}
 		for (ssize_t i = 0; i < n; i++) {
 			rd_kafka_message_t *m = msgs[i];
-			fg_kafka_source_track(e.src, m);
+			/* End-of-partition events exist only with exit_on_eof: track only then. */
+			if (cfg->exit_on_eof)
+				fg_kafka_source_track(e.src, m);
 			if (m->err) {
 				if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
 					fprintf(stderr, "floorgate: consumer: %s\n",
