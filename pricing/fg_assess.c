@@ -76,20 +76,36 @@ enum fg_reason fg_assess_validate(struct fg_assessment *as, const struct fg_refd
 	if (n == 0)
 		FAIL(NO_LINES, "the declaration has no goods lines");
 
-	if (n > as->cap_scratch) {
-		int32_t *s = realloc(as->scratch, n * sizeof(*s));
-		if (!s)
-			FAIL(DUPLICATE_ITEM, "out of memory checking item numbers");
-		as->scratch = s;
-		as->cap_scratch = n;
+	if (n <= 16) {
+		/* Few lines (the usual case): compare pairs, no sort. The message
+		 * names the smallest repeated item_no, as the sorted scan does. */
+		int found = 0;
+		int32_t dup = 0;
+		for (uint32_t i = 0; i < n; i++)
+			for (uint32_t j = i + 1; j < n; j++)
+				if (d->lines[i].item_no == d->lines[j].item_no &&
+				    (!found || d->lines[i].item_no < dup)) {
+					found = 1;
+					dup = d->lines[i].item_no;
+				}
+		if (found)
+			FAIL(DUPLICATE_ITEM, "item_no %d appears on more than one line", (int)dup);
+	} else {
+		if (n > as->cap_scratch) {
+			int32_t *s = realloc(as->scratch, n * sizeof(*s));
+			if (!s)
+				FAIL(DUPLICATE_ITEM, "out of memory checking item numbers");
+			as->scratch = s;
+			as->cap_scratch = n;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			as->scratch[i] = d->lines[i].item_no;
+		qsort(as->scratch, n, sizeof(int32_t), int_cmp);
+		for (uint32_t i = 1; i < n; i++)
+			if (as->scratch[i] == as->scratch[i - 1])
+				FAIL(DUPLICATE_ITEM, "item_no %d appears on more than one line",
+				     (int)as->scratch[i]);
 	}
-	for (uint32_t i = 0; i < n; i++)
-		as->scratch[i] = d->lines[i].item_no;
-	qsort(as->scratch, n, sizeof(int32_t), int_cmp);
-	for (uint32_t i = 1; i < n; i++)
-		if (as->scratch[i] == as->scratch[i - 1])
-			FAIL(DUPLICATE_ITEM, "item_no %d appears on more than one line",
-			     (int)as->scratch[i]);
 
 	for (uint32_t i = 0; i < n; i++)
 		if (!is_digits(d->lines[i].commodity_code, 6, 10)) {
@@ -151,12 +167,20 @@ enum fg_reason fg_assess_validate(struct fg_assessment *as, const struct fg_refd
 /* ---- exact arithmetic ------------------------------------------------ */
 typedef unsigned __int128 u128;
 
-static u128 pow10u(unsigned e)
+/* 10^0 .. 10^38, the powers that fit in 128 bits, made once. */
+static u128 p10[39];
+
+static void __attribute__((constructor)) p10_init(void)
 {
-	u128 v = 1;
-	while (e--)
-		v *= 10;
-	return v;
+	p10[0] = 1;
+	for (int i = 1; i < 39; i++)
+		p10[i] = p10[i - 1] * 10;
+}
+
+/* Scales come from the loaders, which keep them far below 39. */
+static inline u128 pow10u(unsigned e)
+{
+	return p10[e];
 }
 
 static struct fg_wide W(u128 v)
@@ -185,7 +209,10 @@ static int round_u128(u128 n, u128 d, fg_money_t *out)
 	if (__builtin_mul_overflow(n, 2, &n2) || __builtin_add_overflow(n2, d, &n2) ||
 	    __builtin_mul_overflow(d, 2, &q))
 		return -1;
-	q = n2 / q;
+	if ((uint64_t)(n2 >> 64) == 0 && (uint64_t)(q >> 64) == 0)
+		q = (uint64_t)n2 / (uint64_t)q; /* the usual case: one 64-bit divide */
+	else
+		q = n2 / q;
 	if (q >> 127)
 		return -1;
 	*out = (fg_money_t)q;
@@ -358,13 +385,15 @@ static int assess_line(struct fg_assessed_line *al, const struct fg_refdata *rd,
 	}
 
 	/* 2. Base duty */
-	const struct fg_mfn *m = fg_refdata_mfn(rd, l->commodity_code, date);
+	struct fg_prefix_probe pr;
+	fg_prefix_probe_init(&pr, l->commodity_code.p, l->commodity_code.len);
+	const struct fg_mfn *m = fg_refdata_mfn_probe(rd, &pr, date);
 	if (m && round_mul_div((u128)al->value_usd, (u128)m->pct.unscaled,
 			       pow10u(m->pct.scale) * 100, &al->base_duty))
 		return -1;
 
 	/* 3. Classification, 4. treatment */
-	al->rule = fg_rules_classify(&rd->rules, l->commodity_code, l->description, date);
+	al->rule = fg_rules_classify_probe(&rd->rules, &pr, l->description, date);
 	al->treatment = fg_refdata_treatment(rd, l->origin_country.p, date);
 	if (!al->rule) {
 		al->status = FG_LINE_NOT_IN_SCOPE;

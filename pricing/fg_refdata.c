@@ -299,7 +299,7 @@ static const char *const tariff_cols[] = { "mineral", "stage", "treatment", "gap
 static int tariff_row(struct loader *L)
 {
 	struct fg_tariff t = { 0 };
-	uint32_t treat;
+	uint32_t treat = 0;
 
 	if (fg_str_eq_cstr(L->col[T_MINERAL]->s, "*"))
 		t.mineral = FG_REFDATA_ANY;
@@ -361,7 +361,7 @@ static const char *const fx_cols[] = { "currency", "date", "usd_per_unit", NULL 
 static int fx_row(struct loader *L)
 {
 	struct fg_fx x = { 0 };
-	char cur[3];
+	char cur[3] = { 0 };
 
 	if (get_upper(L, X_CURRENCY, 3, cur, "three ASCII capital letters") ||
 	    get_date(L, X_DATE, &x.date) || get_decimal(L, X_RATE, &x.usd_per_unit))
@@ -773,12 +773,14 @@ void fg_refdata_destroy(struct fg_refdata *rd)
 }
 
 /* ---- lookups ------------------------------------------------------- */
-const struct fg_mfn *fg_refdata_mfn(const struct fg_refdata *rd, struct fg_str code, int32_t date)
+const struct fg_mfn *fg_refdata_mfn_probe(const struct fg_refdata *rd,
+					  const struct fg_prefix_probe *pr, int32_t date)
 {
-	size_t max = code.len < FG_PREFIX_MAX_LEN ? code.len : FG_PREFIX_MAX_LEN;
+	uint32_t len;
 
-	for (size_t len = max; len > 0; len--) {
-		const struct fg_prefix_slot *s = fg_prefix_index_find(&rd->mfn_ix, code.p, len);
+	for (uint32_t m = fg_prefix_lengths(&rd->mfn_ix, pr); m; m &= ~(1u << len)) {
+		len = fg_prefix_top(m);
+		const struct fg_prefix_slot *s = fg_prefix_index_find_key(&rd->mfn_ix, pr->key[len]);
 		if (!s)
 			continue;
 		for (uint32_t i = s->first; i < s->first + s->count; i++)
@@ -786,6 +788,14 @@ const struct fg_mfn *fg_refdata_mfn(const struct fg_refdata *rd, struct fg_str c
 				return &rd->mfn[i];
 	}
 	return NULL;
+}
+
+const struct fg_mfn *fg_refdata_mfn(const struct fg_refdata *rd, struct fg_str code, int32_t date)
+{
+	struct fg_prefix_probe pr;
+
+	fg_prefix_probe_init(&pr, code.p, code.len);
+	return fg_refdata_mfn_probe(rd, &pr, date);
 }
 
 const struct fg_price *fg_refdata_price(const struct fg_refdata *rd, uint32_t mineral,

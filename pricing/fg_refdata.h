@@ -134,6 +134,9 @@ static inline uint16_t fg_refdata_currency_key(const char *c)
 }
 
 const struct fg_mfn *fg_refdata_mfn(const struct fg_refdata *rd, struct fg_str code, int32_t date);
+/* The same, with the code's prefix keys already made. */
+const struct fg_mfn *fg_refdata_mfn_probe(const struct fg_refdata *rd,
+					  const struct fg_prefix_probe *pr, int32_t date);
 const struct fg_price *fg_refdata_price(const struct fg_refdata *rd, uint32_t mineral,
 					enum fg_stage stage, int32_t date);
 /* Most specific first: (m,s), (m,*), (*,s), (*,*). */

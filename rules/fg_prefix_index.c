@@ -2,31 +2,39 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 int fg_prefix_index_build(struct fg_prefix_index *ix, const struct fg_str *prefixes, size_t n)
 {
 	size_t cap = 16;
+	unsigned bits = 4;
 
 	memset(ix, 0, sizeof(*ix));
-	while (cap < 2 * n + 2)
+	while (cap < 2 * n + 2) {
 		cap <<= 1;
+		bits++;
+	}
 	ix->slots = calloc(cap, sizeof(*ix->slots));
 	if (!ix->slots)
 		return -1;
 	ix->mask = (uint32_t)(cap - 1);
+	ix->shift = 64 - bits;
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
+		struct fg_prefix_probe pr;
+
 		while (j < n && fg_str_eq(prefixes[j], prefixes[i]))
 			j++;
-		uint64_t h = XXH3_64bits(prefixes[i].p, prefixes[i].len);
-		uint32_t k = (uint32_t)h & ix->mask;
-		while (ix->slots[k].prefix)
+		fg_prefix_probe_init(&pr, prefixes[i].p, prefixes[i].len);
+		if (pr.max == 0 || pr.max != prefixes[i].len) {
+			fg_prefix_index_fini(ix);
+			return -1;
+		}
+		uint64_t key = pr.key[pr.max];
+		uint32_t k = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> ix->shift);
+		while (ix->slots[k].key)
 			k = (k + 1) & ix->mask;
-		ix->slots[k] = (struct fg_prefix_slot){ h, prefixes[i].p, (uint32_t)prefixes[i].len,
-							(uint32_t)i, (uint32_t)(j - i) };
-		if (prefixes[i].len <= FG_PREFIX_MAX_LEN)
-			ix->len_present |= (uint16_t)(1u << prefixes[i].len);
+		ix->slots[k] = (struct fg_prefix_slot){ key, (uint32_t)i, (uint32_t)(j - i) };
+		ix->len_present |= (uint16_t)(1u << pr.max);
 		i = j;
 	}
 	return 0;
@@ -36,18 +44,18 @@ void fg_prefix_index_fini(struct fg_prefix_index *ix)
 {
 	free(ix->slots);
 	ix->slots = NULL;
+	ix->len_present = 0;
 }
 
 const struct fg_prefix_slot *fg_prefix_index_find(const struct fg_prefix_index *ix,
 						  const char *p, size_t len)
 {
-	if (!ix->slots || len > FG_PREFIX_MAX_LEN || !(ix->len_present & (1u << len)))
+	struct fg_prefix_probe pr;
+
+	if (!ix->slots || len == 0 || len > FG_PREFIX_MAX_LEN || !(ix->len_present & (1u << len)))
 		return NULL;
-	uint64_t h = XXH3_64bits(p, len);
-	for (uint32_t k = (uint32_t)h & ix->mask; ix->slots[k].prefix; k = (k + 1) & ix->mask) {
-		const struct fg_prefix_slot *s = &ix->slots[k];
-		if (s->hash == h && s->len == len && memcmp(s->prefix, p, len) == 0)
-			return s;
-	}
-	return NULL;
+	fg_prefix_probe_init(&pr, p, len);
+	if (pr.max != len)
+		return NULL;
+	return fg_prefix_index_find_key(ix, pr.key[len]);
 }

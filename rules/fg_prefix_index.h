@@ -1,11 +1,20 @@
 /*
  * fg_prefix_index.h: find table rows by commodity-code prefix.
  *
- * Classification and MFN rows are keyed by an HS prefix and the longest
- * matching prefix wins. Rows are sorted so that rows with equal prefixes
- * are adjacent; the index maps each distinct prefix (hashed with XXH3) to
- * its run of rows. A lookup of a 10-digit code costs at most one probe per
- * prefix length present in the table.
+ * Classification and MFN rows are keyed by an HS prefix of 1 to 10 ASCII
+ * digits, and the longest matching prefix wins. Rows are sorted so that
+ * rows with equal prefixes are adjacent; the index maps each distinct
+ * prefix to its run of rows.
+ *
+ * DESIGN
+ * A prefix of digits is a number below 10^10, so (value << 4 | length) is
+ * an exact 64-bit key: no string compare, and the hash is one multiply
+ * (Fibonacci hashing into an open-addressing table, linear probe). A code
+ * is turned into its prefix keys once (struct fg_prefix_probe) and the
+ * classification and MFN tables both probe with them, longest length
+ * first, only at the lengths some row has. Codes are validated as digits
+ * before assessment; a code that is not all digits only probes the prefix
+ * lengths before its first non-digit, which no digit prefix could extend.
  */
 #ifndef FG_PREFIX_INDEX_H
 #define FG_PREFIX_INDEX_H
@@ -18,24 +27,79 @@
 #define FG_PREFIX_MAX_LEN 10
 
 struct fg_prefix_slot {
-	uint64_t hash;
-	const char *prefix; /* borrowed from the table's rows */
-	uint32_t len;
+	uint64_t key;          /* 0: empty */
 	uint32_t first, count; /* run of rows sharing this prefix */
 };
 
 struct fg_prefix_index {
-	struct fg_prefix_slot *slots; /* open addressing, linear probe */
+	struct fg_prefix_slot *slots;
 	uint32_t mask;
+	unsigned shift;       /* 64 - log2(number of slots) */
 	uint16_t len_present; /* bit L set when some prefix has length L */
 };
 
+/* The prefix keys of one code, for lengths 1..max. */
+struct fg_prefix_probe {
+	uint64_t key[FG_PREFIX_MAX_LEN + 1];
+	uint32_t max; /* leading ASCII digits, at most FG_PREFIX_MAX_LEN */
+};
+
+static inline void fg_prefix_probe_init(struct fg_prefix_probe *pr, const char *p, size_t len)
+{
+	uint64_t v = 0;
+	uint32_t n = 0;
+
+	if (len > FG_PREFIX_MAX_LEN)
+		len = FG_PREFIX_MAX_LEN;
+	while (n < len && p[n] >= '0' && p[n] <= '9') {
+		v = v * 10 + (uint64_t)(p[n] - '0');
+		n++;
+		pr->key[n] = v << 4 | n;
+	}
+	pr->max = n;
+}
+
 /*
- * Builds the index over n prefixes, equal ones adjacent. The prefixes must
- * stay alive as long as the index. Returns 0 or -1 (out of memory).
+ * Builds the index over n prefixes (ASCII digits, 1..FG_PREFIX_MAX_LEN
+ * long), equal ones adjacent. Returns 0, or -1 when out of memory or a
+ * prefix is not digits.
  */
 int fg_prefix_index_build(struct fg_prefix_index *ix, const struct fg_str *prefixes, size_t n);
 void fg_prefix_index_fini(struct fg_prefix_index *ix);
+
+static inline const struct fg_prefix_slot *fg_prefix_index_find_key(const struct fg_prefix_index *ix,
+								    uint64_t key)
+{
+	uint32_t k = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> ix->shift);
+
+	for (;; k = (k + 1) & ix->mask) {
+		const struct fg_prefix_slot *s = &ix->slots[k];
+		if (s->key == key)
+			return s;
+		if (s->key == 0)
+			return NULL;
+	}
+}
+
+/*
+ * The lengths, longest first, at which a probe can hit: iterate with
+ * `for (m = fg_prefix_lengths(ix, pr); m; m &= ~(1u << len))` and
+ * len = fg_prefix_top(m).
+ */
+static inline uint32_t fg_prefix_lengths(const struct fg_prefix_index *ix,
+					 const struct fg_prefix_probe *pr)
+{
+	if (!ix->slots)
+		return 0;
+	return ix->len_present & ((2u << pr->max) - 1);
+}
+
+static inline uint32_t fg_prefix_top(uint32_t m)
+{
+	return 31u - (uint32_t)__builtin_clz(m);
+}
+
+/* The run of rows for exactly this prefix, or NULL. */
 const struct fg_prefix_slot *fg_prefix_index_find(const struct fg_prefix_index *ix,
 						  const char *p, size_t len);
 

@@ -65,13 +65,15 @@ int fg_rules_contains_nocase(struct fg_str h, struct fg_str n)
 	return 0;
 }
 
-const struct fg_rule *fg_rules_classify(const struct fg_rules *rs, struct fg_str code,
-					struct fg_str description, int32_t date)
+const struct fg_rule *fg_rules_classify_probe(const struct fg_rules *rs,
+					      const struct fg_prefix_probe *pr,
+					      struct fg_str description, int32_t date)
 {
-	size_t max = code.len < FG_PREFIX_MAX_LEN ? code.len : FG_PREFIX_MAX_LEN;
+	uint32_t len;
 
-	for (size_t len = max; len > 0; len--) {
-		const struct fg_prefix_slot *s = fg_prefix_index_find(&rs->ix, code.p, len);
+	for (uint32_t m = fg_prefix_lengths(&rs->ix, pr); m; m &= ~(1u << len)) {
+		len = fg_prefix_top(m);
+		const struct fg_prefix_slot *s = fg_prefix_index_find_key(&rs->ix, pr->key[len]);
 		if (!s)
 			continue;
 		/* The run is sorted by priority then rule_id: the first match wins. */
@@ -83,4 +85,13 @@ const struct fg_rule *fg_rules_classify(const struct fg_rules *rs, struct fg_str
 		}
 	}
 	return NULL;
+}
+
+const struct fg_rule *fg_rules_classify(const struct fg_rules *rs, struct fg_str code,
+					struct fg_str description, int32_t date)
+{
+	struct fg_prefix_probe pr;
+
+	fg_prefix_probe_init(&pr, code.p, code.len);
+	return fg_rules_classify_probe(rs, &pr, description, date);
 }

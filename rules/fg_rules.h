@@ -66,6 +66,10 @@ void fg_rules_fini(struct fg_rules *rs);
 /* The winning rule for a line, or NULL when the line is not in scope. */
 const struct fg_rule *fg_rules_classify(const struct fg_rules *rs, struct fg_str code,
 					struct fg_str description, int32_t date);
+/* The same, with the code's prefix keys already made (shared with the MFN lookup). */
+const struct fg_rule *fg_rules_classify_probe(const struct fg_rules *rs,
+					      const struct fg_prefix_probe *pr,
+					      struct fg_str description, int32_t date);
 
 /* ASCII case-insensitive substring test (keyword conditions). */
 int fg_rules_contains_nocase(struct fg_str haystack, struct fg_str needle);
