@@ -20,7 +20,7 @@ void fg_avrobin_fini(struct fg_avrobin *w)
 	w->len = w->cap = 0;
 }
 
-uint8_t *fg_avrobin_room(struct fg_avrobin *w, size_t n)
+uint8_t *fg_avrobin_grow(struct fg_avrobin *w, size_t n)
 {
 	if (w->cap - w->len < n) {
 		size_t cap = w->cap ? w->cap * 2 : 256;
@@ -37,7 +37,7 @@ uint8_t *fg_avrobin_room(struct fg_avrobin *w, size_t n)
 	return w->buf + w->len;
 }
 
-void fg_avrobin_decimal(struct fg_avrobin *w, __int128 unscaled)
+void fg_avrobin_decimal_wide(struct fg_avrobin *w, __int128 unscaled)
 {
 	uint8_t b[16];
 	size_t n = fg_decimal_to_be_bytes(unscaled, b);

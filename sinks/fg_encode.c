@@ -12,6 +12,7 @@ struct fg_encoder {
 	struct fg_avrobin w;
 	int32_t assessment_id, deadletter_id;
 	avro_schema_t assessment_schema, deadletter_schema;
+	size_t function_code_len[3], flag_len[FG_FLAG_COUNT];
 };
 
 struct fg_encoder *fg_encoder_create(int32_t assessment_schema_id, int32_t deadletter_schema_id,
@@ -25,6 +26,10 @@ struct fg_encoder *fg_encoder_create(int32_t assessment_schema_id, int32_t deadl
 	}
 	enc->assessment_id = assessment_schema_id;
 	enc->deadletter_id = deadletter_schema_id;
+	for (int i = 0; i < 3; i++)
+		enc->function_code_len[i] = strlen(fg_function_code_names[i]);
+	for (int i = 0; i < FG_FLAG_COUNT; i++)
+		enc->flag_len[i] = strlen(fg_flag_names[i]);
 	enc->assessment_schema = fg_schemas_parse(fg_schema_text_assessment, errstr, errstr_size);
 	enc->deadletter_schema = fg_schemas_parse(fg_schema_text_deadletter, errstr, errstr_size);
 	if (!enc->assessment_schema || !enc->deadletter_schema || fg_avrobin_init(&enc->w, 4096)) {
@@ -51,6 +56,12 @@ void fg_encoder_destroy(struct fg_encoder *enc)
 #define put_str fg_avrobin_str
 #define put_cstr fg_avrobin_cstr
 #define put_money fg_avrobin_decimal
+
+/* Names written per message, with their lengths (no strlen on the path). */
+static void put_name(struct fg_avrobin *w, const char *const *names, const size_t *lens, int i)
+{
+	fg_avrobin_bytes(w, names[i], lens[i]);
+}
 
 /* ["null", T] unions: branch 0 is null, branch 1 the value. */
 static void put_null(struct fg_avrobin *w)
@@ -114,7 +125,7 @@ int fg_encoder_assessment(struct fg_encoder *enc, const struct fg_assessment *as
 	start(enc);
 	put_str(&enc->w, d->declaration_id);
 	put_long(&enc->w, d->version);
-	put_cstr(&enc->w, fg_function_code_names[d->function_code]);
+	put_name(&enc->w, fg_function_code_names, enc->function_code_len, d->function_code);
 	put_long(&enc->w, d->acceptance_date);
 	if (as->n_lines) {
 		put_long(&enc->w, as->n_lines);
@@ -145,7 +156,7 @@ int fg_encoder_assessment(struct fg_encoder *enc, const struct fg_assessment *as
 				put_long(&enc->w, nflags);
 				for (int f = 0; f < FG_FLAG_COUNT; f++)
 					if (l->flags & (1u << f))
-						put_cstr(&enc->w, fg_flag_names[f]);
+						put_name(&enc->w, fg_flag_names, enc->flag_len, f);
 			}
 			put_long(&enc->w, 0);
 		}
@@ -155,7 +166,7 @@ int fg_encoder_assessment(struct fg_encoder *enc, const struct fg_assessment *as
 	put_money(&enc->w, as->total_base_duty);
 	put_money(&enc->w, as->total_floor_duty);
 	put_money(&enc->w, as->total_duty);
-	put_cstr(&enc->w, rd->fingerprint);
+	put_bytes(&enc->w, rd->fingerprint, strnlen(rd->fingerprint, sizeof(rd->fingerprint)));
 	put_source(&enc->w, src, 0);
 	return finish(enc, enc->assessment_id, out);
 }
