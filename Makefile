@@ -13,7 +13,7 @@ CXX      ?= g++
 SANITIZER ?=
 MALLOC   ?= jemalloc
 BUILD    ?= build$(if $(SANITIZER),-$(SANITIZER))
-OPT      ?= -O2
+OPT      ?= -O3
 
 CFLAGS_BASE := -std=gnu11 -g $(OPT) -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wno-missing-field-initializers -D_GNU_SOURCE -pthread -MMD -MP
