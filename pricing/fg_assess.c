@@ -384,16 +384,16 @@ static int assess_line(struct fg_assessed_line *al, const struct fg_refdata *rd,
 		al->value_usd = l->customs_value;
 	}
 
-	/* 2. Base duty */
+	/* 2. Base duty, 3. classification: one walk over the code's prefixes */
 	struct fg_prefix_probe pr;
+	const struct fg_mfn *m;
 	fg_prefix_probe_init(&pr, l->commodity_code.p, l->commodity_code.len);
-	const struct fg_mfn *m = fg_refdata_mfn_probe(rd, &pr, date);
+	fg_refdata_line_lookup(rd, &pr, l->description, date, &al->rule, &m);
 	if (m && round_mul_div((u128)al->value_usd, (u128)m->pct.unscaled,
 			       pow10u(m->pct.scale) * 100, &al->base_duty))
 		return -1;
 
-	/* 3. Classification, 4. treatment */
-	al->rule = fg_rules_classify_probe(&rd->rules, &pr, l->description, date);
+	/* 4. Treatment */
 	al->treatment = fg_refdata_treatment(rd, l->origin_country.p, date);
 	if (!al->rule) {
 		al->status = FG_LINE_NOT_IN_SCOPE;

@@ -627,12 +627,17 @@ static int build_indexes(struct loader *L)
 		qsort(rd->mfn, rd->n_mfn, sizeof(*rd->mfn), mfn_cmp);
 	CHECK_OVERLAPS(L, "mfn.csv", rd->mfn, rd->n_mfn, same_mfn, "hs_prefix");
 	{
-		struct fg_str *p = malloc((rd->n_mfn + 1) * sizeof(*p));
+		/* One index over both tables' prefixes: a line's code is probed
+		 * once per length for its rule and its MFN row together. */
+		struct fg_str *p = malloc((rd->rules.n + rd->n_mfn + 1) * sizeof(*p));
 		if (!p)
 			return -1;
+		for (size_t i = 0; i < rd->rules.n; i++)
+			p[i] = rd->rules.v[i].hs_prefix;
 		for (size_t i = 0; i < rd->n_mfn; i++)
-			p[i] = rd->mfn[i].hs_prefix;
-		int rc = fg_prefix_index_build(&rd->mfn_ix, p, rd->n_mfn);
+			p[rd->rules.n + i] = rd->mfn[i].hs_prefix;
+		int rc = fg_prefix_index_build2(&rd->code_ix, p, rd->rules.n, p + rd->rules.n,
+						rd->n_mfn);
 		free(p);
 		if (rc)
 			return -1;
@@ -756,7 +761,7 @@ void fg_refdata_destroy(struct fg_refdata *rd)
 		return;
 	fg_rules_fini(&rd->rules);
 	free(rd->rules.v);
-	fg_prefix_index_fini(&rd->mfn_ix);
+	fg_prefix_index_fini(&rd->code_ix);
 	free(rd->mfn);
 	free(rd->prices);
 	free(rd->price_first);
@@ -773,21 +778,52 @@ void fg_refdata_destroy(struct fg_refdata *rd)
 }
 
 /* ---- lookups ------------------------------------------------------- */
+static const struct fg_mfn *mfn_run(const struct fg_refdata *rd, const struct fg_prefix_slot *s,
+				    int32_t date)
+{
+	for (uint32_t i = s->first[1]; i < s->first[1] + s->count[1]; i++)
+		if (fg_range_has(rd->mfn[i].eff, date))
+			return &rd->mfn[i];
+	return NULL;
+}
+
 const struct fg_mfn *fg_refdata_mfn_probe(const struct fg_refdata *rd,
 					  const struct fg_prefix_probe *pr, int32_t date)
 {
 	uint32_t len;
 
-	for (uint32_t m = fg_prefix_lengths(&rd->mfn_ix, pr); m; m &= ~(1u << len)) {
+	for (uint32_t m = fg_prefix_lengths(&rd->code_ix, pr); m; m &= ~(1u << len)) {
 		len = fg_prefix_top(m);
-		const struct fg_prefix_slot *s = fg_prefix_index_find_key(&rd->mfn_ix, pr->key[len]);
-		if (!s)
-			continue;
-		for (uint32_t i = s->first; i < s->first + s->count; i++)
-			if (fg_range_has(rd->mfn[i].eff, date))
-				return &rd->mfn[i];
+		const struct fg_prefix_slot *s = fg_prefix_index_find_key(&rd->code_ix, pr->key[len]);
+		const struct fg_mfn *row;
+		if (s && s->count[1] && (row = mfn_run(rd, s, date)))
+			return row;
 	}
 	return NULL;
+}
+
+void fg_refdata_line_lookup(const struct fg_refdata *rd, const struct fg_prefix_probe *pr,
+			    struct fg_str description, int32_t date, const struct fg_rule **rule,
+			    const struct fg_mfn **mfn)
+{
+	uint32_t len;
+	int need_rule = 1, need_mfn = 1;
+
+	*rule = NULL;
+	*mfn = NULL;
+	for (uint32_t m = fg_prefix_lengths(&rd->code_ix, pr); m && (need_rule || need_mfn);
+	     m &= ~(1u << len)) {
+		len = fg_prefix_top(m);
+		const struct fg_prefix_slot *s = fg_prefix_index_find_key(&rd->code_ix, pr->key[len]);
+		if (!s)
+			continue;
+		if (need_rule && s->count[0] &&
+		    (*rule = fg_rules_match_run(&rd->rules, s->first[0], s->count[0], description,
+						date)))
+			need_rule = 0;
+		if (need_mfn && s->count[1] && (*mfn = mfn_run(rd, s, date)))
+			need_mfn = 0;
+	}
 }
 
 const struct fg_mfn *fg_refdata_mfn(const struct fg_refdata *rd, struct fg_str code, int32_t date)

@@ -94,7 +94,7 @@ struct fg_refdata {
 
 	struct fg_mfn *mfn; /* sorted by hs_prefix, effective_from */
 	size_t n_mfn;
-	struct fg_prefix_index mfn_ix;
+	struct fg_prefix_index code_ix; /* table 0: rules.v, table 1: mfn */
 
 	struct fg_price *prices; /* sorted by mineral, stage, from */
 	size_t n_prices;
@@ -137,6 +137,13 @@ const struct fg_mfn *fg_refdata_mfn(const struct fg_refdata *rd, struct fg_str c
 /* The same, with the code's prefix keys already made. */
 const struct fg_mfn *fg_refdata_mfn_probe(const struct fg_refdata *rd,
 					  const struct fg_prefix_probe *pr, int32_t date);
+/*
+ * A line's classification rule (as fg_rules_classify) and MFN row (as
+ * fg_refdata_mfn) in one walk over the code's prefixes; NULL when none.
+ */
+void fg_refdata_line_lookup(const struct fg_refdata *rd, const struct fg_prefix_probe *pr,
+			    struct fg_str description, int32_t date, const struct fg_rule **rule,
+			    const struct fg_mfn **mfn);
 const struct fg_price *fg_refdata_price(const struct fg_refdata *rd, uint32_t mineral,
 					enum fg_stage stage, int32_t date);
 /* Most specific first: (m,s), (m,*), (*,s), (*,*). */

@@ -26,9 +26,13 @@
 
 #define FG_PREFIX_MAX_LEN 10
 
+/* Up to two tables share one index (classification and MFN): run r of a
+ * slot is that table's rows with this prefix, count 0 when it has none. */
+#define FG_PREFIX_TABLES 2
+
 struct fg_prefix_slot {
-	uint64_t key;          /* 0: empty */
-	uint32_t first, count; /* run of rows sharing this prefix */
+	uint64_t key; /* 0: empty */
+	uint32_t first[FG_PREFIX_TABLES], count[FG_PREFIX_TABLES];
 };
 
 struct fg_prefix_index {
@@ -61,10 +65,13 @@ static inline void fg_prefix_probe_init(struct fg_prefix_probe *pr, const char *
 
 /*
  * Builds the index over n prefixes (ASCII digits, 1..FG_PREFIX_MAX_LEN
- * long), equal ones adjacent. Returns 0, or -1 when out of memory or a
- * prefix is not digits.
+ * long), equal ones adjacent, as table 0. Returns 0, or -1 when out of
+ * memory or a prefix is not digits.
  */
 int fg_prefix_index_build(struct fg_prefix_index *ix, const struct fg_str *prefixes, size_t n);
+/* The same over two tables' prefixes (each with equal ones adjacent). */
+int fg_prefix_index_build2(struct fg_prefix_index *ix, const struct fg_str *a, size_t na,
+			   const struct fg_str *b, size_t nb);
 void fg_prefix_index_fini(struct fg_prefix_index *ix);
 
 static inline const struct fg_prefix_slot *fg_prefix_index_find_key(const struct fg_prefix_index *ix,
@@ -72,6 +79,8 @@ static inline const struct fg_prefix_slot *fg_prefix_index_find_key(const struct
 {
 	uint32_t k = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> ix->shift);
 
+	if (!ix->slots)
+		return NULL;
 	for (;; k = (k + 1) & ix->mask) {
 		const struct fg_prefix_slot *s = &ix->slots[k];
 		if (s->key == key)
@@ -99,7 +108,7 @@ static inline uint32_t fg_prefix_top(uint32_t m)
 	return 31u - (uint32_t)__builtin_clz(m);
 }
 
-/* The run of rows for exactly this prefix, or NULL. */
+/* The slot of exactly this prefix, or NULL. */
 const struct fg_prefix_slot *fg_prefix_index_find(const struct fg_prefix_index *ix,
 						  const char *p, size_t len);
 

@@ -65,6 +65,18 @@ int fg_rules_contains_nocase(struct fg_str h, struct fg_str n)
 	return 0;
 }
 
+const struct fg_rule *fg_rules_match_run(const struct fg_rules *rs, uint32_t first,
+					 uint32_t count, struct fg_str description, int32_t date)
+{
+	/* The run is sorted by priority then rule_id: the first match wins. */
+	for (uint32_t i = first; i < first + count; i++) {
+		const struct fg_rule *r = &rs->v[i];
+		if (fg_range_has(r->eff, date) && fg_rules_contains_nocase(description, r->keyword))
+			return r;
+	}
+	return NULL;
+}
+
 const struct fg_rule *fg_rules_classify_probe(const struct fg_rules *rs,
 					      const struct fg_prefix_probe *pr,
 					      struct fg_str description, int32_t date)
@@ -74,15 +86,9 @@ const struct fg_rule *fg_rules_classify_probe(const struct fg_rules *rs,
 	for (uint32_t m = fg_prefix_lengths(&rs->ix, pr); m; m &= ~(1u << len)) {
 		len = fg_prefix_top(m);
 		const struct fg_prefix_slot *s = fg_prefix_index_find_key(&rs->ix, pr->key[len]);
-		if (!s)
-			continue;
-		/* The run is sorted by priority then rule_id: the first match wins. */
-		for (uint32_t i = s->first; i < s->first + s->count; i++) {
-			const struct fg_rule *r = &rs->v[i];
-			if (fg_range_has(r->eff, date) &&
-			    fg_rules_contains_nocase(description, r->keyword))
-				return r;
-		}
+		const struct fg_rule *r;
+		if (s && (r = fg_rules_match_run(rs, s->first[0], s->count[0], description, date)))
+			return r;
 	}
 	return NULL;
 }

@@ -71,6 +71,11 @@ const struct fg_rule *fg_rules_classify_probe(const struct fg_rules *rs,
 					      const struct fg_prefix_probe *pr,
 					      struct fg_str description, int32_t date);
 
+/* The first rule of a prefix's run [first, first+count) in force on date whose keyword
+ * the description contains, or NULL. */
+const struct fg_rule *fg_rules_match_run(const struct fg_rules *rs, uint32_t first,
+					 uint32_t count, struct fg_str description, int32_t date);
+
 /* ASCII case-insensitive substring test (keyword conditions). */
 int fg_rules_contains_nocase(struct fg_str haystack, struct fg_str needle);
 

@@ -753,6 +753,87 @@ static void test_tariff_specificity(void **state)
 #undef GAP
 }
 
+/* The longest-prefix answer by brute force over every row, for the index to match. */
+static const struct fg_rule *brute_rule(const struct fg_refdata *rd, struct fg_str code,
+					struct fg_str desc, int32_t date)
+{
+	const struct fg_rule *best = NULL;
+
+	for (size_t i = 0; i < rd->rules.n; i++) {
+		const struct fg_rule *r = &rd->rules.v[i];
+		if (r->hs_prefix.len > code.len || memcmp(r->hs_prefix.p, code.p, r->hs_prefix.len) ||
+		    !fg_range_has(r->eff, date) || !fg_rules_contains_nocase(desc, r->keyword))
+			continue;
+		if (!best || r->hs_prefix.len > best->hs_prefix.len ||
+		    (r->hs_prefix.len == best->hs_prefix.len &&
+		     (r->priority < best->priority ||
+		      (r->priority == best->priority && fg_str_cmp(r->rule_id, best->rule_id) < 0))))
+			best = r;
+	}
+	return best;
+}
+
+static const struct fg_mfn *brute_mfn(const struct fg_refdata *rd, struct fg_str code,
+				      int32_t date)
+{
+	const struct fg_mfn *best = NULL;
+
+	for (size_t i = 0; i < rd->n_mfn; i++) {
+		const struct fg_mfn *m = &rd->mfn[i];
+		if (m->hs_prefix.len <= code.len && !memcmp(m->hs_prefix.p, code.p, m->hs_prefix.len) &&
+		    fg_range_has(m->eff, date) && (!best || m->hs_prefix.len > best->hs_prefix.len))
+			best = m;
+	}
+	return best;
+}
+
+/* The shared prefix index gives what a scan of every row gives, for the shipped tables. */
+static void test_line_lookup_matches_brute_force(void **state)
+{
+	struct fixture *fx = *state;
+	struct fg_refdata *rd = fg_refdata_load("data", fx->err, sizeof(fx->err));
+	const char *descs[] = { "", "Spodumene concentrate", "PETALITE ore", "cobalt hydroxide",
+				"synthetic graphite", "x" };
+	const int32_t dates[] = { day("2019-06-01"), day("2025-01-01"), day("2026-11-26") };
+	uint64_t seed = 1;
+	unsigned checked = 0;
+
+	if (!rd)
+		fail_msg("data/ refused: %s", fx->err);
+	for (size_t i = 0; i < rd->rules.n + rd->n_mfn; i++) {
+		struct fg_str pre = i < rd->rules.n ? rd->rules.v[i].hs_prefix
+						    : rd->mfn[i - rd->rules.n].hs_prefix;
+		for (int k = 0; k < 8; k++) {
+			char code[11];
+			size_t len = 6 + (size_t)(k % 5);
+			if (len < pre.len)
+				len = pre.len;
+			memcpy(code, pre.p, pre.len);
+			for (size_t j = pre.len; j < len; j++) {
+				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+				code[j] = (char)('0' + (seed >> 33) % 10);
+			}
+			struct fg_str c = fg_str_make(code, len);
+			struct fg_prefix_probe pr;
+			fg_prefix_probe_init(&pr, code, len);
+			for (size_t di = 0; di < sizeof(descs) / sizeof(descs[0]); di++)
+				for (size_t ti = 0; ti < sizeof(dates) / sizeof(dates[0]); ti++) {
+					struct fg_str d = fg_str_make(descs[di], strlen(descs[di]));
+					const struct fg_rule *r;
+					const struct fg_mfn *m;
+					fg_refdata_line_lookup(rd, &pr, d, dates[ti], &r, &m);
+					assert_ptr_equal(r, brute_rule(rd, c, d, dates[ti]));
+					assert_ptr_equal(m, brute_mfn(rd, c, dates[ti]));
+					assert_ptr_equal(r, fg_rules_classify(&rd->rules, c, d, dates[ti]));
+					assert_ptr_equal(m, fg_refdata_mfn(rd, c, dates[ti]));
+					checked++;
+				}
+		}
+	}
+	assert_true(checked > 1000);
+	fg_refdata_destroy(rd);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -784,6 +865,7 @@ int main(void)
 		T(test_treatment_as_of),
 		T(test_fx_greatest_date_on_or_before),
 		T(test_tariff_specificity),
+		T(test_line_lookup_matches_brute_force),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
