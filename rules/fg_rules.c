@@ -43,7 +43,7 @@ void fg_rules_fini(struct fg_rules *rs)
 
 static inline unsigned char lower(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+	return (unsigned char)(c | ((unsigned)(c - 'A') < 26u ? 0x20 : 0));
 }
 
 int fg_rules_contains_nocase(struct fg_str h, struct fg_str n)
@@ -52,12 +52,15 @@ int fg_rules_contains_nocase(struct fg_str h, struct fg_str n)
 		return 1;
 	if (n.len > h.len)
 		return 0;
-	unsigned char first = lower((unsigned char)n.p[0]);
-	for (size_t i = 0; i + n.len <= h.len; i++) {
-		if (lower((unsigned char)h.p[i]) != first)
+	const unsigned char *hp = (const unsigned char *)h.p, *np = (const unsigned char *)n.p;
+	const unsigned char first = lower(np[0]);
+	const size_t last = h.len - n.len;
+
+	for (size_t i = 0; i <= last; i++) {
+		if (lower(hp[i]) != first)
 			continue;
 		size_t j = 1;
-		while (j < n.len && lower((unsigned char)h.p[i + j]) == lower((unsigned char)n.p[j]))
+		while (j < n.len && lower(hp[i + j]) == lower(np[j]))
 			j++;
 		if (j == n.len)
 			return 1;
