@@ -150,8 +150,11 @@ void fg_config_fini(struct fg_config *c)
 static int set_kafka(struct fg_config *c, const char *prop, int target, const char *value,
 		     char *errstr, size_t errstr_size)
 {
+	static const char *const given[] = { "kafka.", "kafka.consumer.", "kafka.producer." };
+
 	if (!*prop) {
-		fg_errf(errstr, errstr_size, "kafka.: a librdkafka property name must follow");
+		fg_errf(errstr, errstr_size, "%s: a librdkafka property name must follow",
+			given[target]);
 		return -1;
 	}
 	if (target == FG_CONFIG_BOTH)

@@ -1,8 +1,8 @@
 /*
  * test_src_config.c: the configuration file and -X parser (src/fg_config.c)
  * on hostile input: a line of any length is one line and keeps its whole
- * value, a NUL byte is refused with file:line, and a long -X value is kept
- * whole. (Found by tests/fuzz/fuzz_config.c; the everyday errors are
+ * value, a NUL byte is refused with file:line, a long -X value is kept
+ * whole, and an error names the key as it was given. (Found by tests/fuzz/fuzz_config.c; the everyday errors are
  * checked through the CLI in tests/run.sh.)
  */
 #include <setjmp.h>
@@ -146,6 +146,20 @@ static void test_arg_without_equals_is_refused(void **state)
 	assert_int_equal(fx->c.workers, 5);
 }
 
+static void test_empty_kafka_property_names_the_key(void **state)
+{
+	struct fixture *fx = *state;
+
+	/* Once "kafka.: ..." whichever of the three prefixes was given. */
+	assert_int_equal(fg_config_set_arg(&fx->c, "kafka.consumer.=1", fx->err, sizeof(fx->err)),
+			 -1);
+	assert_string_equal(fx->err, "kafka.consumer.: a librdkafka property name must follow");
+	assert_int_equal(load_bytes(fx, "kafka.producer. = 1\n", 20), -1);
+	assert_non_null(strstr(fx->err, ":1: kafka.producer.: a librdkafka property"));
+	assert_int_equal(fg_config_set_arg(&fx->c, "kafka.=1", fx->err, sizeof(fx->err)), -1);
+	assert_string_equal(fx->err, "kafka.: a librdkafka property name must follow");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -155,6 +169,7 @@ int main(void)
 		T(test_nul_byte_is_refused_with_its_line),
 		T(test_long_arg_keeps_its_value),
 		T(test_arg_without_equals_is_refused),
+		T(test_empty_kafka_property_names_the_key),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
