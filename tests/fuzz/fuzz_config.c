@@ -4,7 +4,8 @@
  *
  * Every input is used twice:
  *   1. as a configuration file (written to this process's directory under
- *      /dev/shm, removed at exit) for fg_config_load_file;
+ *      $FG_FUZZ_TMPDIR, default /dev/shm, removed at exit) for
+ *      fg_config_load_file;
  *   2. line by line (split at '\n', up to the first NUL byte, as argv
  *      cannot hold one) as -X arguments for fg_config_set_arg, then every
  *      kafka.* key is applied to a librdkafka configuration
@@ -36,7 +37,7 @@
 #define MAX_ARGS 64
 #define MAX_LINES 4096 /* settings checked per file; more (-max_len above 8 KB) are not */
 
-static char dir[64], path[128];
+static char dir[512], path[600];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -55,9 +56,12 @@ static void cleanup(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	const char *base = getenv("FG_FUZZ_TMPDIR"); /* run.sh: a directory it removes */
+
 	(void)argc;
 	(void)argv;
-	snprintf(dir, sizeof(dir), "/dev/shm/floorgate-fuzz-config.%ld", (long)getpid());
+	snprintf(dir, sizeof(dir), "%s/floorgate-fuzz-config.%ld", base && *base ? base : "/dev/shm",
+		 (long)getpid());
 	snprintf(path, sizeof(path), "%s/fg.conf", dir);
 	if (mkdir(dir, 0700) && access(dir, W_OK))
 		die("cannot make the directory", dir);

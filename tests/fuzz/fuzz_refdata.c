@@ -8,8 +8,9 @@
  * the sixth file. tests/fuzz/make_refdata_corpus.sh writes the seeds from
  * data/ and tests/cases/edge/data in this layout.
  *
- * Each input is written into a directory of this process under /dev/shm
- * (removed at exit) and loaded. The harness abort()s unless:
+ * Each input is written into a directory of this process under
+ * $FG_FUZZ_TMPDIR (default /dev/shm; removed at exit, and by run.sh after
+ * an abort) and loaded. The harness abort()s unless:
  *
  *   - a refusal reads "DIR/FILE:LINE:COL: reason" for one of the six
  *     files, with LINE a line of that file and COL at most one past its
@@ -66,7 +67,7 @@ static const char *const ABOUT[3][2] = {
 	{ "a rate for the same currency and date", "date" },
 };
 
-static char dir[64];
+static char dir[512];
 static int verbose; /* FG_FUZZ_VERBOSE=1: print each verdict (replaying an input) */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -80,7 +81,7 @@ __attribute__((noreturn)) static void die(const char *what, const char *detail)
 
 static void cleanup(void)
 {
-	char path[128];
+	char path[600];
 
 	for (int i = 0; i < NFILES; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, FILES[i]);
@@ -91,9 +92,12 @@ static void cleanup(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	const char *base = getenv("FG_FUZZ_TMPDIR"); /* run.sh: a directory it removes */
+
 	(void)argc;
 	(void)argv;
-	snprintf(dir, sizeof(dir), "/dev/shm/floorgate-fuzz-refdata.%ld", (long)getpid());
+	snprintf(dir, sizeof(dir), "%s/floorgate-fuzz-refdata.%ld", base && *base ? base : "/dev/shm",
+		 (long)getpid());
 	if (mkdir(dir, 0700) && access(dir, W_OK))
 		die("cannot make the table directory", dir);
 	atexit(cleanup);
@@ -120,7 +124,7 @@ static void split(const uint8_t *data, size_t size, struct file f[NFILES])
 
 static void write_file(const char *name, const struct file *f)
 {
-	char path[128];
+	char path[600];
 	FILE *out;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);

@@ -25,7 +25,11 @@ export ASAN_OPTIONS=${FUZZ_ASAN_OPTIONS:-detect_leaks=1}
 make --no-print-directory -C "$ROOT/tests/fuzz" OUT="$OUT" || exit 2
 mkdir -p "$ART"
 work=$(mktemp -d "${TMPDIR:-/tmp}/floorgate-fuzz.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# The targets that need files write them under FG_FUZZ_TMPDIR (memory-backed
+# when /dev/shm is there); removed here even when a target aborts.
+shm=$(mktemp -d /dev/shm/floorgate-fuzz.XXXXXX 2>/dev/null || mktemp -d "$work/shm.XXXXXX")
+export FG_FUZZ_TMPDIR="$shm"
+trap 'rm -rf "$work" "$shm"' EXIT
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
