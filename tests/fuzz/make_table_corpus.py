@@ -156,6 +156,12 @@ kafka.acks = all
     "bad_kafka_value.conf": b"kafka.acks = sometimes\nkafka.no.such.property = 1\n",
     "no_final_newline.conf": b"output.topic = out",
     "value_with_equals.conf": b"kafka.sasl.jaas.config = a=b c=d\ndata.dir = x=y\n",
+    # The bugs fuzz_config found, kept as seeds: a NUL byte, a line longer
+    # than the old 4095-byte buffer (exactly -max_len), an empty property
+    # after kafka.consumer.
+    "nul_byte.conf": b"input.topic = in\noutput.topic = out\0put\n",
+    "long_line.conf": b"input.topic = " + b"t" * (MAX - 14),
+    "empty_consumer_property.conf": b"kafka.consumer. = 1\n",
 }
 
 
