@@ -97,9 +97,10 @@ test-tsan: deps
 	$(TSAN_RUN) build-thread/tests/test_engine_mock
 	$(TSAN_RUN) build-thread/floorgate demo --count 20000 --seed 3
 
-# Fuzz the decoders for FUZZ_SECONDS (default 60) each; see tests/fuzz/run.sh.
+# Fuzz every libFuzzer target (or only FUZZ_TARGETS, e.g. "csv refdata") for
+# FUZZ_SECONDS (default 60) each, FUZZ_JOBS processes each; docs/FUZZING.md.
 fuzz: all
-	bash tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
+	FUZZ_JOBS=$(or $(FUZZ_JOBS),1) bash tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60) $(FUZZ_TARGETS)
 
 # The real-broker end-to-end test alone.
 test-e2e: $(BIN)

@@ -24,7 +24,6 @@ struct loader {
 	size_t errstr_size;
 	const struct fg_csv_field *col[FG_CSV_MAX_FIELDS]; /* by spec column */
 	const char *const *names;                             /* spec column names */
-	unsigned line;
 	size_t cap_minerals, cap_rules, cap_mfn, cap_prices, cap_tariffs, cap_members, cap_fx;
 };
 
@@ -218,7 +217,7 @@ static int cls_row(struct loader *L)
 		return bad(L, C_PRIORITY, "\"%.*s\" is not an integer", (int)s.len, s.p);
 	if (get_range(L, C_FROM, C_TO, &r.eff, &r.eff_col))
 		return -1;
-	r.line = L->line;
+	r.line = L->col[C_FROM]->line;
 	for (size_t k = 0; k < rs->n; k++)
 		if (fg_str_eq(rs->v[k].rule_id, r.rule_id))
 			return bad(L, C_RULE_ID, "\"%.*s\" is already defined on line %u",
@@ -241,7 +240,7 @@ static int mfn_row(struct loader *L)
 	if (get_prefix(L, M_PREFIX, &m.hs_prefix) || get_decimal(L, M_PCT, &m.pct) ||
 	    get_range(L, M_FROM, M_TO, &m.eff, &m.eff_col))
 		return -1;
-	m.line = L->line;
+	m.line = L->col[M_FROM]->line;
 	struct fg_mfn *slot = grow((void **)&L->rd->mfn, &L->rd->n_mfn, &L->cap_mfn, sizeof(*slot));
 	if (!slot)
 		return bad(L, M_PREFIX, "out of memory");
@@ -283,7 +282,7 @@ static int price_row(struct loader *L)
 	}
 	if (get_range(L, P_FROM, P_TO, &p.eff, &p.eff_col))
 		return -1;
-	p.line = L->line;
+	p.line = L->col[P_FROM]->line;
 	struct fg_price *slot =
 		grow((void **)&L->rd->prices, &L->rd->n_prices, &L->cap_prices, sizeof(*slot));
 	if (!slot)
@@ -320,7 +319,7 @@ static int tariff_row(struct loader *L)
 	}
 	if (get_range(L, T_FROM, T_TO, &t.eff, &t.eff_col))
 		return -1;
-	t.line = L->line;
+	t.line = L->col[T_FROM]->line;
 	struct fg_tariff *slot =
 		grow((void **)&L->rd->tariffs, &L->rd->n_tariffs, &L->cap_tariffs, sizeof(*slot));
 	if (!slot)
@@ -346,7 +345,7 @@ static int member_row(struct loader *L)
 	m.country = fg_refdata_country_key(cc);
 	m.treatment = (enum fg_treatment)treat;
 	m.agreement = keep(L, L->col[B_AGREEMENT]->s);
-	m.line = L->line;
+	m.line = L->col[B_FROM]->line;
 	struct fg_member *slot =
 		grow((void **)&L->rd->members, &L->rd->n_members, &L->cap_members, sizeof(*slot));
 	if (!slot)
@@ -370,7 +369,7 @@ static int fx_row(struct loader *L)
 		return bad(L, X_RATE, "must be above 0");
 	x.currency = fg_refdata_currency_key(cur);
 	x.eff_col = L->col[X_DATE]->col;
-	x.line = L->line;
+	x.line = L->col[X_DATE]->line;
 	struct fg_fx *slot = grow((void **)&L->rd->fx, &L->rd->n_fx, &L->cap_fx, sizeof(*slot));
 	if (!slot)
 		return bad(L, X_CURRENCY, "out of memory");
@@ -465,7 +464,6 @@ static int load_table(struct loader *L, const char *buf, size_t len, const char 
 		}
 		for (unsigned k = 0; k < rec.n; k++)
 			L->col[map[k]] = &rec.f[k];
-		L->line = rec.line;
 		if (row(L))
 			goto err;
 	}

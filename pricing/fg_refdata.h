@@ -10,6 +10,10 @@
  * from any number of threads, and names itself by a fingerprint (XXH3-128
  * of the six files' bytes) that every assessment carries.
  *
+ * Each row keeps where its effective_from (fx_rates: date) field starts,
+ * as line and eff_col, so an overlap is refused at that field even when a
+ * quoted field before it spans lines.
+ *
  * Lookups are as of a date (days since 1970-01-01). Rows keyed the same
  * never overlap in time (the loader refuses that), so each lookup finds at
  * most one row.

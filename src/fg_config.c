@@ -150,8 +150,11 @@ void fg_config_fini(struct fg_config *c)
 static int set_kafka(struct fg_config *c, const char *prop, int target, const char *value,
 		     char *errstr, size_t errstr_size)
 {
+	static const char *const given[] = { "kafka.", "kafka.consumer.", "kafka.producer." };
+
 	if (!*prop) {
-		fg_errf(errstr, errstr_size, "kafka.: a librdkafka property name must follow");
+		fg_errf(errstr, errstr_size, "%s: a librdkafka property name must follow",
+			given[target]);
 		return -1;
 	}
 	if (target == FG_CONFIG_BOTH)
@@ -224,48 +227,65 @@ static char *trim(char *s)
 int fg_config_load_file(struct fg_config *c, const char *path, char *errstr, size_t errstr_size)
 {
 	FILE *f = fopen(path, "r");
-	char line[4096], why[512];
+	char *line = NULL, why[512];
+	size_t cap = 0;
+	ssize_t len;
 	unsigned n = 0;
 
 	if (!f) {
 		fg_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		char *s = trim(line), *eq;
+	/* getline: a long line stays one line, and a NUL byte in it is seen. */
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		char *s, *eq;
 		n++;
+		if (strlen(line) != (size_t)len) {
+			fg_errf(errstr, errstr_size, "%s:%u: NUL byte in the line", path, n);
+			goto err;
+		}
+		s = trim(line);
 		if (!*s || *s == '#')
 			continue;
 		eq = strchr(s, '=');
 		if (!eq) {
 			fg_errf(errstr, errstr_size, "%s:%u: expected key = value", path, n);
-			fclose(f);
-			return -1;
+			goto err;
 		}
 		*eq = '\0';
 		if (fg_config_set(c, trim(s), trim(eq + 1), why, sizeof(why))) {
 			fg_errf(errstr, errstr_size, "%s:%u: %s", path, n, why);
-			fclose(f);
-			return -1;
+			goto err;
 		}
 	}
+	free(line);
 	fclose(f);
 	return 0;
+err:
+	free(line);
+	fclose(f);
+	return -1;
 }
 
 int fg_config_set_arg(struct fg_config *c, const char *arg, char *errstr, size_t errstr_size)
 {
-	char buf[4096];
-	char *eq;
+	char *buf = strdup(arg), *eq;
+	int rc;
 
-	snprintf(buf, sizeof(buf), "%s", arg);
+	if (!buf) {
+		fg_errf(errstr, errstr_size, "-X %s: out of memory", arg);
+		return -1;
+	}
 	eq = strchr(buf, '=');
 	if (!eq) {
 		fg_errf(errstr, errstr_size, "-X %s: expected key=value", arg);
+		free(buf);
 		return -1;
 	}
 	*eq = '\0';
-	return fg_config_set(c, trim(buf), trim(eq + 1), errstr, errstr_size);
+	rc = fg_config_set(c, trim(buf), trim(eq + 1), errstr, errstr_size);
+	free(buf);
+	return rc;
 }
 
 void fg_config_print_table(FILE *f)

@@ -418,6 +418,16 @@ static void test_overlap_classification(void **state)
 		       ",283691,2021-01-01,LI-2,lithium,REFINED,20,\n",
 		       "classification.csv:3:9:", "LI-1");
 
+	/*
+	 * A quoted keyword spanning lines: the position is effective_from's
+	 * own line (5), not the line the row starts on (4):
+	 * B",(1) lithium,(4) REFINED,(12) 20,(20) 2023-01-01 (23)
+	 */
+	expect_refused(fx, "classification.csv",
+		       CLS_HDR "LI-1,283691,\"a\nb\",lithium,REFINED,10,2020-01-01,\n"
+			       "LI-2,283691,\"A\nB\",lithium,REFINED,20,2023-01-01,\n",
+		       "classification.csv:5:23:", "LI-1");
+
 	/* Not overlaps: different keyword, or back-to-back ranges. */
 	struct fg_test_tables t = base;
 	t.classification = CLS_HDR "LI-1,283691,carbonate,lithium,REFINED,10,2020-01-01,\n"
@@ -499,6 +509,11 @@ static void test_overlap_membership(void **state)
 	expect_refused(fx, "membership.csv",
 		       MEMBER_HDR "AU,MEMBER,zone,2020-01-01,\nAU,PARTNER,fw,2019-01-01,2020-01-02\n",
 		       "membership.csv:3:15:", "line 2");
+	/* The agreement spans lines 3-4, so effective_from is on 4: plan",(1) 2019-01-01 (7) */
+	expect_refused(fx, "membership.csv",
+		       MEMBER_HDR "AU,MEMBER,zone,2020-01-01,\n"
+				  "AU,PARTNER,\"fw\nplan\",2019-01-01,2020-01-02\n",
+		       "membership.csv:4:7:", "line 2");
 	struct fg_test_tables t = base;
 	t.membership = MEMBER_HDR "AU,MEMBER,zone,2020-01-01,\nAU,PARTNER,fw,2019-01-01,2020-01-01\n"
 				  "CA,MEMBER,zone,2020-01-01,\n";
