@@ -1,0 +1,1590 @@
+/*
+ * cmd_replay.c: `floorgate replay`, assessments recomputed from history.
+ *
+ * DESIGN
+ * Replay runs the live per-message path (fg_pipeline) over declarations
+ * that were already processed, from Avro container files or from a Kafka
+ * topic range, without touching the live pipeline: a topic is read by
+ * plain assignment (rd_kafka_assign) with a consumer group of its own,
+ * auto-commit off and no commit call anywhere, so no group's offsets move.
+ *
+ * Threads. One reader (the calling thread), N workers, one writer:
+ *
+ *   reader --batch #s--> work[s % N] --> worker --> done[s % N] --> writer
+ *      ^                                                            |
+ *      +----------------------- free batches -----------------------+
+ *
+ * The reader fills batches of records (bytes copied out of the file's
+ * block or the Kafka message, with their source position) and deals them
+ * round-robin by sequence number. Worker k assesses its batches in the
+ * order it gets them; the writer takes batch s from done[s % N], so it
+ * sees batches exactly in input order and writes outputs in input order.
+ * Each output depends only on its input record and reference data, and
+ * the container writer cuts blocks by size, not by batch, so the output
+ * files are byte-identical for any N and batch size. A fixed pool of
+ * 2N + 2 batches bounds memory; when none is free the reader blocks on
+ * the free queue (a condition variable, never a sleep-and-retry), which
+ * is the back-pressure: replay is as fast as its slowest stage.
+ *
+ * Files are read with fg_ocf_reader (blocks parsed here, record bodies
+ * handed to the pipeline as written), not Avro C's generic reader plus
+ * re-serialisation as `assess` does; bodies written with declaration.avsc
+ * then go to the schema-specialised codec.
+ *
+ * Reference data: one set (--data, or --store with --version FP), or per
+ * declaration the set its recorded output names (--version as-recorded
+ * --recorded FILES): the reader looks the record's source position up in
+ * the recorded outputs and attaches that set (loaded once per version
+ * from the store) to the record.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <avro.h>
+#include <librdkafka/rdkafka.h>
+
+#include "../core/fg_avrobin.h"
+#include "../core/fg_date.h"
+#include "../core/fg_decimal.h"
+#include "../ingest/fg_ocf_reader.h"
+#include "../pricing/fg_datastore.h"
+#include "../sinks/fg_kafka_sink.h"
+#include "../sinks/fg_ocf.h"
+#include "fg_cmd.h"
+#include "fg_config.h"
+#include "fg_pipeline.h"
+
+#define RP_MAX_WORKERS 64
+#define RP_MAX_VERSIONS 256
+
+/* ---- batches and the queues that move them ----------------------------- */
+
+struct rp_item {
+	size_t off, len;         /* input bytes in batch->in */
+	size_t key_off, key_len; /* Kafka key in batch->in */
+	int32_t partition;
+	int64_t offset;          /* Kafka offset, or -1 */
+	int64_t index;           /* record number in its file, or -1 */
+	uint32_t file;           /* index into rp.files */
+	const struct fg_refdata *rd;
+};
+
+struct rp_out {
+	size_t off, len;         /* framed output (5-byte frame + body) in batch->out */
+	size_t key_off, key_len; /* message key in batch->out */
+	int dead;
+};
+
+struct rp_batch {
+	uint64_t seq;
+	struct rp_item *items;
+	struct rp_out *outs;
+	uint32_t n, cap;
+	struct fg_avrobin in, out, csv;
+	uint64_t progress; /* input consumed up to the end of this batch (bytes or messages) */
+	int oom;
+};
+
+struct rp_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct rp_batch **v;
+	size_t head, n, cap;
+	int closed;
+};
+
+static int queue_init(struct rp_queue *q, size_t cap)
+{
+	memset(q, 0, sizeof(*q));
+	q->v = calloc(cap, sizeof(*q->v));
+	q->cap = cap;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	return q->v ? 0 : -1;
+}
+
+static void queue_fini(struct rp_queue *q)
+{
+	free(q->v);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+}
+
+/* Never blocks: every queue can hold the whole pool. */
+static void queue_put(struct rp_queue *q, struct rp_batch *b)
+{
+	pthread_mutex_lock(&q->mu);
+	q->v[(q->head + q->n) % q->cap] = b;
+	q->n++;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Waits for a batch; NULL once the queue is closed and empty. */
+static struct rp_batch *queue_get(struct rp_queue *q)
+{
+	struct rp_batch *b = NULL;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->n == 0 && !q->closed)
+		pthread_cond_wait(&q->cv, &q->mu);
+	if (q->n) {
+		b = q->v[q->head];
+		q->head = (q->head + 1) % q->cap;
+		q->n--;
+	}
+	pthread_mutex_unlock(&q->mu);
+	return b;
+}
+
+static void queue_close(struct rp_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->closed = 1;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* ---- the replay --------------------------------------------------------- */
+
+struct rp_file {
+	char *path;
+	uint64_t size;
+	const struct fg_schema_entry *entry;
+};
+
+/* Recorded reference-data versions by source position (as-recorded). */
+struct rp_recorded {
+	uint64_t *keys; /* 0 = empty slot */
+	uint16_t *ver;
+	size_t cap, n;
+	char fps[RP_MAX_VERSIONS][33];
+	struct fg_refdata *rds[RP_MAX_VERSIONS];
+	uint32_t n_fps;
+};
+
+struct rp;
+
+struct rp_worker {
+	struct rp *rp;
+	pthread_t th;
+	struct fg_pipeline pl;
+	int pl_ok;
+	struct rp_queue work, done;
+};
+
+struct rp {
+	/* options */
+	char **in;
+	size_t n_in;
+	const char *topic;
+	const char *from, *to, *offsets;
+	const char *data, *store, *version;
+	char **recorded;
+	size_t n_recorded;
+	const char *out, *dlq, *csv;
+	int produce, quiet, progress;
+	int nworkers;
+	uint32_t batch_size;
+	struct fg_config cfg;
+
+	/* state */
+	struct fg_schema_registry reg;
+	struct rp_file *files;
+	struct fg_refdata *rd; /* the one set, unless as-recorded */
+	struct rp_recorded rec;
+	struct rp_batch *pool;
+	size_t n_pool;
+	struct rp_queue free_q;
+	struct rp_worker *w;
+	pthread_t writer;
+	int writer_started;
+	struct fg_ocf_writer fw_out, fw_dlq;
+	FILE *csv_f;
+	struct fg_kafka_sink *sink;
+	atomic_int delivery_failed;
+	atomic_int stop;  /* the writer failed: the reader stops feeding */
+	atomic_int oom;   /* a worker ran out of memory */
+	char werr[1024];  /* the writer's error */
+	uint64_t total;   /* bytes (files) or messages (topic) to read, for progress */
+	uint64_t written, assessed, dead;
+	struct timespec t0;
+	const char *unit;
+	uint64_t next_seq; /* reader only */
+};
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+static const char csv_header[] =
+	"source,declaration_id,version,function_code,acceptance_date,item_no,commodity_code,"
+	"status,rule_id,mineral,stage,treatment,value_usd,base_duty,floor_duty,line_duty,flags,"
+	"reference_data_version\n";
+
+static void csv_str(struct fg_avrobin *b, const char *s, size_t len)
+{
+	int quote = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
+			quote = 1;
+	uint8_t *p = fg_avrobin_room(b, len * 2 + 3);
+	if (!p)
+		return;
+	if (quote)
+		*p++ = '"';
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			*p++ = '"';
+		*p++ = (uint8_t)s[i];
+	}
+	if (quote)
+		*p++ = '"';
+	b->len = (size_t)(p - b->buf);
+}
+
+static void csv_lit(struct fg_avrobin *b, const char *s)
+{
+	size_t n = strlen(s);
+	uint8_t *p = fg_avrobin_room(b, n);
+	if (!p)
+		return;
+	memcpy(p, s, n);
+	b->len += n;
+}
+
+static void csv_money(struct fg_avrobin *b, fg_money_t v)
+{
+	char d[64];
+	fg_decimal_format(v, 2, d, sizeof(d));
+	csv_lit(b, d);
+	csv_lit(b, ",");
+}
+
+/* One row per assessed line, the assessment's fields first. */
+static void csv_rows(struct fg_avrobin *b, const struct fg_assessment *as, const char *source)
+{
+	const struct fg_decl *d = as->decl;
+	char num[64], date[11];
+
+	for (uint32_t i = 0; i < as->n_lines; i++) {
+		const struct fg_assessed_line *l = &as->lines[i];
+		csv_str(b, source, strlen(source));
+		csv_lit(b, ",");
+		csv_str(b, d->declaration_id.p, d->declaration_id.len);
+		snprintf(num, sizeof(num), ",%d,%s,", (int)d->version,
+			 fg_function_code_names[d->function_code]);
+		csv_lit(b, num);
+		fg_date_format(d->acceptance_date, date);
+		csv_lit(b, date);
+		snprintf(num, sizeof(num), ",%d,", (int)l->in->item_no);
+		csv_lit(b, num);
+		csv_str(b, l->in->commodity_code.p, l->in->commodity_code.len);
+		csv_lit(b, ",");
+		csv_lit(b, fg_line_status_names[l->status]);
+		csv_lit(b, ",");
+		if (l->rule) {
+			csv_str(b, l->rule->rule_id.p, l->rule->rule_id.len);
+			csv_lit(b, ",");
+			csv_str(b, as->rd->minerals[l->rule->mineral],
+				strlen(as->rd->minerals[l->rule->mineral]));
+			csv_lit(b, ",");
+			csv_lit(b, fg_stage_names[l->rule->stage]);
+			csv_lit(b, ",");
+		} else {
+			csv_lit(b, ",,,");
+		}
+		csv_lit(b, fg_treatment_names[l->treatment]);
+		csv_lit(b, ",");
+		csv_money(b, l->value_usd);
+		csv_money(b, l->base_duty);
+		csv_money(b, l->floor_duty);
+		csv_money(b, l->line_duty);
+		for (int f = 0, first = 1; f < FG_FLAG_COUNT; f++)
+			if (l->flags & (1u << f)) {
+				if (!first)
+					csv_lit(b, "|");
+				csv_lit(b, fg_flag_names[f]);
+				first = 0;
+			}
+		csv_lit(b, ",");
+		csv_lit(b, as->rd->fingerprint);
+		csv_lit(b, "\n");
+	}
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static void assess_batch(struct rp_worker *w, struct rp_batch *b)
+{
+	struct rp *rp = w->rp;
+	struct fg_pipeline *pl = &w->pl;
+	char source[128];
+
+	b->out.len = 0;
+	b->out.oom = 0;
+	b->csv.len = 0;
+	b->csv.oom = 0;
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct rp_item *it = &b->items[i];
+		const struct rp_file *f = it->index >= 0 ? &rp->files[it->file] : NULL;
+		struct fg_source_pos pos = { .topic = f ? NULL : rp->topic,
+					     .partition = it->partition,
+					     .offset = it->offset,
+					     .file = f ? f->path : NULL,
+					     .index = it->index };
+		struct fg_output o;
+
+		pl->rd = it->rd;
+		if (fg_pipeline_process(pl, b->in.buf + it->off, it->len, f ? f->entry : NULL, &pos,
+					&o)) {
+			b->oom = 1;
+			return;
+		}
+		struct rp_out *ro = &b->outs[i];
+		const void *key = it->key_len ? b->in.buf + it->key_off : NULL;
+		size_t key_len = it->key_len;
+		if (!key && o.decl && !f) {
+			key = o.decl->declaration_id.p;
+			key_len = o.decl->declaration_id.len;
+		}
+		ro->dead = o.kind == FG_OUT_DEAD_LETTER;
+		ro->off = b->out.len;
+		ro->len = o.enc.body_len + 5;
+		uint8_t *p = fg_avrobin_room(&b->out, ro->len + key_len);
+		if (!p) {
+			b->oom = 1;
+			return;
+		}
+		memcpy(p, o.enc.framed, ro->len);
+		if (key_len)
+			memcpy(p + ro->len, key, key_len);
+		ro->key_off = ro->off + ro->len;
+		ro->key_len = key_len;
+		b->out.len += ro->len + key_len;
+		if (rp->csv_f && !ro->dead) {
+			if (f)
+				snprintf(source, sizeof(source), "%lld", (long long)it->index);
+			else
+				snprintf(source, sizeof(source), "%d:%lld", (int)it->partition,
+					 (long long)it->offset);
+			csv_rows(&b->csv, &pl->as, source);
+		}
+	}
+	if (b->out.oom || b->csv.oom)
+		b->oom = 1;
+}
+
+static void *worker_main(void *arg)
+{
+	struct rp_worker *w = arg;
+	struct rp_batch *b;
+
+	while ((b = queue_get(&w->work))) {
+		assess_batch(w, b);
+		if (b->oom)
+			atomic_store(&w->rp->oom, 1);
+		queue_put(&w->done, b);
+	}
+	queue_close(&w->done);
+	return NULL;
+}
+
+/* ---- the writer --------------------------------------------------------- */
+
+static void on_delivery(void *msg_opaque, rd_kafka_resp_err_t err, void *ctx)
+{
+	struct rp *rp = ctx;
+	(void)msg_opaque;
+	if (err && !atomic_exchange(&rp->delivery_failed, 1))
+		snprintf(rp->werr, sizeof(rp->werr), "an output was not delivered: %s",
+			 rd_kafka_err2str(err));
+}
+
+static void show_progress(struct rp *rp, uint64_t done, int final)
+{
+	double t = since(&rp->t0), rate = t > 0 ? (double)rp->written / t : 0;
+	double frac = rp->total ? (double)done / (double)rp->total : 0;
+	char eta[32] = "--:--";
+	int bar = (int)(frac * 30);
+
+	if (frac > 0 && frac <= 1) {
+		long s = (long)(t / frac - t + 0.5);
+		snprintf(eta, sizeof(eta), "%ld:%02ld", s / 60, s % 60);
+	}
+	fprintf(stderr, "\rreplay [%.*s%*s] %5.1f%%  %llu decl  %.0f/s  ETA %s   ", bar,
+		"##############################", 30 - bar, "", frac * 100,
+		(unsigned long long)rp->written, rate, final ? "0:00" : eta);
+	if (final)
+		fputc('\n', stderr);
+}
+
+static int write_batch(struct rp *rp, struct rp_batch *b)
+{
+	char err[1024];
+
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct rp_out *o = &b->outs[i];
+		const uint8_t *framed = b->out.buf + o->off;
+		if (rp->out &&
+		    fg_ocf_writer_append(o->dead ? &rp->fw_dlq : &rp->fw_out, framed + 5,
+					 o->len - 5, err, sizeof(err))) {
+			snprintf(rp->werr, sizeof(rp->werr), "%s", err);
+			return -1;
+		}
+		if (rp->sink) {
+			rd_kafka_resp_err_t e = fg_kafka_sink_produce(
+				rp->sink, o->dead, o->key_len ? b->out.buf + o->key_off : NULL,
+				o->key_len, framed, o->len, NULL);
+			if (e) {
+				snprintf(rp->werr, sizeof(rp->werr), "cannot produce: %s",
+					 rd_kafka_err2str(e));
+				return -1;
+			}
+		}
+		if (o->dead)
+			rp->dead++;
+		else
+			rp->assessed++;
+	}
+	if (rp->csv_f && b->csv.len && fwrite(b->csv.buf, 1, b->csv.len, rp->csv_f) != b->csv.len) {
+		snprintf(rp->werr, sizeof(rp->werr), "%s: %s", rp->csv, strerror(errno));
+		return -1;
+	}
+	/* Kafka payloads live in the batch: all acknowledged before it is reused. */
+	if (rp->sink && (fg_kafka_sink_flush(rp->sink) || atomic_load(&rp->delivery_failed))) {
+		if (!rp->werr[0])
+			snprintf(rp->werr, sizeof(rp->werr), "outputs not delivered within the flush timeout");
+		return -1;
+	}
+	rp->written += b->n;
+	return 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct rp *rp = arg;
+	struct timespec last = rp->t0;
+	uint64_t done = 0;
+
+	for (uint64_t seq = 0;; seq++) {
+		struct rp_batch *b = queue_get(&rp->w[seq % (uint64_t)rp->nworkers].done);
+		if (!b)
+			break;
+		if (!atomic_load(&rp->stop) && !atomic_load(&rp->oom)) {
+			if (write_batch(rp, b))
+				atomic_store(&rp->stop, 1);
+			done = b->progress;
+			if (rp->progress && since(&last) > 0.25) {
+				clock_gettime(CLOCK_MONOTONIC, &last);
+				show_progress(rp, done, 0);
+			}
+		}
+		b->n = 0;
+		queue_put(&rp->free_q, b);
+	}
+	if (rp->progress && !atomic_load(&rp->stop))
+		show_progress(rp, rp->total, 1);
+	return NULL;
+}
+
+/* ---- the reader: batches ------------------------------------------------- */
+
+static struct rp_batch *take_batch(struct rp *rp)
+{
+	struct rp_batch *b = queue_get(&rp->free_q);
+
+	if (b) {
+		b->n = 0;
+		b->in.len = 0;
+		b->in.oom = 0;
+		b->oom = 0;
+	}
+	return b;
+}
+
+static void send_batch(struct rp *rp, struct rp_batch *b, uint64_t progress)
+{
+	b->seq = rp->next_seq++;
+	b->progress = progress;
+	queue_put(&rp->w[b->seq % (uint64_t)rp->nworkers].work, b);
+}
+
+/* Appends one record to b. Returns 0, or -1 when out of memory. */
+static int batch_add(struct rp_batch *b, const void *body, size_t len, const void *key,
+		     size_t key_len, const struct rp_item *pos)
+{
+	uint8_t *p = fg_avrobin_room(&b->in, len + key_len);
+	struct rp_item *it = &b->items[b->n];
+
+	if (!p)
+		return -1;
+	*it = *pos;
+	it->off = b->in.len;
+	it->len = len;
+	if (len)
+		memcpy(p, body, len);
+	it->key_off = b->in.len + len;
+	it->key_len = key_len;
+	if (key_len)
+		memcpy(p + len, key, key_len);
+	b->in.len += len + key_len;
+	b->n++;
+	return 0;
+}
+
+/* ---- as-recorded --------------------------------------------------------- */
+
+static uint64_t rec_key(int32_t partition, int64_t offset_or_index)
+{
+	/* partition -1 for file records; +1 keeps 0 free as the empty slot */
+	return (((uint64_t)(uint32_t)(partition + 1)) << 44 ^ (uint64_t)offset_or_index) + 1;
+}
+
+static uint64_t mix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return k;
+}
+
+static int rec_put(struct rp_recorded *r, uint64_t key, uint16_t ver)
+{
+	if ((r->n + 1) * 2 > r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 1u << 16;
+		uint64_t *k = calloc(cap, sizeof(*k));
+		uint16_t *v = calloc(cap, sizeof(*v));
+		if (!k || !v) {
+			free(k);
+			free(v);
+			return -1;
+		}
+		for (size_t i = 0; i < r->cap; i++)
+			if (r->keys[i]) {
+				size_t j = mix(r->keys[i]) & (cap - 1);
+				while (k[j])
+					j = (j + 1) & (cap - 1);
+				k[j] = r->keys[i];
+				v[j] = r->ver[i];
+			}
+		free(r->keys);
+		free(r->ver);
+		r->keys = k;
+		r->ver = v;
+		r->cap = cap;
+	}
+	size_t j = mix(key) & (r->cap - 1);
+	while (r->keys[j] && r->keys[j] != key)
+		j = (j + 1) & (r->cap - 1);
+	if (!r->keys[j])
+		r->n++;
+	r->keys[j] = key;
+	r->ver[j] = ver;
+	return 0;
+}
+
+static int rec_get(const struct rp_recorded *r, uint64_t key)
+{
+	if (!r->cap)
+		return -1;
+	size_t j = mix(key) & (r->cap - 1);
+	while (r->keys[j]) {
+		if (r->keys[j] == key)
+			return r->ver[j];
+		j = (j + 1) & (r->cap - 1);
+	}
+	return -1;
+}
+
+static int field_branch(avro_value_t *rec, const char *name, avro_value_t *out)
+{
+	avro_value_t u;
+	if (avro_value_get_by_name(rec, name, &u, NULL))
+		return -1;
+	if (avro_value_get_type(&u) != AVRO_UNION)
+		return -1;
+	if (avro_value_get_current_branch(&u, out))
+		return -1;
+	return avro_value_get_type(out) == AVRO_NULL ? 1 : 0;
+}
+
+/* Reads the source position and version of every record of the recorded files. */
+static int load_recorded(struct rp *rp, char *err, size_t err_size)
+{
+	for (size_t i = 0; i < rp->n_recorded; i++) {
+		avro_file_reader_t fr;
+		avro_value_iface_t *iface;
+		avro_value_t v;
+		int r, rc = 0;
+		int64_t n = 0;
+
+		if (avro_file_reader(rp->recorded[i], &fr)) {
+			fg_errf(err, err_size, "cannot read %s: %s", rp->recorded[i], avro_strerror());
+			return -1;
+		}
+		iface = avro_generic_class_from_schema(avro_file_reader_get_writer_schema(fr));
+		if (!iface || avro_generic_value_new(iface, &v)) {
+			fg_errf(err, err_size, "%s: %s", rp->recorded[i], avro_strerror());
+			if (iface)
+				avro_value_iface_decref(iface);
+			avro_file_reader_close(fr);
+			return -1;
+		}
+		while (rc == 0 && (r = avro_file_reader_read_value(fr, &v)) == 0) {
+			avro_value_t f, b;
+			const char *s;
+			size_t size;
+			int32_t part = -1;
+			int64_t pos;
+			uint32_t k;
+
+			n++;
+			if (avro_value_get_by_name(&v, "reference_data_version", &f, NULL) ||
+			    avro_value_get_string(&f, &s, &size)) {
+				fg_errf(err, err_size, "%s: record %lld has no reference_data_version",
+					rp->recorded[i], (long long)n - 1);
+				rc = -1;
+				break;
+			}
+			if (field_branch(&v, "source_offset", &b) == 0) {
+				avro_value_get_long(&b, &pos);
+				if (field_branch(&v, "source_partition", &b) == 0)
+					avro_value_get_int(&b, &part);
+			} else if (field_branch(&v, "source_index", &b) == 0) {
+				avro_value_get_long(&b, &pos);
+			} else {
+				fg_errf(err, err_size, "%s: record %lld names no source position",
+					rp->recorded[i], (long long)n - 1);
+				rc = -1;
+				break;
+			}
+			for (k = 0; k < rp->rec.n_fps; k++)
+				if (!strcmp(rp->rec.fps[k], s))
+					break;
+			if (k == rp->rec.n_fps) {
+				if (k == RP_MAX_VERSIONS) {
+					fg_errf(err, err_size, "more than %d reference-data versions",
+						RP_MAX_VERSIONS);
+					rc = -1;
+					break;
+				}
+				snprintf(rp->rec.fps[k], sizeof(rp->rec.fps[k]), "%s", s);
+				rp->rec.n_fps++;
+			}
+			if (rec_put(&rp->rec, rec_key(part, pos), (uint16_t)k)) {
+				fg_errf(err, err_size, "out of memory");
+				rc = -1;
+			}
+		}
+		if (rc == 0 && r != EOF) {
+			fg_errf(err, err_size, "%s: %s", rp->recorded[i], avro_strerror());
+			rc = -1;
+		}
+		avro_value_decref(&v);
+		avro_value_iface_decref(iface);
+		avro_file_reader_close(fr);
+		if (rc)
+			return -1;
+	}
+	/* every version they name must be in the store */
+	for (uint32_t k = 0; k < rp->rec.n_fps; k++) {
+		char path[4096], why[1024];
+		if (fg_datastore_path(rp->store, rp->rec.fps[k], path, sizeof(path), why,
+				      sizeof(why))) {
+			fg_errf(err, err_size, "the recorded outputs name %s: %s", rp->rec.fps[k],
+				why);
+			return -1;
+		}
+		rp->rec.rds[k] = fg_refdata_load(path, why, sizeof(why));
+		if (!rp->rec.rds[k]) {
+			fg_errf(err, err_size, "stored version %s refused: %s", rp->rec.fps[k], why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The reference data for one record. NULL (and a message) when none. */
+static const struct fg_refdata *rd_for(struct rp *rp, int32_t partition, int64_t pos, char *err,
+				       size_t err_size)
+{
+	if (rp->rd)
+		return rp->rd;
+	int k = rec_get(&rp->rec, rec_key(partition, pos));
+	if (k < 0) {
+		if (partition >= 0)
+			fg_errf(err, err_size, "no recorded output names partition %d offset %lld",
+				(int)partition, (long long)pos);
+		else
+			fg_errf(err, err_size, "no recorded output names record %lld", (long long)pos);
+		return NULL;
+	}
+	return rp->rec.rds[k];
+}
+
+/* ---- the reader: files --------------------------------------------------- */
+
+static int open_files(struct rp *rp, char *err, size_t err_size)
+{
+	rp->files = calloc(rp->n_in, sizeof(*rp->files));
+	if (!rp->files)
+		return -1;
+	for (size_t i = 0; i < rp->n_in; i++) {
+		struct fg_ocf_reader *r = fg_ocf_reader_open(rp->in[i], err, err_size);
+		struct stat st;
+		if (!r)
+			return -1;
+		int rc = fg_schema_registry_add(&rp->reg, FG_SCHEMA_ID_FILE - (int32_t)i,
+						fg_ocf_reader_schema(r), rp->in[i]);
+		fg_ocf_reader_close(r);
+		if (rc) {
+			fg_errf(err, err_size, "out of memory");
+			return -1;
+		}
+		rp->files[i].path = rp->in[i];
+		rp->files[i].size = stat(rp->in[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+		rp->total += rp->files[i].size;
+	}
+	for (size_t i = 0; i < rp->n_in; i++)
+		rp->files[i].entry = fg_schema_registry_get(&rp->reg, FG_SCHEMA_ID_FILE - (int32_t)i);
+	return 0;
+}
+
+static int read_files(struct rp *rp, char *err, size_t err_size)
+{
+	struct rp_batch *b = NULL;
+	uint64_t done = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < rp->n_in; i++) {
+		struct fg_ocf_reader *r = fg_ocf_reader_open(rp->in[i], err, err_size);
+		const uint8_t *body;
+		size_t len;
+		int got;
+
+		if (!r)
+			goto done;
+		for (int64_t index = 0; (got = fg_ocf_reader_next(r, &body, &len, err, err_size)) == 1;
+		     index++) {
+			struct rp_item pos = { .partition = -1, .offset = -1, .index = index,
+					       .file = (uint32_t)i };
+			if (atomic_load(&rp->stop) || atomic_load(&rp->oom)) {
+				fg_ocf_reader_close(r);
+				rc = 0; /* the writer or a worker reports why */
+				goto done;
+			}
+			if (!(pos.rd = rd_for(rp, -1, index, err, err_size))) {
+				fg_ocf_reader_close(r);
+				goto done;
+			}
+			if (!b && !(b = take_batch(rp))) {
+				fg_ocf_reader_close(r);
+				goto done;
+			}
+			if (batch_add(b, body, len, NULL, 0, &pos)) {
+				fg_errf(err, err_size, "out of memory");
+				fg_ocf_reader_close(r);
+				goto done;
+			}
+			if (b->n == rp->batch_size) {
+				send_batch(rp, b, done + fg_ocf_reader_tell(r));
+				b = NULL;
+			}
+		}
+		done += fg_ocf_reader_tell(r);
+		fg_ocf_reader_close(r);
+		if (got < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	if (b && b->n)
+		send_batch(rp, b, done);
+	else if (b)
+		queue_put(&rp->free_q, b);
+	return rc;
+}
+
+/* ---- the reader: a topic ------------------------------------------------- */
+
+/* Parses ms since the epoch, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.mmm]Z into ms. */
+static int parse_time(const char *s, int64_t *ms)
+{
+	int32_t days;
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!errno && *end == '\0' && end != s && strlen(s) > 10) {
+		*ms = v;
+		return 0;
+	}
+	if (strlen(s) < 10 || fg_date_parse(s, 10, &days))
+		return -1;
+	*ms = (int64_t)days * 86400000;
+	if (s[10] == '\0')
+		return 0;
+	unsigned hh, mm, ss, frac = 0;
+	int n = 0;
+	if (sscanf(s + 10, "T%2u:%2u:%2u%n", &hh, &mm, &ss, &n) != 3 || hh > 23 || mm > 59 ||
+	    ss > 60)
+		return -1;
+	s += 10 + n;
+	if (*s == '.') {
+		int k = 0;
+		for (s++; *s >= '0' && *s <= '9'; s++, k++)
+			if (k < 3)
+				frac = frac * 10 + (unsigned)(*s - '0');
+		for (; k < 3; k++)
+			frac *= 10;
+	}
+	if (strcmp(s, "Z") != 0)
+		return -1;
+	*ms += ((int64_t)hh * 3600 + mm * 60 + ss) * 1000 + frac;
+	return 0;
+}
+
+struct rp_range {
+	int32_t partition;
+	int64_t start, end; /* [start, end) */
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct rp_range *x = a, *y = b;
+	return (x->partition > y->partition) - (x->partition < y->partition);
+}
+
+/* --offsets p:start-end,... (end inclusive) into ranges. */
+static int parse_offsets(const char *s, struct rp_range **out, size_t *n, char *err,
+			 size_t err_size)
+{
+	struct rp_range *v = NULL;
+	size_t cap = 0;
+	char *copy = strdup(s), *save = NULL, *tok;
+
+	*n = 0;
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		long long p, a, e;
+		int used = 0;
+		if (sscanf(tok, "%lld:%lld-%lld%n", &p, &a, &e, &used) != 3 || tok[used] ||
+		    p < 0 || p > INT32_MAX || a < 0 || e < a) {
+			fg_errf(err, err_size,
+				"--offsets: \"%s\" is not PARTITION:START-END (END >= START >= 0)", tok);
+			goto err;
+		}
+		for (size_t i = 0; i < *n; i++)
+			if (v[i].partition == p) {
+				fg_errf(err, err_size, "--offsets: partition %lld given twice", p);
+				goto err;
+			}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct rp_range *nv = realloc(v, cap * sizeof(*nv));
+			if (!nv)
+				goto err;
+			v = nv;
+		}
+		v[(*n)++] = (struct rp_range){ (int32_t)p, a, e + 1 };
+	}
+	free(copy);
+	if (!*n) {
+		fg_errf(err, err_size, "--offsets is empty");
+		free(v);
+		return -1;
+	}
+	qsort(v, *n, sizeof(*v), cmp_range);
+	*out = v;
+	return 0;
+err:
+	free(copy);
+	free(v);
+	*n = 0;
+	return -1;
+}
+
+static rd_kafka_t *make_consumer(struct rp *rp, char *err, size_t err_size)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char group[64], why[512];
+	rd_kafka_t *rk;
+
+	/* A group of its own, nothing stored or committed: live offsets never move. */
+	snprintf(group, sizeof(group), "floorgate-replay-%ld", (long)getpid());
+	if (fg_config_rdkafka_apply(&rp->cfg, conf, FG_CONFIG_PRODUCER, err, err_size) ||
+	    fg_config_rdkafka_set(conf, "group.id", group, err, err_size) ||
+	    fg_config_rdkafka_set(conf, "enable.auto.commit", "false", err, err_size) ||
+	    fg_config_rdkafka_set(conf, "enable.auto.offset.store", "false", err, err_size) ||
+	    fg_config_rdkafka_set(conf, "enable.partition.eof", "true", err, err_size)) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+	if (!rk) {
+		fg_errf(err, err_size, "cannot create the consumer: %s", why);
+		rd_kafka_conf_destroy(conf);
+	}
+	return rk;
+}
+
+/* Resolves the partitions and [start, end) offsets to read. */
+static int plan_topic(struct rp *rp, rd_kafka_t *rk, struct rp_range **out, size_t *n, char *err,
+		      size_t err_size)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, rp->topic, NULL);
+	struct rp_range *v = NULL;
+	int tmo = (int)rp->cfg.connect_timeout_ms;
+	rd_kafka_resp_err_t e;
+	int rc = -1;
+
+	*n = 0;
+	if (!rkt) {
+		fg_errf(err, err_size, "topic %s: %s", rp->topic, rd_kafka_err2str(rd_kafka_last_error()));
+		return -1;
+	}
+	e = rd_kafka_metadata(rk, 0, rkt, &md, tmo);
+	if (e || md->topic_cnt != 1 || md->topics[0].err) {
+		fg_errf(err, err_size, "cannot get topic %s from Kafka within %d ms: %s", rp->topic,
+			tmo, rd_kafka_err2str(e ? e : md ? md->topics[0].err : e));
+		goto done;
+	}
+	if (rp->offsets) {
+		if (parse_offsets(rp->offsets, &v, n, err, err_size))
+			goto done;
+		for (size_t i = 0; i < *n; i++)
+			if (v[i].partition >= md->topics[0].partition_cnt) {
+				fg_errf(err, err_size, "topic %s has no partition %d", rp->topic,
+					(int)v[i].partition);
+				goto done;
+			}
+	} else {
+		int pc = md->topics[0].partition_cnt;
+		v = calloc((size_t)pc, sizeof(*v));
+		if (!v)
+			goto done;
+		for (int i = 0; i < pc; i++)
+			v[i].partition = md->topics[0].partitions[i].id;
+		*n = (size_t)pc;
+		qsort(v, *n, sizeof(*v), cmp_range);
+	}
+	/* watermarks bound every range */
+	for (size_t i = 0; i < *n; i++) {
+		int64_t lo, hi;
+		e = rd_kafka_query_watermark_offsets(rk, rp->topic, v[i].partition, &lo, &hi, tmo);
+		if (e) {
+			fg_errf(err, err_size, "%s [%d]: watermarks: %s", rp->topic,
+				(int)v[i].partition, rd_kafka_err2str(e));
+			goto done;
+		}
+		if (!rp->offsets) {
+			v[i].start = lo;
+			v[i].end = hi;
+		} else if (v[i].end > hi) {
+			fg_errf(err, err_size, "%s [%d]: offset %lld is beyond the end (%lld)",
+				rp->topic, (int)v[i].partition, (long long)v[i].end - 1,
+				(long long)hi);
+			goto done;
+		}
+		if (v[i].start < lo && v[i].end > v[i].start) {
+			fg_errf(err, err_size,
+				"%s [%d]: offsets %lld-%lld are no longer in Kafka (oldest is %lld)",
+				rp->topic, (int)v[i].partition, (long long)v[i].start,
+				(long long)(v[i].end < lo ? v[i].end : lo) - 1, (long long)lo);
+			goto done;
+		}
+	}
+	if (rp->from || rp->to) {
+		for (int pass = 0; pass < 2; pass++) {
+			const char *when = pass ? rp->to : rp->from;
+			int64_t ms;
+			rd_kafka_topic_partition_list_t *l;
+			if (!when)
+				continue;
+			if (parse_time(when, &ms)) {
+				fg_errf(err, err_size,
+					"--%s \"%s\" is not a time (ms since the epoch, YYYY-MM-DD or "
+					"YYYY-MM-DDTHH:MM:SSZ)",
+					pass ? "to" : "from", when);
+				goto done;
+			}
+			l = rd_kafka_topic_partition_list_new((int)*n);
+			for (size_t i = 0; i < *n; i++)
+				rd_kafka_topic_partition_list_add(l, rp->topic, v[i].partition)->offset = ms;
+			e = rd_kafka_offsets_for_times(rk, l, tmo);
+			for (int i = 0; !e && i < l->cnt; i++) {
+				int64_t o = l->elems[i].offset;
+				if (l->elems[i].err) {
+					e = l->elems[i].err;
+					break;
+				}
+				/* -1: no message at or after that time: the partition's end */
+				if (pass == 0)
+					v[i].start = o < 0 ? v[i].end : o;
+				else
+					v[i].end = o < 0 ? v[i].end : o;
+			}
+			rd_kafka_topic_partition_list_destroy(l);
+			if (e) {
+				fg_errf(err, err_size, "%s: offsets for --%s: %s", rp->topic,
+					pass ? "to" : "from", rd_kafka_err2str(e));
+				goto done;
+			}
+		}
+		for (size_t i = 0; i < *n; i++)
+			if (v[i].end < v[i].start)
+				v[i].end = v[i].start;
+	}
+	*out = v;
+	v = NULL;
+	rc = 0;
+done:
+	free(v);
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_destroy(rkt);
+	return rc;
+}
+
+static int read_topic(struct rp *rp, rd_kafka_t *rk, const struct rp_range *v, size_t n, char *err,
+		      size_t err_size)
+{
+	struct rp_batch *b = NULL;
+	uint64_t done = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		rd_kafka_topic_partition_list_t *l;
+		int64_t next = v[i].start;
+
+		if (v[i].start >= v[i].end)
+			continue;
+		/* One partition at a time: output order is partition, then offset, every run. */
+		l = rd_kafka_topic_partition_list_new(1);
+		rd_kafka_topic_partition_list_add(l, rp->topic, v[i].partition)->offset = v[i].start;
+		rd_kafka_resp_err_t e = rd_kafka_assign(rk, l);
+		rd_kafka_topic_partition_list_destroy(l);
+		if (e) {
+			fg_errf(err, err_size, "assign %s [%d]: %s", rp->topic, (int)v[i].partition,
+				rd_kafka_err2str(e));
+			goto done;
+		}
+		while (next < v[i].end) {
+			rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
+			if (atomic_load(&rp->stop) || atomic_load(&rp->oom)) {
+				if (m)
+					rd_kafka_message_destroy(m);
+				rd_kafka_assign(rk, NULL);
+				rc = 0;
+				goto done;
+			}
+			if (!m)
+				continue;
+			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+				/* compaction or transaction markers left a gap before the end */
+				rd_kafka_message_destroy(m);
+				done += (uint64_t)(v[i].end - next);
+				break;
+			}
+			if (m->err) {
+				fg_errf(err, err_size, "%s [%d]: %s", rp->topic, (int)v[i].partition,
+					rd_kafka_message_errstr(m));
+				rd_kafka_message_destroy(m);
+				rd_kafka_assign(rk, NULL);
+				goto done;
+			}
+			if (m->partition != v[i].partition || m->offset < next) {
+				rd_kafka_message_destroy(m);
+				continue;
+			}
+			if (m->offset >= v[i].end) {
+				rd_kafka_message_destroy(m);
+				done += (uint64_t)(v[i].end - next);
+				break;
+			}
+			struct rp_item pos = { .partition = m->partition, .offset = m->offset,
+					       .index = -1 };
+			done += (uint64_t)(m->offset + 1 - next);
+			next = m->offset + 1;
+			pos.rd = rd_for(rp, m->partition, m->offset, err, err_size);
+			if (!pos.rd || (!b && !(b = take_batch(rp)))) {
+				rd_kafka_message_destroy(m);
+				rd_kafka_assign(rk, NULL);
+				goto done;
+			}
+			int r = batch_add(b, m->payload, m->len, m->key, m->key_len, &pos);
+			rd_kafka_message_destroy(m);
+			if (r) {
+				fg_errf(err, err_size, "out of memory");
+				rd_kafka_assign(rk, NULL);
+				goto done;
+			}
+			if (b->n == rp->batch_size) {
+				send_batch(rp, b, done);
+				b = NULL;
+			}
+		}
+		rd_kafka_assign(rk, NULL);
+	}
+	rc = 0;
+done:
+	if (b && b->n)
+		send_batch(rp, b, done);
+	else if (b)
+		queue_put(&rp->free_q, b);
+	return rc;
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static void replay_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: floorgate replay SOURCE REFERENCE-DATA SINKS [OPTIONS]\n\n"
+		"Recomputes assessments from history with the live per-message code, without\n"
+		"touching the live pipeline. Outputs are in input order and byte-identical for\n"
+		"any --workers and --batch-size.\n\n"
+		"source (one of):\n"
+		"  FILE.avro ... | --in FILE.avro   Avro container files of declarations (any writer\n"
+		"                                   schema that resolves; codecs null, deflate)\n"
+		"  --topic T [--from TIME] [--to TIME]\n"
+		"                                   a topic, by message timestamp: [from, to);\n"
+		"                                   TIME is ms since the epoch, YYYY-MM-DD or\n"
+		"                                   YYYY-MM-DDTHH:MM:SSZ; neither: the whole topic\n"
+		"  --topic T --offsets P:START-END,...\n"
+		"                                   a topic by offsets (START and END inclusive)\n"
+		"  A topic is read by plain assignment, partitions in order, no group commits;\n"
+		"  outputs carry source_topic/partition/offset as `floorgate run` writes them.\n"
+		"  Brokers and schemas come from -c FILE / -X key=value as for `floorgate run`\n"
+		"  (kafka.bootstrap.servers, schema.dir, output.topic, deadletter.topic).\n\n"
+		"reference data (one of):\n"
+		"  --data DIR                       the six tables in DIR\n"
+		"  --store STORE --version FP       a version filed with `floorgate data add`\n"
+		"                                   (STORE defaults to $FLOORGATE_STORE, else\n"
+		"                                   %s)\n"
+		"  --store STORE --version as-recorded --recorded FILE.avro ...\n"
+		"                                   per declaration, the version its recorded\n"
+		"                                   assessment or dead letter names (matched by\n"
+		"                                   source offset, or record number for one file)\n\n"
+		"sinks (at least one):\n"
+		"  --out FILE.avro --dlq FILE.avro  assessments and dead letters (replaced)\n"
+		"  --csv FILE.csv                   also one row per assessed line\n"
+		"  --produce                        to output.topic and deadletter.topic\n\n"
+		"  --workers N        assessment threads (default 2, at most %d)\n"
+		"  --batch-size N     records per hand-off (default 1024)\n"
+		"  --quiet            no progress and no summary\n\n"
+		"A progress bar with rate and ETA goes to standard error when it is a terminal,\n"
+		"else one summary line at the end.\n"
+		"Exit status: 0 done (dead letters are not a failure); 1 Kafka or I/O failure,\n"
+		"or a declaration without a recorded version; 2 bad arguments, reference data\n"
+		"refused, or an input that is not a readable container.\n",
+		FG_DATASTORE_DEFAULT, RP_MAX_WORKERS);
+}
+
+static int add_arg(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv)
+		return -1;
+	nv[(*n)++] = (char *)s;
+	*v = nv;
+	return 0;
+}
+
+static int parse_args(struct rp *rp, int argc, char **argv, int *help)
+{
+	enum { O_IN = 256, O_TOPIC, O_FROM, O_TO, O_OFFSETS, O_DATA, O_STORE, O_VERSION,
+	       O_RECORDED, O_OUT, O_DLQ, O_CSV, O_PRODUCE, O_WORKERS, O_BATCH, O_QUIET };
+	static const struct option opts[] = {
+		{ "in", required_argument, NULL, O_IN },
+		{ "topic", required_argument, NULL, O_TOPIC },
+		{ "from", required_argument, NULL, O_FROM },
+		{ "to", required_argument, NULL, O_TO },
+		{ "offsets", required_argument, NULL, O_OFFSETS },
+		{ "data", required_argument, NULL, O_DATA },
+		{ "store", required_argument, NULL, O_STORE },
+		{ "version", required_argument, NULL, O_VERSION },
+		{ "recorded", required_argument, NULL, O_RECORDED },
+		{ "out", required_argument, NULL, O_OUT },
+		{ "dlq", required_argument, NULL, O_DLQ },
+		{ "csv", required_argument, NULL, O_CSV },
+		{ "produce", no_argument, NULL, O_PRODUCE },
+		{ "workers", required_argument, NULL, O_WORKERS },
+		{ "batch-size", required_argument, NULL, O_BATCH },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *file = NULL;
+	char err[1024], *end;
+	int c, in_recorded = 0;
+	long v;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "-c:X:h", opts, NULL)) != -1) {
+		if (c != 1)
+			in_recorded = 0;
+		switch (c) {
+		case 1: /* a bare argument: an input file, or one more --recorded file */
+			if (add_arg(in_recorded ? &rp->recorded : &rp->in,
+				    in_recorded ? &rp->n_recorded : &rp->n_in, optarg))
+				return -1;
+			break;
+		case O_IN:
+			if (add_arg(&rp->in, &rp->n_in, optarg))
+				return -1;
+			break;
+		case O_RECORDED:
+			if (add_arg(&rp->recorded, &rp->n_recorded, optarg))
+				return -1;
+			in_recorded = 1;
+			break;
+		case O_TOPIC: rp->topic = optarg; break;
+		case O_FROM: rp->from = optarg; break;
+		case O_TO: rp->to = optarg; break;
+		case O_OFFSETS: rp->offsets = optarg; break;
+		case O_DATA: rp->data = optarg; break;
+		case O_STORE: rp->store = optarg; break;
+		case O_VERSION: rp->version = optarg; break;
+		case O_OUT: rp->out = optarg; break;
+		case O_DLQ: rp->dlq = optarg; break;
+		case O_CSV: rp->csv = optarg; break;
+		case O_PRODUCE: rp->produce = 1; break;
+		case O_QUIET: rp->quiet = 1; break;
+		case O_WORKERS:
+		case O_BATCH:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 1 || (c == O_WORKERS && v > RP_MAX_WORKERS) ||
+			    v > 1000000) {
+				fprintf(stderr, "floorgate replay: --%s \"%s\" is out of range\n",
+					c == O_WORKERS ? "workers" : "batch-size", optarg);
+				return -1;
+			}
+			if (c == O_WORKERS)
+				rp->nworkers = (int)v;
+			else
+				rp->batch_size = (uint32_t)v;
+			break;
+		case 'c': file = optarg; break;
+		case 'X': break;
+		case 'h': *help = 1; return 0;
+		default: return -1;
+		}
+	}
+	if (file && fg_config_load_file(&rp->cfg, file, err, sizeof(err))) {
+		fprintf(stderr, "floorgate replay: %s\n", err);
+		return -1;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "-c:X:h", opts, NULL)) != -1)
+		if (c == 'X' && fg_config_set_arg(&rp->cfg, optarg, err, sizeof(err))) {
+			fprintf(stderr, "floorgate replay: %s\n", err);
+			return -1;
+		}
+	return 0;
+}
+
+static int check_args(struct rp *rp)
+{
+	const char *why = NULL;
+
+	if (!rp->n_in == !rp->topic)
+		why = "give input files or --topic, not both and not neither";
+	else if (rp->n_in && (rp->from || rp->to || rp->offsets))
+		why = "--from, --to and --offsets are for --topic";
+	else if (rp->offsets && (rp->from || rp->to))
+		why = "give --offsets or --from/--to, not both";
+	else if (!rp->data == !rp->version)
+		why = "give --data DIR or --version FP|as-recorded (with --store)";
+	else if (rp->version && !strcmp(rp->version, "as-recorded") && !rp->n_recorded)
+		why = "--version as-recorded needs --recorded FILES";
+	else if (rp->n_recorded && (!rp->version || strcmp(rp->version, "as-recorded")))
+		why = "--recorded goes with --version as-recorded";
+	else if (rp->n_recorded && rp->n_in > 1)
+		why = "--version as-recorded matches records by number: replay one file at a time";
+	else if (!rp->out != !rp->dlq)
+		why = "--out and --dlq go together";
+	else if (!rp->out && !rp->produce)
+		why = "give --out and --dlq, or --produce";
+	else if (rp->csv && !rp->out)
+		why = "--csv goes with --out and --dlq";
+	else if (rp->produce && rp->n_in)
+		why = "--produce is for a topic source (file records carry no Kafka key)";
+	if (why) {
+		fprintf(stderr, "floorgate replay: %s\n(floorgate replay --help for usage)\n", why);
+		return -1;
+	}
+	if (!rp->store)
+		rp->store = fg_cmd_default_store();
+	return 0;
+}
+
+static int setup_refdata(struct rp *rp, char *err, size_t err_size)
+{
+	char path[4096], why[1024];
+
+	if (rp->data) {
+		rp->rd = fg_refdata_load(rp->data, why, sizeof(why));
+		if (!rp->rd)
+			fg_errf(err, err_size, "reference data refused: %s", why);
+		return rp->rd ? 0 : -1;
+	}
+	if (strcmp(rp->version, "as-recorded") == 0)
+		return load_recorded(rp, err, err_size);
+	if (fg_datastore_path(rp->store, rp->version, path, sizeof(path), err, err_size))
+		return -1;
+	rp->rd = fg_refdata_load(path, why, sizeof(why));
+	if (!rp->rd) {
+		fg_errf(err, err_size, "stored version refused: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+static int setup_threads(struct rp *rp, char *err, size_t err_size)
+{
+	rp->n_pool = (size_t)rp->nworkers * 2 + 2;
+	rp->pool = calloc(rp->n_pool, sizeof(*rp->pool));
+	rp->w = calloc((size_t)rp->nworkers, sizeof(*rp->w));
+	if (!rp->pool || !rp->w || queue_init(&rp->free_q, rp->n_pool))
+		goto oom;
+	for (size_t i = 0; i < rp->n_pool; i++) {
+		struct rp_batch *b = &rp->pool[i];
+		b->cap = rp->batch_size;
+		b->items = calloc(b->cap, sizeof(*b->items));
+		b->outs = calloc(b->cap, sizeof(*b->outs));
+		if (!b->items || !b->outs || fg_avrobin_init(&b->in, 1u << 16) ||
+		    fg_avrobin_init(&b->out, 1u << 16) || fg_avrobin_init(&b->csv, 1024))
+			goto oom;
+		queue_put(&rp->free_q, b);
+	}
+	for (int i = 0; i < rp->nworkers; i++) {
+		struct rp_worker *w = &rp->w[i];
+		w->rp = rp;
+		if (queue_init(&w->work, rp->n_pool) || queue_init(&w->done, rp->n_pool))
+			goto oom;
+		if (fg_pipeline_init(&w->pl, &rp->reg, rp->rd ? rp->rd : rp->rec.rds[0],
+				     (int32_t)rp->cfg.assessment_schema_id,
+				     (int32_t)rp->cfg.deadletter_schema_id, err, err_size))
+			return -1;
+		w->pl_ok = 1;
+	}
+	return 0;
+oom:
+	fg_errf(err, err_size, "out of memory");
+	return -1;
+}
+
+static void teardown(struct rp *rp)
+{
+	if (rp->fw_out.f)
+		fg_ocf_writer_close(&rp->fw_out, NULL, 0);
+	if (rp->fw_dlq.f)
+		fg_ocf_writer_close(&rp->fw_dlq, NULL, 0);
+	if (rp->csv_f)
+		fclose(rp->csv_f);
+	fg_kafka_sink_destroy(rp->sink);
+	for (size_t i = 0; rp->pool && i < rp->n_pool; i++) {
+		free(rp->pool[i].items);
+		free(rp->pool[i].outs);
+		fg_avrobin_fini(&rp->pool[i].in);
+		fg_avrobin_fini(&rp->pool[i].out);
+		fg_avrobin_fini(&rp->pool[i].csv);
+	}
+	free(rp->pool);
+	if (rp->w) {
+		for (int i = 0; i < rp->nworkers; i++) {
+			if (rp->w[i].pl_ok)
+				fg_pipeline_fini(&rp->w[i].pl);
+			if (rp->w[i].work.v)
+				queue_fini(&rp->w[i].work);
+			if (rp->w[i].done.v)
+				queue_fini(&rp->w[i].done);
+		}
+		free(rp->w);
+	}
+	if (rp->free_q.v)
+		queue_fini(&rp->free_q);
+	free(rp->files);
+	free(rp->in);
+	free(rp->recorded);
+	for (uint32_t k = 0; k < rp->rec.n_fps; k++)
+		fg_refdata_destroy(rp->rec.rds[k]);
+	free(rp->rec.keys);
+	free(rp->rec.ver);
+	fg_refdata_destroy(rp->rd);
+	fg_schema_registry_fini(&rp->reg);
+	fg_config_fini(&rp->cfg);
+}
+
+int fg_cmd_replay(int argc, char **argv)
+{
+	struct rp rp;
+	char err[1024] = "";
+	int help = 0, rc = FG_EXIT_USAGE, started = 0;
+	rd_kafka_t *rk = NULL;
+	struct rp_range *ranges = NULL;
+	size_t n_ranges = 0;
+
+	memset(&rp, 0, sizeof(rp));
+	fg_config_init(&rp.cfg);
+	rp.nworkers = 2;
+	rp.batch_size = 1024;
+	if (parse_args(&rp, argc, argv, &help)) {
+		fprintf(stderr, "(floorgate replay --help for usage)\n");
+		goto done;
+	}
+	if (help) {
+		replay_usage(stdout);
+		rc = FG_EXIT_OK;
+		goto done;
+	}
+	if (check_args(&rp))
+		goto done;
+	clock_gettime(CLOCK_MONOTONIC, &rp.t0);
+	if (setup_refdata(&rp, err, sizeof(err)))
+		goto fail;
+	if (rp.n_in) {
+		if (open_files(&rp, err, sizeof(err)))
+			goto fail;
+		rp.unit = "bytes";
+	} else {
+		if (!fg_config_kafka_get(&rp.cfg, "bootstrap.servers") &&
+		    !fg_config_kafka_get(&rp.cfg, "test.mock.num.brokers")) {
+			fprintf(stderr, "floorgate replay: kafka.bootstrap.servers is not set\n");
+			goto done;
+		}
+		if (fg_schema_registry_load_dir(&rp.reg, rp.cfg.schema_dir, err, sizeof(err)))
+			goto fail;
+		rk = make_consumer(&rp, err, sizeof(err));
+		if (!rk || plan_topic(&rp, rk, &ranges, &n_ranges, err, sizeof(err))) {
+			rc = FG_EXIT_FAIL;
+			goto fail;
+		}
+		for (size_t i = 0; i < n_ranges; i++)
+			rp.total += (uint64_t)(ranges[i].end - ranges[i].start);
+		rp.unit = "messages";
+	}
+	if (setup_threads(&rp, err, sizeof(err)))
+		goto fail;
+	if (rp.out &&
+	    (fg_ocf_writer_open(&rp.fw_out, rp.out, fg_schema_text_assessment, err, sizeof(err)) ||
+	     fg_ocf_writer_open(&rp.fw_dlq, rp.dlq, fg_schema_text_deadletter, err, sizeof(err)))) {
+		rc = FG_EXIT_FAIL;
+		goto fail;
+	}
+	if (rp.csv) {
+		rp.csv_f = fopen(rp.csv, "w");
+		if (!rp.csv_f || fputs(csv_header, rp.csv_f) < 0) {
+			fg_errf(err, sizeof(err), "cannot create %s: %s", rp.csv, strerror(errno));
+			rc = FG_EXIT_FAIL;
+			goto fail;
+		}
+	}
+	if (rp.produce) {
+		rp.sink = fg_kafka_sink_create(&rp.cfg, on_delivery, &rp, err, sizeof(err));
+		if (!rp.sink) {
+			rc = FG_EXIT_FAIL;
+			goto fail;
+		}
+	}
+	rp.progress = !rp.quiet && isatty(STDERR_FILENO);
+
+	/* run: workers, the writer, and the reader on this thread */
+	for (int i = 0; i < rp.nworkers; i++)
+		if (pthread_create(&rp.w[i].th, NULL, worker_main, &rp.w[i])) {
+			for (int j = 0; j < i; j++)
+				queue_close(&rp.w[j].work);
+			for (int j = 0; j < i; j++)
+				pthread_join(rp.w[j].th, NULL);
+			fg_errf(err, sizeof(err), "cannot start a worker thread");
+			rc = FG_EXIT_FAIL;
+			goto fail;
+		}
+	started = 1;
+	if (pthread_create(&rp.writer, NULL, writer_main, &rp)) {
+		atomic_store(&rp.stop, 1);
+		fg_errf(err, sizeof(err), "cannot start the writer thread");
+	} else {
+		rp.writer_started = 1;
+	}
+	int read_rc = !rp.writer_started ? -1
+		      : rp.n_in	    ? read_files(&rp, err, sizeof(err))
+				    : read_topic(&rp, rk, ranges, n_ranges, err, sizeof(err));
+	for (int i = 0; i < rp.nworkers; i++)
+		queue_close(&rp.w[i].work);
+	for (int i = 0; i < rp.nworkers; i++)
+		pthread_join(rp.w[i].th, NULL);
+	if (rp.writer_started)
+		pthread_join(rp.writer, NULL);
+	if (read_rc) {
+		rc = rp.n_in && !rp.rec.n_fps ? FG_EXIT_USAGE : FG_EXIT_FAIL;
+		goto fail;
+	}
+	if (atomic_load(&rp.oom)) {
+		fg_errf(err, sizeof(err), "out of memory assessing a batch");
+		rc = FG_EXIT_FAIL;
+		goto fail;
+	}
+	if (atomic_load(&rp.stop)) {
+		snprintf(err, sizeof(err), "%s", rp.werr);
+		rc = FG_EXIT_FAIL;
+		goto fail;
+	}
+	if (rp.out && (fg_ocf_writer_close(&rp.fw_out, err, sizeof(err)) ||
+		       fg_ocf_writer_close(&rp.fw_dlq, err, sizeof(err)))) {
+		rc = FG_EXIT_FAIL;
+		goto fail;
+	}
+	if (rp.csv_f) {
+		int bad = fclose(rp.csv_f);
+		rp.csv_f = NULL;
+		if (bad) {
+			fg_errf(err, sizeof(err), "%s: %s", rp.csv, strerror(errno));
+			rc = FG_EXIT_FAIL;
+			goto fail;
+		}
+	}
+	if (!rp.quiet) {
+		double t = since(&rp.t0);
+		fprintf(stderr,
+			"floorgate replay: %llu declarations in %.2f s (%.0f/s, %d workers): "
+			"%llu assessed, %llu dead-lettered; reference data %s\n",
+			(unsigned long long)rp.written, t, t > 0 ? (double)rp.written / t : 0.0,
+			rp.nworkers, (unsigned long long)rp.assessed, (unsigned long long)rp.dead,
+			rp.rd ? rp.rd->fingerprint : "as recorded");
+	}
+	rc = FG_EXIT_OK;
+	goto done;
+fail:
+	fprintf(stderr, "floorgate replay: %s\n", err);
+done:
+	(void)started;
+	free(ranges);
+	if (rk) {
+		rd_kafka_consumer_close(rk);
+		rd_kafka_destroy(rk);
+	}
+	teardown(&rp);
+	return rc;
+}
