@@ -1,8 +1,10 @@
 /* cmd_data.c: `floorgate data add|list`, the versioned reference-data store. */
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../pricing/fg_datastore.h"
 #include "fg_cmd.h"
@@ -22,7 +24,7 @@ static void data_usage(FILE *f)
 		"  --store STORE      the store directory (default $FLOORGATE_STORE, else\n"
 		"                     %s)\n"
 		"  --effective DATE   the date the set takes effect (required for add)\n"
-		"  --by NAME          who files it (default $USER)\n\n"
+		"  --by NAME          who files it (default $USER, else the login name)\n\n"
 		"Exit status: 0 done; 1 an I/O error; 2 bad arguments or reference data refused.\n",
 		FG_DATASTORE_DEFAULT);
 }
@@ -31,6 +33,18 @@ const char *fg_cmd_default_store(void)
 {
 	const char *s = getenv("FLOORGATE_STORE");
 	return s && s[0] ? s : FG_DATASTORE_DEFAULT;
+}
+
+/* $USER, else the login name of the process's user. */
+static const char *default_by(void)
+{
+	const char *u = getenv("USER");
+	struct passwd *pw;
+
+	if (u && u[0])
+		return u;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "";
 }
 
 static int data_add(const char *store, const char *dir, const char *effective, const char *by)
@@ -92,7 +106,7 @@ int fg_cmd_data(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *store = fg_cmd_default_store(), *effective = NULL, *by = getenv("USER");
+	const char *store = fg_cmd_default_store(), *effective = NULL, *by = NULL;
 	int c;
 
 	optind = 1;
@@ -111,7 +125,7 @@ int fg_cmd_data(int argc, char **argv)
 					"(floorgate data --help for usage)\n");
 			return FG_EXIT_USAGE;
 		}
-		return data_add(store, argv[optind + 1], effective, by ? by : "");
+		return data_add(store, argv[optind + 1], effective, by ? by : default_by());
 	}
 	if (optind < argc && !strcmp(argv[optind], "list") && optind + 1 == argc)
 		return data_list(store);

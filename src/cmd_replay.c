@@ -1578,6 +1578,21 @@ int fg_cmd_replay(int argc, char **argv)
 	goto done;
 fail:
 	fprintf(stderr, "floorgate replay: %s\n", err);
+	/* half-written outputs would pass for a replay of less input: remove them */
+	if (rp.fw_out.f || rp.fw_dlq.f || rp.csv_f) {
+		if (rp.fw_out.f)
+			fg_ocf_writer_close(&rp.fw_out, NULL, 0);
+		if (rp.fw_dlq.f)
+			fg_ocf_writer_close(&rp.fw_dlq, NULL, 0);
+		if (rp.csv_f)
+			fclose(rp.csv_f);
+		rp.csv_f = NULL;
+		unlink(rp.out);
+		unlink(rp.dlq);
+		if (rp.csv)
+			unlink(rp.csv);
+		fprintf(stderr, "floorgate replay: removed the incomplete outputs\n");
+	}
 done:
 	(void)started;
 	free(ranges);
