@@ -26,15 +26,19 @@ struct skip_node {
 	avro_schema_t schema;    /* for named types: the compile-time memo */
 };
 
+struct fg_ocf_skip {
+	struct skip_node **nodes; /* every node, for freeing and the memo */
+	size_t n_nodes, cap_nodes;
+	struct skip_node *root;
+};
+
 struct fg_ocf_reader {
 	FILE *f;
 	char *path;
 	avro_schema_t schema;
 	int deflate;
 	uint8_t sync[16];
-	struct skip_node **nodes; /* every node, for freeing and the memo */
-	size_t n_nodes, cap_nodes;
-	struct skip_node *root;
+	struct fg_ocf_skip *sk;
 	uint8_t *raw, *blk;
 	size_t raw_cap, blk_cap, blk_len, pos;
 	int64_t left;   /* records left in the current block */
@@ -43,7 +47,7 @@ struct fg_ocf_reader {
 	int z_ok;
 };
 
-static struct skip_node *node_new(struct fg_ocf_reader *r, enum skip_op op, avro_schema_t s)
+static struct skip_node *node_new(struct fg_ocf_skip *r, enum skip_op op, avro_schema_t s)
 {
 	struct skip_node *n;
 
@@ -65,7 +69,7 @@ static struct skip_node *node_new(struct fg_ocf_reader *r, enum skip_op op, avro
 }
 
 /* Compiles schema s; named records are compiled once, so recursive schemas terminate. */
-static struct skip_node *compile(struct fg_ocf_reader *r, avro_schema_t s)
+static struct skip_node *compile(struct fg_ocf_skip *r, avro_schema_t s)
 {
 	struct skip_node *n;
 
@@ -202,6 +206,40 @@ static int skip(const struct skip_node *n, struct cur *c, int depth)
 	return -1;
 }
 
+struct fg_ocf_skip *fg_ocf_skip_create(avro_schema_t schema)
+{
+	struct fg_ocf_skip *sk = calloc(1, sizeof(*sk));
+
+	if (!sk)
+		return NULL;
+	sk->root = compile(sk, schema);
+	if (!sk->root) {
+		fg_ocf_skip_destroy(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+void fg_ocf_skip_destroy(struct fg_ocf_skip *sk)
+{
+	if (!sk)
+		return;
+	for (size_t i = 0; i < sk->n_nodes; i++) {
+		free(sk->nodes[i]->kids);
+		free(sk->nodes[i]);
+	}
+	free(sk->nodes);
+	free(sk);
+}
+
+const uint8_t *fg_ocf_skip_record(const struct fg_ocf_skip *sk, const uint8_t *p,
+				  const uint8_t *end)
+{
+	struct cur c = { p, end };
+
+	return skip(sk->root, &c, 0) ? NULL : c.p;
+}
+
 /* ---- the file ------------------------------------------------------------ */
 
 static int file_varint(FILE *f, int64_t *v)
@@ -247,11 +285,7 @@ void fg_ocf_reader_close(struct fg_ocf_reader *r)
 		return;
 	if (r->f)
 		fclose(r->f);
-	for (size_t i = 0; i < r->n_nodes; i++) {
-		free(r->nodes[i]->kids);
-		free(r->nodes[i]);
-	}
-	free(r->nodes);
+	fg_ocf_skip_destroy(r->sk);
 	if (r->schema)
 		avro_schema_decref(r->schema);
 	if (r->z_ok)
@@ -341,8 +375,8 @@ struct fg_ocf_reader *fg_ocf_reader_open(const char *path, char *errstr, size_t 
 		r->schema = NULL;
 		goto err;
 	}
-	r->root = compile(r, r->schema);
-	if (!r->root) {
+	r->sk = fg_ocf_skip_create(r->schema);
+	if (!r->sk) {
 		fg_errf(errstr, errstr_size, "%s: cannot compile the writer schema", path);
 		goto err;
 	}
@@ -499,7 +533,7 @@ int fg_ocf_reader_next(struct fg_ocf_reader *r, const uint8_t **body, size_t *le
 			return b;
 	}
 	struct cur c = { r->blk + r->pos, r->blk + r->blk_len };
-	if (skip(r->root, &c, 0)) {
+	if (skip(r->sk->root, &c, 0)) {
 		fg_errf(errstr, errstr_size,
 			"%s: block %llu: record at byte %zu does not match the writer schema", r->path,
 			(unsigned long long)r->block, r->pos);
@@ -510,4 +544,24 @@ int fg_ocf_reader_next(struct fg_ocf_reader *r, const uint8_t **body, size_t *le
 	r->pos = (size_t)(c.p - r->blk);
 	r->left--;
 	return 1;
+}
+
+int fg_ocf_reader_next_block(struct fg_ocf_reader *r, const uint8_t **data, size_t *len,
+			     int64_t *count, char *errstr, size_t errstr_size)
+{
+	int b = next_block(r, errstr, errstr_size);
+
+	if (b <= 0)
+		return b;
+	*data = r->blk;
+	*len = r->blk_len;
+	*count = r->left;
+	r->left = 0; /* the caller splits the records */
+	r->pos = r->blk_len;
+	return 1;
+}
+
+uint64_t fg_ocf_reader_block_number(const struct fg_ocf_reader *r)
+{
+	return r->block;
 }

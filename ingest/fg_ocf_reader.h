@@ -14,6 +14,10 @@
  * values are built); each record is handed out as a view into the block
  * buffer, valid until the next call.
  *
+ * Replay splits records on its worker threads (fg_ocf_reader_next_block
+ * hands out whole blocks; fg_ocf_skip_record finds where each record ends),
+ * so the reading thread only reads and inflates.
+ *
  * Memory is one block (compressed and inflated) at a time, whatever the
  * file's size. Everything in the file is checked before use: varints are
  * bounded, lengths are checked against the bytes left, a block must hold
@@ -51,5 +55,33 @@ uint64_t fg_ocf_reader_tell(const struct fg_ocf_reader *r);
  */
 int fg_ocf_reader_next(struct fg_ocf_reader *r, const uint8_t **body, size_t *len, char *errstr,
 		       size_t errstr_size);
+
+/*
+ * The next whole block instead of one record (do not mix with
+ * fg_ocf_reader_next on one reader): its records' bytes, inflated (a view
+ * valid until the next call), and their count. Returns 1, 0 at the end of
+ * the file, or -1 with a message. The records are not checked: split
+ * them with fg_ocf_skip_record and a skip program of the file's schema.
+ */
+int fg_ocf_reader_next_block(struct fg_ocf_reader *r, const uint8_t **data, size_t *len,
+			     int64_t *count, char *errstr, size_t errstr_size);
+/* Number of the block last read, from 1 (for messages). */
+uint64_t fg_ocf_reader_block_number(const struct fg_ocf_reader *r);
+
+/*
+ * A skip program: an Avro schema compiled into the walk that finds where a
+ * record written with it ends, building no values. Immutable once made:
+ * @locality any number of threads may use one at once.
+ */
+struct fg_ocf_skip;
+struct fg_ocf_skip *fg_ocf_skip_create(avro_schema_t schema); /* NULL: out of memory */
+void fg_ocf_skip_destroy(struct fg_ocf_skip *sk);            /* NULL-safe */
+/*
+ * Where the record that starts at p ends (at most end), or NULL when the
+ * bytes are not a record of the schema (truncated, bad union branch, a
+ * length beyond end).
+ */
+const uint8_t *fg_ocf_skip_record(const struct fg_ocf_skip *sk, const uint8_t *p,
+				  const uint8_t *end);
 
 #endif

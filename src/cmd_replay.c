@@ -14,9 +14,9 @@
  *      ^                                                            |
  *      +----------------------- free batches -----------------------+
  *
- * The reader fills batches of records (bytes copied out of the file's
- * block or the Kafka message, with their source position) and deals them
- * round-robin by sequence number. Worker k assesses its batches in the
+ * The reader fills batches (whole container blocks, inflated, whose
+ * records the worker splits; or Kafka messages with their source
+ * position) and deals them round-robin by sequence number. Worker k assesses its batches in the
  * order it gets them; the writer takes batch s from done[s % N], so it
  * sees batches exactly in input order and writes outputs in input order.
  * Each output depends only on its input record and reference data, and
@@ -76,6 +76,14 @@ struct rp_item {
 	const struct fg_refdata *rd;
 };
 
+/* A container block in batch->in: its records are split by the worker. */
+struct rp_block {
+	size_t off, len;
+	int64_t count, first; /* records, and the record number of the first in its file */
+	uint32_t file;
+	uint64_t number;      /* block number in the file, for messages */
+};
+
 struct rp_out {
 	size_t off, len;         /* framed output (5-byte frame + body) in batch->out */
 	size_t key_off, key_len; /* message key in batch->out */
@@ -84,12 +92,18 @@ struct rp_out {
 
 struct rp_batch {
 	uint64_t seq;
-	struct rp_item *items;
-	struct rp_out *outs;
-	uint32_t n, cap;
+	struct rp_item *items;   /* a topic source: one per message, cap of them */
+	uint32_t n_items, cap;
+	struct rp_block *blocks; /* a file source: whole blocks */
+	uint32_t n_blocks, cap_blocks;
+	int64_t records;         /* records in the blocks */
+	struct rp_out *outs;     /* one per record, filled by the worker */
+	uint32_t n, cap_outs;
 	struct fg_avrobin in, out, csv;
 	uint64_t progress; /* input consumed up to the end of this batch (bytes or messages) */
 	int oom;
+	int err_code;      /* the worker found bad input: exit code and message */
+	char err[512];
 };
 
 struct rp_queue {
@@ -158,6 +172,7 @@ struct rp_file {
 	char *path;
 	uint64_t size;
 	const struct fg_schema_entry *entry;
+	struct fg_ocf_skip *skip; /* finds record boundaries in its blocks */
 };
 
 /* Recorded reference-data versions by source position (as-recorded). */
@@ -213,6 +228,7 @@ struct rp {
 	atomic_int stop;  /* the writer failed: the reader stops feeding */
 	atomic_int oom;   /* a worker ran out of memory */
 	char werr[1024];  /* the writer's error */
+	int err_code;     /* its exit code (0: FG_EXIT_FAIL) */
 	uint64_t total;   /* bytes (files) or messages (topic) to read, for progress */
 	uint64_t written, assessed, dead;
 	struct timespec t0;
@@ -329,63 +345,131 @@ static void csv_rows(struct fg_avrobin *b, const struct fg_assessment *as, const
 
 /* ---- workers ------------------------------------------------------------ */
 
-static void assess_batch(struct rp_worker *w, struct rp_batch *b)
+static const struct fg_refdata *rd_for(struct rp *rp, int32_t partition, int64_t pos, char *err,
+				       size_t err_size);
+
+/* Assesses one record into the batch's next output. Returns 0, or -1 out of memory. */
+static int assess_one(struct rp_worker *w, struct rp_batch *b, const uint8_t *body, size_t len,
+		      const struct rp_file *f, const struct fg_source_pos *pos, const void *key,
+		      size_t key_len, const struct fg_refdata *rd)
 {
 	struct rp *rp = w->rp;
 	struct fg_pipeline *pl = &w->pl;
-	char source[128];
+	struct fg_output o;
+	char source[64];
 
+	if (b->n == b->cap_outs) {
+		uint32_t cap = b->cap_outs ? b->cap_outs * 2 : 1024;
+		struct rp_out *v = realloc(b->outs, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		b->outs = v;
+		b->cap_outs = cap;
+	}
+	pl->rd = rd;
+	if (fg_pipeline_process(pl, body, len, f ? f->entry : NULL, pos, &o))
+		return -1;
+	struct rp_out *ro = &b->outs[b->n++];
+	if (!key && o.decl && !f) {
+		/* the live runner's choice for messages without a key */
+		key = o.decl->declaration_id.p;
+		key_len = o.decl->declaration_id.len;
+	}
+	ro->dead = o.kind == FG_OUT_DEAD_LETTER;
+	ro->off = b->out.len;
+	ro->len = o.enc.body_len + 5;
+	uint8_t *p = fg_avrobin_room(&b->out, ro->len + key_len);
+	if (!p)
+		return -1;
+	memcpy(p, o.enc.framed, ro->len);
+	if (key_len)
+		memcpy(p + ro->len, key, key_len);
+	ro->key_off = ro->off + ro->len;
+	ro->key_len = key_len;
+	b->out.len += ro->len + key_len;
+	if (rp->csv_f && !ro->dead) {
+		if (f)
+			snprintf(source, sizeof(source), "%lld", (long long)pos->index);
+		else
+			snprintf(source, sizeof(source), "%d:%lld", (int)pos->partition,
+				 (long long)pos->offset);
+		csv_rows(&b->csv, &pl->as, source);
+	}
+	return 0;
+}
+
+/* Messages of a topic, one item each. */
+static int assess_items(struct rp_worker *w, struct rp_batch *b)
+{
+	for (uint32_t i = 0; i < b->n_items; i++) {
+		const struct rp_item *it = &b->items[i];
+		struct fg_source_pos pos = { .topic = w->rp->topic,
+					     .partition = it->partition,
+					     .offset = it->offset,
+					     .index = -1 };
+		if (assess_one(w, b, b->in.buf + it->off, it->len, NULL, &pos,
+			       it->key_len ? b->in.buf + it->key_off : NULL, it->key_len, it->rd))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Whole container blocks: the records are split here, on the worker, so
+ * the reader thread only reads and inflates. Bytes that are not records of
+ * the file's schema stop the replay (the file is broken, not one record).
+ */
+static int assess_blocks(struct rp_worker *w, struct rp_batch *b)
+{
+	struct rp *rp = w->rp;
+
+	for (uint32_t i = 0; i < b->n_blocks; i++) {
+		const struct rp_block *bl = &b->blocks[i];
+		const struct rp_file *f = &rp->files[bl->file];
+		const uint8_t *p = b->in.buf + bl->off, *start = p, *end = p + bl->len;
+
+		for (int64_t k = 0; k < bl->count; k++) {
+			struct fg_source_pos pos = { .file = f->path, .index = bl->first + k,
+						     .partition = -1, .offset = -1 };
+			const uint8_t *next = fg_ocf_skip_record(f->skip, p, end);
+			const struct fg_refdata *rd;
+
+			if (!next) {
+				fg_errf(b->err, sizeof(b->err),
+					"%s: block %llu: record %lld (at byte %zu of the block) does not "
+					"match the writer schema",
+					f->path, (unsigned long long)bl->number, (long long)pos.index,
+					(size_t)(p - start));
+				b->err_code = FG_EXIT_USAGE;
+				return 0;
+			}
+			rd = rd_for(rp, -1, pos.index, b->err, sizeof(b->err));
+			if (!rd) {
+				b->err_code = FG_EXIT_FAIL;
+				return 0;
+			}
+			if (assess_one(w, b, p, (size_t)(next - p), f, &pos, NULL, 0, rd))
+				return -1;
+			p = next;
+		}
+		if (p != end) {
+			fg_errf(b->err, sizeof(b->err), "%s: block %llu: %zu bytes after its last record",
+				f->path, (unsigned long long)bl->number, (size_t)(end - p));
+			b->err_code = FG_EXIT_USAGE;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static void assess_batch(struct rp_worker *w, struct rp_batch *b)
+{
+	b->n = 0;
 	b->out.len = 0;
 	b->out.oom = 0;
 	b->csv.len = 0;
 	b->csv.oom = 0;
-	for (uint32_t i = 0; i < b->n; i++) {
-		const struct rp_item *it = &b->items[i];
-		const struct rp_file *f = it->index >= 0 ? &rp->files[it->file] : NULL;
-		struct fg_source_pos pos = { .topic = f ? NULL : rp->topic,
-					     .partition = it->partition,
-					     .offset = it->offset,
-					     .file = f ? f->path : NULL,
-					     .index = it->index };
-		struct fg_output o;
-
-		pl->rd = it->rd;
-		if (fg_pipeline_process(pl, b->in.buf + it->off, it->len, f ? f->entry : NULL, &pos,
-					&o)) {
-			b->oom = 1;
-			return;
-		}
-		struct rp_out *ro = &b->outs[i];
-		const void *key = it->key_len ? b->in.buf + it->key_off : NULL;
-		size_t key_len = it->key_len;
-		if (!key && o.decl && !f) {
-			key = o.decl->declaration_id.p;
-			key_len = o.decl->declaration_id.len;
-		}
-		ro->dead = o.kind == FG_OUT_DEAD_LETTER;
-		ro->off = b->out.len;
-		ro->len = o.enc.body_len + 5;
-		uint8_t *p = fg_avrobin_room(&b->out, ro->len + key_len);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		memcpy(p, o.enc.framed, ro->len);
-		if (key_len)
-			memcpy(p + ro->len, key, key_len);
-		ro->key_off = ro->off + ro->len;
-		ro->key_len = key_len;
-		b->out.len += ro->len + key_len;
-		if (rp->csv_f && !ro->dead) {
-			if (f)
-				snprintf(source, sizeof(source), "%lld", (long long)it->index);
-			else
-				snprintf(source, sizeof(source), "%d:%lld", (int)it->partition,
-					 (long long)it->offset);
-			csv_rows(&b->csv, &pl->as, source);
-		}
-	}
-	if (b->out.oom || b->csv.oom)
+	if ((b->n_blocks ? assess_blocks(w, b) : assess_items(w, b)) || b->out.oom || b->csv.oom)
 		b->oom = 1;
 }
 
@@ -437,6 +521,12 @@ static int write_batch(struct rp *rp, struct rp_batch *b)
 {
 	char err[1024];
 
+	if (b->err_code) {
+		/* earlier records of the batch are not written: the outputs are removed anyway */
+		snprintf(rp->werr, sizeof(rp->werr), "%s", b->err);
+		rp->err_code = b->err_code;
+		return -1;
+	}
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct rp_out *o = &b->outs[i];
 		const uint8_t *framed = b->out.buf + o->off;
@@ -510,6 +600,11 @@ static struct rp_batch *take_batch(struct rp *rp)
 
 	if (b) {
 		b->n = 0;
+		b->n_items = 0;
+		b->n_blocks = 0;
+		b->records = 0;
+		b->err_code = 0;
+		b->err[0] = '\0';
 		b->in.len = 0;
 		b->in.oom = 0;
 		b->oom = 0;
@@ -529,7 +624,7 @@ static int batch_add(struct rp_batch *b, const void *body, size_t len, const voi
 		     size_t key_len, const struct rp_item *pos)
 {
 	uint8_t *p = fg_avrobin_room(&b->in, len + key_len);
-	struct rp_item *it = &b->items[b->n];
+	struct rp_item *it = &b->items[b->n_items];
 
 	if (!p)
 		return -1;
@@ -543,7 +638,7 @@ static int batch_add(struct rp_batch *b, const void *body, size_t len, const voi
 	if (key_len)
 		memcpy(p + len, key, key_len);
 	b->in.len += len + key_len;
-	b->n++;
+	b->n_items++;
 	return 0;
 }
 
@@ -751,8 +846,9 @@ static int open_files(struct rp *rp, char *err, size_t err_size)
 			return -1;
 		int rc = fg_schema_registry_add(&rp->reg, FG_SCHEMA_ID_FILE - (int32_t)i,
 						fg_ocf_reader_schema(r), rp->in[i]);
+		rp->files[i].skip = fg_ocf_skip_create(fg_ocf_reader_schema(r));
 		fg_ocf_reader_close(r);
-		if (rc) {
+		if (rc || !rp->files[i].skip) {
 			fg_errf(err, err_size, "out of memory");
 			return -1;
 		}
@@ -765,6 +861,35 @@ static int open_files(struct rp *rp, char *err, size_t err_size)
 	return 0;
 }
 
+/* Appends one block to b. Returns 0, or -1 when out of memory. */
+static int batch_add_block(struct rp_batch *b, const uint8_t *data, size_t len, int64_t count,
+			   int64_t first, uint32_t file, uint64_t number)
+{
+	uint8_t *p = fg_avrobin_room(&b->in, len);
+
+	if (!p)
+		return -1;
+	if (b->n_blocks == b->cap_blocks) {
+		uint32_t cap = b->cap_blocks ? b->cap_blocks * 2 : 16;
+		struct rp_block *v = realloc(b->blocks, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		b->blocks = v;
+		b->cap_blocks = cap;
+	}
+	if (len)
+		memcpy(p, data, len);
+	b->blocks[b->n_blocks++] = (struct rp_block){ b->in.len, len, count, first, file, number };
+	b->in.len += len;
+	b->records += count;
+	return 0;
+}
+
+/*
+ * Reads the files block by block into batches of whole blocks (at least
+ * --batch-size records each, or the file's end). Records are split and
+ * checked on the workers.
+ */
 static int read_files(struct rp *rp, char *err, size_t err_size)
 {
 	struct rp_batch *b = NULL;
@@ -773,35 +898,31 @@ static int read_files(struct rp *rp, char *err, size_t err_size)
 
 	for (size_t i = 0; i < rp->n_in; i++) {
 		struct fg_ocf_reader *r = fg_ocf_reader_open(rp->in[i], err, err_size);
-		const uint8_t *body;
+		const uint8_t *data;
 		size_t len;
+		int64_t count, index = 0;
 		int got;
 
 		if (!r)
 			goto done;
-		for (int64_t index = 0; (got = fg_ocf_reader_next(r, &body, &len, err, err_size)) == 1;
-		     index++) {
-			struct rp_item pos = { .partition = -1, .offset = -1, .index = index,
-					       .file = (uint32_t)i };
+		while ((got = fg_ocf_reader_next_block(r, &data, &len, &count, err, err_size)) == 1) {
 			if (atomic_load(&rp->stop) || atomic_load(&rp->oom)) {
 				fg_ocf_reader_close(r);
 				rc = 0; /* the writer or a worker reports why */
-				goto done;
-			}
-			if (!(pos.rd = rd_for(rp, -1, index, err, err_size))) {
-				fg_ocf_reader_close(r);
 				goto done;
 			}
 			if (!b && !(b = take_batch(rp))) {
 				fg_ocf_reader_close(r);
 				goto done;
 			}
-			if (batch_add(b, body, len, NULL, 0, &pos)) {
+			if (batch_add_block(b, data, len, count, index, (uint32_t)i,
+					    fg_ocf_reader_block_number(r))) {
 				fg_errf(err, err_size, "out of memory");
 				fg_ocf_reader_close(r);
 				goto done;
 			}
-			if (b->n == rp->batch_size) {
+			index += count;
+			if (b->records >= rp->batch_size) {
 				send_batch(rp, b, done + fg_ocf_reader_tell(r));
 				b = NULL;
 			}
@@ -813,7 +934,7 @@ static int read_files(struct rp *rp, char *err, size_t err_size)
 	}
 	rc = 0;
 done:
-	if (b && b->n)
+	if (b && (b->n_items || b->n_blocks))
 		send_batch(rp, b, done);
 	else if (b)
 		queue_put(&rp->free_q, b);
@@ -1137,7 +1258,7 @@ static int read_topic(struct rp *rp, rd_kafka_t *rk, const struct rp_range *v, s
 				rd_kafka_assign(rk, NULL);
 				goto done;
 			}
-			if (b->n == rp->batch_size) {
+			if (b->n_items == rp->batch_size) {
 				send_batch(rp, b, done);
 				b = NULL;
 			}
@@ -1146,7 +1267,7 @@ static int read_topic(struct rp *rp, rd_kafka_t *rk, const struct rp_range *v, s
 	}
 	rc = 0;
 done:
-	if (b && b->n)
+	if (b && (b->n_items || b->n_blocks))
 		send_batch(rp, b, done);
 	else if (b)
 		queue_put(&rp->free_q, b);
@@ -1372,7 +1493,8 @@ static int setup_threads(struct rp *rp, char *err, size_t err_size)
 		struct rp_batch *b = &rp->pool[i];
 		b->cap = rp->batch_size;
 		b->items = calloc(b->cap, sizeof(*b->items));
-		b->outs = calloc(b->cap, sizeof(*b->outs));
+		b->cap_outs = b->cap;
+		b->outs = calloc(b->cap_outs, sizeof(*b->outs));
 		if (!b->items || !b->outs || fg_avrobin_init(&b->in, 1u << 16) ||
 		    fg_avrobin_init(&b->out, 1u << 16) || fg_avrobin_init(&b->csv, 1024))
 			goto oom;
@@ -1406,6 +1528,7 @@ static void teardown(struct rp *rp)
 	fg_kafka_sink_destroy(rp->sink);
 	for (size_t i = 0; rp->pool && i < rp->n_pool; i++) {
 		free(rp->pool[i].items);
+		free(rp->pool[i].blocks);
 		free(rp->pool[i].outs);
 		fg_avrobin_fini(&rp->pool[i].in);
 		fg_avrobin_fini(&rp->pool[i].out);
@@ -1425,6 +1548,8 @@ static void teardown(struct rp *rp)
 	}
 	if (rp->free_q.v)
 		queue_fini(&rp->free_q);
+	for (size_t i = 0; rp->files && i < rp->n_in; i++)
+		fg_ocf_skip_destroy(rp->files[i].skip);
 	free(rp->files);
 	free(rp->in);
 	free(rp->recorded);
@@ -1538,7 +1663,7 @@ int fg_cmd_replay(int argc, char **argv)
 	if (rp.writer_started)
 		pthread_join(rp.writer, NULL);
 	if (read_rc) {
-		rc = rp.n_in && !rp.rec.n_fps ? FG_EXIT_USAGE : FG_EXIT_FAIL;
+		rc = rp.n_in ? FG_EXIT_USAGE : FG_EXIT_FAIL; /* a broken file, or Kafka */
 		goto fail;
 	}
 	if (atomic_load(&rp.oom)) {
@@ -1548,7 +1673,7 @@ int fg_cmd_replay(int argc, char **argv)
 	}
 	if (atomic_load(&rp.stop)) {
 		snprintf(err, sizeof(err), "%s", rp.werr);
-		rc = FG_EXIT_FAIL;
+		rc = rp.err_code ? rp.err_code : FG_EXIT_FAIL;
 		goto fail;
 	}
 	if (rp.out && (fg_ocf_writer_close(&rp.fw_out, err, sizeof(err)) ||
