@@ -74,7 +74,7 @@ static void fill(avro_value_t *v, int k, int depth)
 	avro_value_get_by_name(v, "i", &f, NULL);
 	avro_value_set_int(&f, k * 7919 - 40000);
 	avro_value_get_by_name(v, "l", &f, NULL);
-	avro_value_set_long(&f, (int64_t)k * 1000003 * (k & 1 ? -1 : 1) << (k % 30));
+	avro_value_set_long(&f, (int64_t)((uint64_t)k * 1000003 << (k % 30)) * (k & 1 ? -1 : 1));
 	avro_value_get_by_name(v, "f", &f, NULL);
 	avro_value_set_float(&f, (float)k / 3);
 	avro_value_get_by_name(v, "d", &f, NULL);
