@@ -1050,7 +1050,14 @@ static rd_kafka_t *make_consumer(struct rp *rp, char *err, size_t err_size)
 
 	/* A group of its own, nothing stored or committed: live offsets never move. */
 	snprintf(group, sizeof(group), "floorgate-replay-%ld", (long)getpid());
-	if (fg_config_rdkafka_apply(&rp->cfg, conf, FG_CONFIG_PRODUCER, err, err_size) ||
+	/*
+	 * Partitions are read one after the other; a fetch long-polling at the end
+	 * of the last one would hold up the first fetch of the next for up to
+	 * fetch.wait.max.ms (500 ms by default). History is all there: do not wait.
+	 * A kafka.fetch.wait.max.ms in the configuration still wins.
+	 */
+	if (fg_config_rdkafka_set(conf, "fetch.wait.max.ms", "10", err, err_size) ||
+	    fg_config_rdkafka_apply(&rp->cfg, conf, FG_CONFIG_PRODUCER, err, err_size) ||
 	    fg_config_rdkafka_set(conf, "group.id", group, err, err_size) ||
 	    fg_config_rdkafka_set(conf, "enable.auto.commit", "false", err, err_size) ||
 	    fg_config_rdkafka_set(conf, "enable.auto.offset.store", "false", err, err_size) ||
