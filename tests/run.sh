@@ -218,6 +218,12 @@ check "replay/--version as-recorded uses, per declaration, the version its recor
 expect_fail "replay/as-recorded fails on a declaration no recorded output names" 1 "no recorded output names record" \
 	$FG replay --store "$S" --version as-recorded --recorded "$R/rec-d.avro" \
 		--in "$R/decl.avro" --out "$R/x-a.avro" --dlq "$R/x-d.avro"
+if [ -n "${SANITIZER_BUILD:-}" ] || ! command -v clang >/dev/null 2>&1; then
+	skipped "replay/fuzz: container reader" "needs clang; runs in the plain build's test run"
+else
+	check "replay/fuzz: container reader, record by record and block by block agree (${FG_REPLAY_FUZZ_SECONDS:-15}s)" \
+		bash tests/replay/fuzz.sh "$FG" "${FG_REPLAY_FUZZ_SECONDS:-15}"
+fi
 if [ "${FG_SKIP_E2E:-0}" = 1 ]; then
 	skipped "replay/topic range equals the live run (real broker)" "FG_SKIP_E2E=1"
 elif timeout 300 bash tests/replay/topic.sh "$FG" >"$T/rt.out" 2>&1; then
