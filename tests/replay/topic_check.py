@@ -10,7 +10,8 @@ Against a running broker (tests/replay/topic.sh starts one):
      record bytes equal the live payload after its 5-byte frame, one per input;
   4. `floorgate replay --from T0+30s`: exactly the second half, same bytes;
   5. `floorgate replay --produce` to other topics: the framed payloads equal the live ones;
-  6. the live group's committed offsets did not move through all of it.
+  6. `floorgate replay --version as-recorded` with the live outputs as the record;
+  7. the live group's committed offsets did not move through all of it.
 Prints one line per check (ok/FAIL) and exits 1 on any failure.
 """
 import argparse
@@ -137,8 +138,8 @@ def main():
 
     committed_before = committed(bs, group, tin)
 
-    def replay(extra, out_prefix):
-        cmd = [fg, "replay", "--topic", tin, "--data", "data", "-X",
+    def replay(extra, out_prefix, tables=("--data", "data")):
+        cmd = [fg, "replay", "--topic", tin, *tables, "-X",
                f"kafka.bootstrap.servers={bs}", "-X", "schema.dir=schemas/registry",
                "--workers", "2", "--batch-size", "100"] + extra
         if out_prefix:
@@ -220,12 +221,51 @@ def main():
         problems.append(f"{len(diff)} outputs differ from the live ones, e.g. {sorted(diff)[:3]}")
     check("replay --produce writes the same framed payloads as the live run", problems)
 
-    # 6. the live group never moved
+    # 6. as-recorded, keyed by (partition, offset): the live outputs, dumped to files,
+    #    name the version; the store holds it
+    store = os.path.join(work, "store")
+    r0 = subprocess.run([fg, "data", "add", "data", "--store", store, "--effective", "2026-01-01",
+                         "--by", "replay-test"], capture_output=True, timeout=60)
+    recorded = []
+    for kind, name in (("assessment", "rec-a.avro"), ("deadletter", "rec-d.avro")):
+        path = os.path.join(work, name)
+        write_ocf(path, json.dumps(json.load(open(f"schemas/{kind}.avsc"))),
+                  [v[5:] for k, v in live.values() if k == kind])
+        recorded.append(path)
+    pre = os.path.join(work, "asrec")
+    r = replay(["--offsets", ",".join(ranges), "--recorded"] + recorded, pre,
+               tables=("--store", store, "--version", "as-recorded")) if r0.returncode == 0 else r0
+    check("replay --version as-recorded from a topic uses the versions the live outputs name",
+          compare(pre, all_src) if r.returncode == 0 else [r.stderr.decode()[-800:]])
+
+    # 7. the live group never moved
     after = committed(bs, group, tin)
     check("the live group's committed offsets did not move",
           [] if after == committed_before and after else [f"{committed_before} -> {after}"])
     print(f"replay-topic: {'FAILED' if failures else 'all passed'}")
     return 1 if failures else 0
+
+
+def write_ocf(path, schema_json, bodies):
+    """A null-codec Avro container of already-encoded bodies, in one block."""
+    def zz(n):
+        n = (n << 1) ^ (n >> 63)
+        out = bytearray()
+        while n >= 0x80:
+            out.append((n & 0x7f) | 0x80)
+            n >>= 7
+        out.append(n)
+        return bytes(out)
+
+    def b(x):
+        return zz(len(x)) + x
+    sync = os.urandom(16)
+    data = b"".join(bodies)
+    with open(path, "wb") as f:
+        f.write(b"Obj\x01" + zz(2) + b(b"avro.codec") + b(b"null") + b(b"avro.schema") +
+                b(schema_json.encode()) + zz(0) + sync)
+        if bodies:
+            f.write(zz(len(bodies)) + zz(len(data)) + data + sync)
 
 
 def committed(bs, group, topic):
