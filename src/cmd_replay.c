@@ -40,6 +40,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -592,6 +593,30 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/*
+ * SIGINT/SIGTERM: the reader stops feeding, the batches in hand drain, and the
+ * incomplete outputs are removed like after any failure. A second signal ends
+ * the process at once (SA_RESETHAND).
+ */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 /* ---- the reader: batches ------------------------------------------------- */
 
 static struct rp_batch *take_batch(struct rp *rp)
@@ -906,7 +931,7 @@ static int read_files(struct rp *rp, char *err, size_t err_size)
 		if (!r)
 			goto done;
 		while ((got = fg_ocf_reader_next_block(r, &data, &len, &count, err, err_size)) == 1) {
-			if (atomic_load(&rp->stop) || atomic_load(&rp->oom)) {
+			if (atomic_load(&rp->stop) || atomic_load(&rp->oom) || interrupted) {
 				fg_ocf_reader_close(r);
 				rc = 0; /* the writer or a worker reports why */
 				goto done;
@@ -1217,7 +1242,7 @@ static int read_topic(struct rp *rp, rd_kafka_t *rk, const struct rp_range *v, s
 		}
 		while (next < v[i].end) {
 			rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
-			if (atomic_load(&rp->stop) || atomic_load(&rp->oom)) {
+			if (atomic_load(&rp->stop) || atomic_load(&rp->oom) || interrupted) {
 				if (m)
 					rd_kafka_message_destroy(m);
 				rd_kafka_assign(rk, NULL);
@@ -1593,6 +1618,7 @@ int fg_cmd_replay(int argc, char **argv)
 	}
 	if (check_args(&rp))
 		goto done;
+	install_signals();
 	clock_gettime(CLOCK_MONOTONIC, &rp.t0);
 	if (setup_refdata(&rp, err, sizeof(err)))
 		goto fail;
@@ -1671,6 +1697,12 @@ int fg_cmd_replay(int argc, char **argv)
 		pthread_join(rp.writer, NULL);
 	if (read_rc) {
 		rc = rp.n_in ? FG_EXIT_USAGE : FG_EXIT_FAIL; /* a broken file, or Kafka */
+		goto fail;
+	}
+	if (interrupted) {
+		fg_errf(err, sizeof(err), "stopped by signal %d after %llu declarations",
+			(int)interrupted, (unsigned long long)rp.written);
+		rc = FG_EXIT_FAIL;
 		goto fail;
 	}
 	if (atomic_load(&rp.oom)) {

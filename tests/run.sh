@@ -175,6 +175,10 @@ expect_fail "replay/a truncated file fails by block and leaves no partial output
 	sh -c "$FG replay --data data --in $R/cut.avro --out $R/c-a.avro --dlq $R/c-d.avro; rc=\$?; [ ! -e $R/c-a.avro ] || exit 9; exit \$rc"
 expect_fail "replay/one-line summary when stderr is not a terminal" 0 "^floorgate replay: 20000 declarations in .* [0-9]+ assessed, [0-9]+ dead-lettered" \
 	$FG replay --data data --in "$R/decl.avro" --out "$R/s-a.avro" --dlq "$R/s-d.avro"
+$FG gen --count 1000000 --seed 43 --out "$R/big.avro" >/dev/null 2>&1
+expect_fail "replay/SIGINT stops it, exit 1, and removes the incomplete outputs" 1 "stopped by signal 2 after [0-9]+ declarations" \
+	sh -c "$FG replay --data data --in $R/big.avro --out $R/i-a.avro --dlq $R/i-d.avro & p=\$!; sleep 0.3; kill -INT \$p; wait \$p; rc=\$?; [ ! -e $R/i-a.avro ] || exit 9; exit \$rc"
+rm -f "$R/big.avro"
 expect_fail "replay/bad arguments are refused" 2 "give --data DIR or --version" \
 	$FG replay --in "$R/decl.avro" --out "$R/s-a.avro" --dlq "$R/s-d.avro"
 
