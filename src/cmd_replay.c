@@ -233,7 +233,6 @@ struct rp {
 	uint64_t total;   /* bytes (files) or messages (topic) to read, for progress */
 	uint64_t written, assessed, dead;
 	struct timespec t0;
-	const char *unit;
 	uint64_t next_seq; /* reader only */
 };
 
@@ -1598,7 +1597,7 @@ int fg_cmd_replay(int argc, char **argv)
 {
 	struct rp rp;
 	char err[1024] = "";
-	int help = 0, rc = FG_EXIT_USAGE, started = 0;
+	int help = 0, rc = FG_EXIT_USAGE;
 	rd_kafka_t *rk = NULL;
 	struct rp_range *ranges = NULL;
 	size_t n_ranges = 0;
@@ -1625,7 +1624,6 @@ int fg_cmd_replay(int argc, char **argv)
 	if (rp.n_in) {
 		if (open_files(&rp, err, sizeof(err)))
 			goto fail;
-		rp.unit = "bytes";
 	} else {
 		if (!fg_config_kafka_get(&rp.cfg, "bootstrap.servers") &&
 		    !fg_config_kafka_get(&rp.cfg, "test.mock.num.brokers")) {
@@ -1641,7 +1639,6 @@ int fg_cmd_replay(int argc, char **argv)
 		}
 		for (size_t i = 0; i < n_ranges; i++)
 			rp.total += (uint64_t)(ranges[i].end - ranges[i].start);
-		rp.unit = "messages";
 	}
 	if (setup_threads(&rp, err, sizeof(err)))
 		goto fail;
@@ -1679,7 +1676,6 @@ int fg_cmd_replay(int argc, char **argv)
 			rc = FG_EXIT_FAIL;
 			goto fail;
 		}
-	started = 1;
 	if (pthread_create(&rp.writer, NULL, writer_main, &rp)) {
 		atomic_store(&rp.stop, 1);
 		fg_errf(err, sizeof(err), "cannot start the writer thread");
@@ -1758,7 +1754,6 @@ fail:
 		fprintf(stderr, "floorgate replay: removed the incomplete outputs\n");
 	}
 done:
-	(void)started;
 	free(ranges);
 	if (rk) {
 		rd_kafka_consumer_close(rk);
