@@ -417,6 +417,8 @@ static int grow(uint8_t **buf, size_t *cap, size_t need)
 		return 0;
 	while (c < need)
 		c *= 2;
+	if (c > FG_OCF_MAX_BLOCK && need <= FG_OCF_MAX_BLOCK)
+		c = FG_OCF_MAX_BLOCK; /* doubling never takes a block past the cap */
 	b = realloc(*buf, c);
 	if (!b)
 		return -1;
@@ -427,9 +429,10 @@ static int grow(uint8_t **buf, size_t *cap, size_t need)
 
 static int inflate_block(struct fg_ocf_reader *r, size_t size, char *errstr, size_t errstr_size)
 {
+	size_t guess = size < FG_OCF_MAX_BLOCK / 4 ? size * 4 + 1024 : FG_OCF_MAX_BLOCK;
 	int zr;
 
-	if (inflateReset(&r->z) != Z_OK || grow(&r->blk, &r->blk_cap, size * 4 + 1024))
+	if (inflateReset(&r->z) != Z_OK || grow(&r->blk, &r->blk_cap, guess))
 		goto oom;
 	r->z.next_in = r->raw;
 	r->z.avail_in = (uInt)size;
@@ -442,7 +445,8 @@ static int inflate_block(struct fg_ocf_reader *r, size_t size, char *errstr, siz
 					(unsigned long long)r->block, FG_OCF_MAX_BLOCK);
 				return -1;
 			}
-			if (grow(&r->blk, &r->blk_cap, r->blk_cap * 2))
+			if (grow(&r->blk, &r->blk_cap,
+				 r->blk_cap < FG_OCF_MAX_BLOCK / 2 ? r->blk_cap * 2 : FG_OCF_MAX_BLOCK))
 				goto oom;
 		}
 		r->z.next_out = r->blk + r->blk_len;
