@@ -54,6 +54,7 @@
 #include "../core/fg_avrobin.h"
 #include "../core/fg_date.h"
 #include "../core/fg_decimal.h"
+#include "../ingest/fg_kafka_range.h"
 #include "../ingest/fg_ocf_reader.h"
 #include "../pricing/fg_datastore.h"
 #include "../sinks/fg_kafka_sink.h"
@@ -967,339 +968,47 @@ done:
 
 /* ---- the reader: a topic ------------------------------------------------- */
 
-/* Parses ms since the epoch, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.mmm]Z into ms. */
-static int parse_time(const char *s, int64_t *ms)
-{
-	int32_t days;
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (!errno && *end == '\0' && end != s && strlen(s) > 10) {
-		*ms = v;
-		return 0;
-	}
-	if (strlen(s) < 10 || fg_date_parse(s, 10, &days))
-		return -1;
-	*ms = (int64_t)days * 86400000;
-	if (s[10] == '\0')
-		return 0;
-	unsigned hh, mm, ss, frac = 0;
-	int n = 0;
-	if (sscanf(s + 10, "T%2u:%2u:%2u%n", &hh, &mm, &ss, &n) != 3 || hh > 23 || mm > 59 ||
-	    ss > 60)
-		return -1;
-	s += 10 + n;
-	if (*s == '.') {
-		int k = 0;
-		for (s++; *s >= '0' && *s <= '9'; s++, k++)
-			if (k < 3)
-				frac = frac * 10 + (unsigned)(*s - '0');
-		for (; k < 3; k++)
-			frac *= 10;
-	}
-	if (strcmp(s, "Z") != 0)
-		return -1;
-	*ms += ((int64_t)hh * 3600 + mm * 60 + ss) * 1000 + frac;
-	return 0;
-}
-
-struct rp_range {
-	int32_t partition;
-	int64_t start, end; /* [start, end) */
-};
-
-static int cmp_range(const void *a, const void *b)
-{
-	const struct rp_range *x = a, *y = b;
-	return (x->partition > y->partition) - (x->partition < y->partition);
-}
-
-/* --offsets p:start-end,... (end inclusive) into ranges. */
-static int parse_offsets(const char *s, struct rp_range **out, size_t *n, char *err,
-			 size_t err_size)
-{
-	struct rp_range *v = NULL;
-	size_t cap = 0;
-	char *copy = strdup(s), *save = NULL, *tok;
-
-	*n = 0;
-	if (!copy)
-		return -1;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		long long p, a, e;
-		int used = 0;
-		if (sscanf(tok, "%lld:%lld-%lld%n", &p, &a, &e, &used) != 3 || tok[used] ||
-		    p < 0 || p > INT32_MAX || a < 0 || e < a) {
-			fg_errf(err, err_size,
-				"--offsets: \"%s\" is not PARTITION:START-END (END >= START >= 0)", tok);
-			goto err;
-		}
-		for (size_t i = 0; i < *n; i++)
-			if (v[i].partition == p) {
-				fg_errf(err, err_size, "--offsets: partition %lld given twice", p);
-				goto err;
-			}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct rp_range *nv = realloc(v, cap * sizeof(*nv));
-			if (!nv)
-				goto err;
-			v = nv;
-		}
-		v[(*n)++] = (struct rp_range){ (int32_t)p, a, e + 1 };
-	}
-	free(copy);
-	if (!*n) {
-		fg_errf(err, err_size, "--offsets is empty");
-		free(v);
-		return -1;
-	}
-	qsort(v, *n, sizeof(*v), cmp_range);
-	*out = v;
-	return 0;
-err:
-	free(copy);
-	free(v);
-	*n = 0;
-	return -1;
-}
-
-static rd_kafka_t *make_consumer(struct rp *rp, char *err, size_t err_size)
-{
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char group[64], why[512];
-	rd_kafka_t *rk;
-
-	/* A group of its own, nothing stored or committed: live offsets never move. */
-	snprintf(group, sizeof(group), "floorgate-replay-%ld", (long)getpid());
-	/*
-	 * Partitions are read one after the other; a fetch long-polling at the end
-	 * of the last one would hold up the first fetch of the next for up to
-	 * fetch.wait.max.ms (500 ms by default). History is all there: do not wait.
-	 * A kafka.fetch.wait.max.ms in the configuration still wins.
-	 */
-	if (fg_config_rdkafka_set(conf, "fetch.wait.max.ms", "10", err, err_size) ||
-	    fg_config_rdkafka_apply(&rp->cfg, conf, FG_CONFIG_PRODUCER, err, err_size) ||
-	    fg_config_rdkafka_set(conf, "group.id", group, err, err_size) ||
-	    fg_config_rdkafka_set(conf, "enable.auto.commit", "false", err, err_size) ||
-	    fg_config_rdkafka_set(conf, "enable.auto.offset.store", "false", err, err_size) ||
-	    fg_config_rdkafka_set(conf, "enable.partition.eof", "true", err, err_size)) {
-		rd_kafka_conf_destroy(conf);
-		return NULL;
-	}
-	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
-	if (!rk) {
-		fg_errf(err, err_size, "cannot create the consumer: %s", why);
-		rd_kafka_conf_destroy(conf);
-	}
-	return rk;
-}
-
-/* Resolves the partitions and [start, end) offsets to read. */
-static int plan_topic(struct rp *rp, rd_kafka_t *rk, struct rp_range **out, size_t *n, char *err,
-		      size_t err_size)
-{
-	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, rp->topic, NULL);
-	struct rp_range *v = NULL;
-	int tmo = (int)rp->cfg.connect_timeout_ms;
-	rd_kafka_resp_err_t e;
-	int rc = -1;
-
-	*n = 0;
-	if (!rkt) {
-		fg_errf(err, err_size, "topic %s: %s", rp->topic, rd_kafka_err2str(rd_kafka_last_error()));
-		return -1;
-	}
-	e = rd_kafka_metadata(rk, 0, rkt, &md, tmo);
-	if (e || md->topic_cnt != 1 || md->topics[0].err) {
-		fg_errf(err, err_size, "cannot get topic %s from Kafka within %d ms: %s", rp->topic,
-			tmo, rd_kafka_err2str(e ? e : md ? md->topics[0].err : e));
-		goto done;
-	}
-	if (rp->offsets) {
-		if (parse_offsets(rp->offsets, &v, n, err, err_size))
-			goto done;
-		for (size_t i = 0; i < *n; i++)
-			if (v[i].partition >= md->topics[0].partition_cnt) {
-				fg_errf(err, err_size, "topic %s has no partition %d", rp->topic,
-					(int)v[i].partition);
-				goto done;
-			}
-	} else {
-		int pc = md->topics[0].partition_cnt;
-		v = calloc((size_t)pc, sizeof(*v));
-		if (!v)
-			goto done;
-		for (int i = 0; i < pc; i++)
-			v[i].partition = md->topics[0].partitions[i].id;
-		*n = (size_t)pc;
-		qsort(v, *n, sizeof(*v), cmp_range);
-	}
-	/* watermarks bound every range */
-	for (size_t i = 0; i < *n; i++) {
-		int64_t lo, hi;
-		e = rd_kafka_query_watermark_offsets(rk, rp->topic, v[i].partition, &lo, &hi, tmo);
-		if (e) {
-			fg_errf(err, err_size, "%s [%d]: watermarks: %s", rp->topic,
-				(int)v[i].partition, rd_kafka_err2str(e));
-			goto done;
-		}
-		if (!rp->offsets) {
-			v[i].start = lo;
-			v[i].end = hi;
-		} else if (v[i].end > hi) {
-			fg_errf(err, err_size, "%s [%d]: offset %lld is beyond the end (%lld)",
-				rp->topic, (int)v[i].partition, (long long)v[i].end - 1,
-				(long long)hi);
-			goto done;
-		}
-		if (v[i].start < lo && v[i].end > v[i].start) {
-			fg_errf(err, err_size,
-				"%s [%d]: offsets %lld-%lld are no longer in Kafka (oldest is %lld)",
-				rp->topic, (int)v[i].partition, (long long)v[i].start,
-				(long long)(v[i].end < lo ? v[i].end : lo) - 1, (long long)lo);
-			goto done;
-		}
-	}
-	if (rp->from || rp->to) {
-		for (int pass = 0; pass < 2; pass++) {
-			const char *when = pass ? rp->to : rp->from;
-			int64_t ms;
-			rd_kafka_topic_partition_list_t *l;
-			if (!when)
-				continue;
-			if (parse_time(when, &ms)) {
-				fg_errf(err, err_size,
-					"--%s \"%s\" is not a time (ms since the epoch, YYYY-MM-DD or "
-					"YYYY-MM-DDTHH:MM:SSZ)",
-					pass ? "to" : "from", when);
-				goto done;
-			}
-			l = rd_kafka_topic_partition_list_new((int)*n);
-			for (size_t i = 0; i < *n; i++)
-				rd_kafka_topic_partition_list_add(l, rp->topic, v[i].partition)->offset = ms;
-			e = rd_kafka_offsets_for_times(rk, l, tmo);
-			for (int i = 0; !e && i < l->cnt; i++) {
-				int64_t o = l->elems[i].offset;
-				if (l->elems[i].err) {
-					e = l->elems[i].err;
-					break;
-				}
-				/* -1: no message at or after that time: the partition's end */
-				if (pass == 0)
-					v[i].start = o < 0 ? v[i].end : o;
-				else
-					v[i].end = o < 0 ? v[i].end : o;
-			}
-			rd_kafka_topic_partition_list_destroy(l);
-			if (e) {
-				fg_errf(err, err_size, "%s: offsets for --%s: %s", rp->topic,
-					pass ? "to" : "from", rd_kafka_err2str(e));
-				goto done;
-			}
-		}
-		for (size_t i = 0; i < *n; i++)
-			if (v[i].end < v[i].start)
-				v[i].end = v[i].start;
-	}
-	*out = v;
-	v = NULL;
-	rc = 0;
-done:
-	free(v);
-	if (md)
-		rd_kafka_metadata_destroy(md);
-	rd_kafka_topic_destroy(rkt);
-	return rc;
-}
-
-static int read_topic(struct rp *rp, rd_kafka_t *rk, const struct rp_range *v, size_t n, char *err,
-		      size_t err_size)
+/*
+ * Reads the topic range message by message (partition by partition, in
+ * offset order) into batches of --batch-size messages.
+ */
+static int read_topic(struct rp *rp, struct fg_kafka_range *kr, char *err, size_t err_size)
 {
 	struct rp_batch *b = NULL;
-	uint64_t done = 0;
-	int rc = -1;
+	rd_kafka_message_t *m;
+	int rc = -1, got;
 
-	for (size_t i = 0; i < n; i++) {
-		rd_kafka_topic_partition_list_t *l;
-		int64_t next = v[i].start;
-
-		if (v[i].start >= v[i].end)
-			continue;
-		/* One partition at a time: output order is partition, then offset, every run. */
-		l = rd_kafka_topic_partition_list_new(1);
-		rd_kafka_topic_partition_list_add(l, rp->topic, v[i].partition)->offset = v[i].start;
-		rd_kafka_resp_err_t e = rd_kafka_assign(rk, l);
-		rd_kafka_topic_partition_list_destroy(l);
-		if (e) {
-			fg_errf(err, err_size, "assign %s [%d]: %s", rp->topic, (int)v[i].partition,
-				rd_kafka_err2str(e));
+	while ((got = fg_kafka_range_next(kr, &m, 500, err, err_size)) > 0) {
+		if (atomic_load(&rp->stop) || atomic_load(&rp->oom) || interrupted) {
+			if (got == 1)
+				rd_kafka_message_destroy(m);
+			rc = 0; /* the writer, a worker or the signal says why */
 			goto done;
 		}
-		while (next < v[i].end) {
-			rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
-			if (atomic_load(&rp->stop) || atomic_load(&rp->oom) || interrupted) {
-				if (m)
-					rd_kafka_message_destroy(m);
-				rd_kafka_assign(rk, NULL);
-				rc = 0;
-				goto done;
-			}
-			if (!m)
-				continue;
-			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-				/* compaction or transaction markers left a gap before the end */
-				rd_kafka_message_destroy(m);
-				done += (uint64_t)(v[i].end - next);
-				break;
-			}
-			if (m->err) {
-				fg_errf(err, err_size, "%s [%d]: %s", rp->topic, (int)v[i].partition,
-					rd_kafka_message_errstr(m));
-				rd_kafka_message_destroy(m);
-				rd_kafka_assign(rk, NULL);
-				goto done;
-			}
-			if (m->partition != v[i].partition || m->offset < next) {
-				rd_kafka_message_destroy(m);
-				continue;
-			}
-			if (m->offset >= v[i].end) {
-				rd_kafka_message_destroy(m);
-				done += (uint64_t)(v[i].end - next);
-				break;
-			}
-			struct rp_item pos = { .partition = m->partition, .offset = m->offset,
-					       .index = -1 };
-			done += (uint64_t)(m->offset + 1 - next);
-			next = m->offset + 1;
-			pos.rd = rd_for(rp, m->partition, m->offset, err, err_size);
-			if (!pos.rd || (!b && !(b = take_batch(rp)))) {
-				rd_kafka_message_destroy(m);
-				rd_kafka_assign(rk, NULL);
-				goto done;
-			}
-			int r = batch_add(b, m->payload, m->len, m->key, m->key_len, &pos);
+		if (got == 2)
+			continue; /* nothing yet */
+		struct rp_item pos = { .partition = m->partition, .offset = m->offset,
+				       .index = -1 };
+		pos.rd = rd_for(rp, m->partition, m->offset, err, err_size);
+		if (!pos.rd || (!b && !(b = take_batch(rp)))) {
 			rd_kafka_message_destroy(m);
-			if (r) {
-				fg_errf(err, err_size, "out of memory");
-				rd_kafka_assign(rk, NULL);
-				goto done;
-			}
-			if (b->n_items == rp->batch_size) {
-				send_batch(rp, b, done);
-				b = NULL;
-			}
+			goto done;
 		}
-		rd_kafka_assign(rk, NULL);
+		int r = batch_add(b, m->payload, m->len, m->key, m->key_len, &pos);
+		rd_kafka_message_destroy(m);
+		if (r) {
+			fg_errf(err, err_size, "out of memory");
+			goto done;
+		}
+		if (b->n_items == rp->batch_size) {
+			send_batch(rp, b, fg_kafka_range_done(kr));
+			b = NULL;
+		}
 	}
-	rc = 0;
+	rc = got;
 done:
 	if (b && (b->n_items || b->n_blocks))
-		send_batch(rp, b, done);
+		send_batch(rp, b, fg_kafka_range_done(kr));
 	else if (b)
 		queue_put(&rp->free_q, b);
 	return rc;
@@ -1598,9 +1307,7 @@ int fg_cmd_replay(int argc, char **argv)
 	struct rp rp;
 	char err[1024] = "";
 	int help = 0, rc = FG_EXIT_USAGE;
-	rd_kafka_t *rk = NULL;
-	struct rp_range *ranges = NULL;
-	size_t n_ranges = 0;
+	struct fg_kafka_range *kr = NULL;
 
 	memset(&rp, 0, sizeof(rp));
 	fg_config_init(&rp.cfg);
@@ -1632,13 +1339,14 @@ int fg_cmd_replay(int argc, char **argv)
 		}
 		if (fg_schema_registry_load_dir(&rp.reg, rp.cfg.schema_dir, err, sizeof(err)))
 			goto fail;
-		rk = make_consumer(&rp, err, sizeof(err));
-		if (!rk || plan_topic(&rp, rk, &ranges, &n_ranges, err, sizeof(err))) {
-			rc = FG_EXIT_FAIL;
+		int bad_args = 0;
+		kr = fg_kafka_range_open(&rp.cfg, rp.topic, rp.from, rp.to, rp.offsets, &bad_args,
+					 err, sizeof(err));
+		if (!kr) {
+			rc = bad_args ? FG_EXIT_USAGE : FG_EXIT_FAIL;
 			goto fail;
 		}
-		for (size_t i = 0; i < n_ranges; i++)
-			rp.total += (uint64_t)(ranges[i].end - ranges[i].start);
+		rp.total = fg_kafka_range_total(kr);
 	}
 	if (setup_threads(&rp, err, sizeof(err)))
 		goto fail;
@@ -1684,7 +1392,7 @@ int fg_cmd_replay(int argc, char **argv)
 	}
 	int read_rc = !rp.writer_started ? -1
 		      : rp.n_in	    ? read_files(&rp, err, sizeof(err))
-				    : read_topic(&rp, rk, ranges, n_ranges, err, sizeof(err));
+				    : read_topic(&rp, kr, err, sizeof(err));
 	for (int i = 0; i < rp.nworkers; i++)
 		queue_close(&rp.w[i].work);
 	for (int i = 0; i < rp.nworkers; i++)
@@ -1754,11 +1462,7 @@ fail:
 		fprintf(stderr, "floorgate replay: removed the incomplete outputs\n");
 	}
 done:
-	free(ranges);
-	if (rk) {
-		rd_kafka_consumer_close(rk);
-		rd_kafka_destroy(rk);
-	}
+	fg_kafka_range_close(kr);
 	teardown(&rp);
 	return rc;
 }

@@ -181,6 +181,10 @@ expect_fail "replay/SIGINT stops it, exit 1, and removes the incomplete outputs"
 rm -f "$R/big.avro"
 expect_fail "replay/bad arguments are refused" 2 "give --data DIR or --version" \
 	$FG replay --in "$R/decl.avro" --out "$R/s-a.avro" --dlq "$R/s-d.avro"
+expect_fail "replay/a bad time range is refused before any broker is asked" 2 "--from \"2026-13-01\" is not a time" \
+	$FG replay --topic t --from 2026-13-01 --data data --out "$R/s-a.avro" --dlq "$R/s-d.avro" -X kafka.bootstrap.servers=127.0.0.1:1
+expect_fail "replay/bad offsets are refused before any broker is asked" 2 "\"0:5-2\" is not PARTITION:START-END" \
+	$FG replay --topic t --offsets 0:5-2 --data data --out "$R/s-a.avro" --dlq "$R/s-d.avro" -X kafka.bootstrap.servers=127.0.0.1:1
 
 # The store: two versions (the default tables, and every MFN rate at 7.5 %).
 S="$R/store"
