@@ -52,11 +52,11 @@
 #include <librdkafka/rdkafka.h>
 
 #include "../core/fg_avrobin.h"
-#include "../core/fg_date.h"
-#include "../core/fg_decimal.h"
 #include "../ingest/fg_kafka_range.h"
 #include "../ingest/fg_ocf_reader.h"
 #include "../pricing/fg_datastore.h"
+#include "../pricing/fg_recorded.h"
+#include "../sinks/fg_csv_lines.h"
 #include "../sinks/fg_kafka_sink.h"
 #include "../sinks/fg_ocf.h"
 #include "fg_cmd.h"
@@ -64,7 +64,6 @@
 #include "fg_pipeline.h"
 
 #define RP_MAX_WORKERS 64
-#define RP_MAX_VERSIONS 256
 
 /* ---- batches and the queues that move them ----------------------------- */
 
@@ -177,16 +176,6 @@ struct rp_file {
 	struct fg_ocf_skip *skip; /* finds record boundaries in its blocks */
 };
 
-/* Recorded reference-data versions by source position (as-recorded). */
-struct rp_recorded {
-	uint64_t *keys; /* 0 = empty slot */
-	uint16_t *ver;
-	size_t cap, n;
-	char fps[RP_MAX_VERSIONS][33];
-	struct fg_refdata *rds[RP_MAX_VERSIONS];
-	uint32_t n_fps;
-};
-
 struct rp;
 
 struct rp_worker {
@@ -216,7 +205,7 @@ struct rp {
 	struct fg_schema_registry reg;
 	struct rp_file *files;
 	struct fg_refdata *rd; /* the one set, unless as-recorded */
-	struct rp_recorded rec;
+	struct fg_recorded *rec; /* as-recorded */
 	struct rp_batch *pool;
 	size_t n_pool;
 	struct rp_queue free_q;
@@ -243,105 +232,6 @@ static double since(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-/* ---- CSV ---------------------------------------------------------------- */
-
-static const char csv_header[] =
-	"source,declaration_id,version,function_code,acceptance_date,item_no,commodity_code,"
-	"status,rule_id,mineral,stage,treatment,value_usd,base_duty,floor_duty,line_duty,flags,"
-	"reference_data_version\n";
-
-static void csv_str(struct fg_avrobin *b, const char *s, size_t len)
-{
-	int quote = 0;
-
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
-			quote = 1;
-	uint8_t *p = fg_avrobin_room(b, len * 2 + 3);
-	if (!p)
-		return;
-	if (quote)
-		*p++ = '"';
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"')
-			*p++ = '"';
-		*p++ = (uint8_t)s[i];
-	}
-	if (quote)
-		*p++ = '"';
-	b->len = (size_t)(p - b->buf);
-}
-
-static void csv_lit(struct fg_avrobin *b, const char *s)
-{
-	size_t n = strlen(s);
-	uint8_t *p = fg_avrobin_room(b, n);
-	if (!p)
-		return;
-	memcpy(p, s, n);
-	b->len += n;
-}
-
-static void csv_money(struct fg_avrobin *b, fg_money_t v)
-{
-	char d[64];
-	fg_decimal_format(v, 2, d, sizeof(d));
-	csv_lit(b, d);
-	csv_lit(b, ",");
-}
-
-/* One row per assessed line, the assessment's fields first. */
-static void csv_rows(struct fg_avrobin *b, const struct fg_assessment *as, const char *source)
-{
-	const struct fg_decl *d = as->decl;
-	char num[64], date[11];
-
-	for (uint32_t i = 0; i < as->n_lines; i++) {
-		const struct fg_assessed_line *l = &as->lines[i];
-		csv_str(b, source, strlen(source));
-		csv_lit(b, ",");
-		csv_str(b, d->declaration_id.p, d->declaration_id.len);
-		snprintf(num, sizeof(num), ",%d,%s,", (int)d->version,
-			 fg_function_code_names[d->function_code]);
-		csv_lit(b, num);
-		fg_date_format(d->acceptance_date, date);
-		csv_lit(b, date);
-		snprintf(num, sizeof(num), ",%d,", (int)l->in->item_no);
-		csv_lit(b, num);
-		csv_str(b, l->in->commodity_code.p, l->in->commodity_code.len);
-		csv_lit(b, ",");
-		csv_lit(b, fg_line_status_names[l->status]);
-		csv_lit(b, ",");
-		if (l->rule) {
-			csv_str(b, l->rule->rule_id.p, l->rule->rule_id.len);
-			csv_lit(b, ",");
-			csv_str(b, as->rd->minerals[l->rule->mineral],
-				strlen(as->rd->minerals[l->rule->mineral]));
-			csv_lit(b, ",");
-			csv_lit(b, fg_stage_names[l->rule->stage]);
-			csv_lit(b, ",");
-		} else {
-			csv_lit(b, ",,,");
-		}
-		csv_lit(b, fg_treatment_names[l->treatment]);
-		csv_lit(b, ",");
-		csv_money(b, l->value_usd);
-		csv_money(b, l->base_duty);
-		csv_money(b, l->floor_duty);
-		csv_money(b, l->line_duty);
-		for (int f = 0, first = 1; f < FG_FLAG_COUNT; f++)
-			if (l->flags & (1u << f)) {
-				if (!first)
-					csv_lit(b, "|");
-				csv_lit(b, fg_flag_names[f]);
-				first = 0;
-			}
-		csv_lit(b, ",");
-		csv_lit(b, as->rd->fingerprint);
-		csv_lit(b, "\n");
-	}
 }
 
 /* ---- workers ------------------------------------------------------------ */
@@ -394,7 +284,7 @@ static int assess_one(struct rp_worker *w, struct rp_batch *b, const uint8_t *bo
 		else
 			snprintf(source, sizeof(source), "%d:%lld", (int)pos->partition,
 				 (long long)pos->offset);
-		csv_rows(&b->csv, &pl->as, source);
+		fg_csv_lines_append(&b->csv, &pl->as, source);
 	}
 	return 0;
 }
@@ -669,184 +559,14 @@ static int batch_add(struct rp_batch *b, const void *body, size_t len, const voi
 
 /* ---- as-recorded --------------------------------------------------------- */
 
-static uint64_t rec_key(int32_t partition, int64_t offset_or_index)
-{
-	/* partition -1 for file records; +1 keeps 0 free as the empty slot */
-	return (((uint64_t)(uint32_t)(partition + 1)) << 44 ^ (uint64_t)offset_or_index) + 1;
-}
-
-static uint64_t mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
-}
-
-static int rec_put(struct rp_recorded *r, uint64_t key, uint16_t ver)
-{
-	if ((r->n + 1) * 2 > r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 1u << 16;
-		uint64_t *k = calloc(cap, sizeof(*k));
-		uint16_t *v = calloc(cap, sizeof(*v));
-		if (!k || !v) {
-			free(k);
-			free(v);
-			return -1;
-		}
-		for (size_t i = 0; i < r->cap; i++)
-			if (r->keys[i]) {
-				size_t j = mix(r->keys[i]) & (cap - 1);
-				while (k[j])
-					j = (j + 1) & (cap - 1);
-				k[j] = r->keys[i];
-				v[j] = r->ver[i];
-			}
-		free(r->keys);
-		free(r->ver);
-		r->keys = k;
-		r->ver = v;
-		r->cap = cap;
-	}
-	size_t j = mix(key) & (r->cap - 1);
-	while (r->keys[j] && r->keys[j] != key)
-		j = (j + 1) & (r->cap - 1);
-	if (!r->keys[j])
-		r->n++;
-	r->keys[j] = key;
-	r->ver[j] = ver;
-	return 0;
-}
-
-static int rec_get(const struct rp_recorded *r, uint64_t key)
-{
-	if (!r->cap)
-		return -1;
-	size_t j = mix(key) & (r->cap - 1);
-	while (r->keys[j]) {
-		if (r->keys[j] == key)
-			return r->ver[j];
-		j = (j + 1) & (r->cap - 1);
-	}
-	return -1;
-}
-
-static int field_branch(avro_value_t *rec, const char *name, avro_value_t *out)
-{
-	avro_value_t u;
-	if (avro_value_get_by_name(rec, name, &u, NULL))
-		return -1;
-	if (avro_value_get_type(&u) != AVRO_UNION)
-		return -1;
-	if (avro_value_get_current_branch(&u, out))
-		return -1;
-	return avro_value_get_type(out) == AVRO_NULL ? 1 : 0;
-}
-
-/* Reads the source position and version of every record of the recorded files. */
-static int load_recorded(struct rp *rp, char *err, size_t err_size)
-{
-	for (size_t i = 0; i < rp->n_recorded; i++) {
-		avro_file_reader_t fr;
-		avro_value_iface_t *iface;
-		avro_value_t v;
-		int r, rc = 0;
-		int64_t n = 0;
-
-		if (avro_file_reader(rp->recorded[i], &fr)) {
-			fg_errf(err, err_size, "cannot read %s: %s", rp->recorded[i], avro_strerror());
-			return -1;
-		}
-		iface = avro_generic_class_from_schema(avro_file_reader_get_writer_schema(fr));
-		if (!iface || avro_generic_value_new(iface, &v)) {
-			fg_errf(err, err_size, "%s: %s", rp->recorded[i], avro_strerror());
-			if (iface)
-				avro_value_iface_decref(iface);
-			avro_file_reader_close(fr);
-			return -1;
-		}
-		while (rc == 0 && (r = avro_file_reader_read_value(fr, &v)) == 0) {
-			avro_value_t f, b;
-			const char *s;
-			size_t size;
-			int32_t part = -1;
-			int64_t pos;
-			uint32_t k;
-
-			n++;
-			if (avro_value_get_by_name(&v, "reference_data_version", &f, NULL) ||
-			    avro_value_get_string(&f, &s, &size)) {
-				fg_errf(err, err_size, "%s: record %lld has no reference_data_version",
-					rp->recorded[i], (long long)n - 1);
-				rc = -1;
-				break;
-			}
-			if (field_branch(&v, "source_offset", &b) == 0) {
-				avro_value_get_long(&b, &pos);
-				if (field_branch(&v, "source_partition", &b) == 0)
-					avro_value_get_int(&b, &part);
-			} else if (field_branch(&v, "source_index", &b) == 0) {
-				avro_value_get_long(&b, &pos);
-			} else {
-				fg_errf(err, err_size, "%s: record %lld names no source position",
-					rp->recorded[i], (long long)n - 1);
-				rc = -1;
-				break;
-			}
-			for (k = 0; k < rp->rec.n_fps; k++)
-				if (!strcmp(rp->rec.fps[k], s))
-					break;
-			if (k == rp->rec.n_fps) {
-				if (k == RP_MAX_VERSIONS) {
-					fg_errf(err, err_size, "more than %d reference-data versions",
-						RP_MAX_VERSIONS);
-					rc = -1;
-					break;
-				}
-				snprintf(rp->rec.fps[k], sizeof(rp->rec.fps[k]), "%s", s);
-				rp->rec.n_fps++;
-			}
-			if (rec_put(&rp->rec, rec_key(part, pos), (uint16_t)k)) {
-				fg_errf(err, err_size, "out of memory");
-				rc = -1;
-			}
-		}
-		if (rc == 0 && r != EOF) {
-			fg_errf(err, err_size, "%s: %s", rp->recorded[i], avro_strerror());
-			rc = -1;
-		}
-		avro_value_decref(&v);
-		avro_value_iface_decref(iface);
-		avro_file_reader_close(fr);
-		if (rc)
-			return -1;
-	}
-	/* every version they name must be in the store */
-	for (uint32_t k = 0; k < rp->rec.n_fps; k++) {
-		char path[4096], why[1024];
-		if (fg_datastore_path(rp->store, rp->rec.fps[k], path, sizeof(path), why,
-				      sizeof(why))) {
-			fg_errf(err, err_size, "the recorded outputs name %s: %s", rp->rec.fps[k],
-				why);
-			return -1;
-		}
-		rp->rec.rds[k] = fg_refdata_load(path, why, sizeof(why));
-		if (!rp->rec.rds[k]) {
-			fg_errf(err, err_size, "stored version %s refused: %s", rp->rec.fps[k], why);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* The reference data for one record. NULL (and a message) when none. */
 static const struct fg_refdata *rd_for(struct rp *rp, int32_t partition, int64_t pos, char *err,
 				       size_t err_size)
 {
 	if (rp->rd)
 		return rp->rd;
-	int k = rec_get(&rp->rec, rec_key(partition, pos));
-	if (k < 0) {
+	const struct fg_refdata *rd = fg_recorded_get(rp->rec, partition, pos);
+	if (!rd) {
 		if (partition >= 0)
 			fg_errf(err, err_size, "no recorded output names partition %d offset %lld",
 				(int)partition, (long long)pos);
@@ -854,7 +574,7 @@ static const struct fg_refdata *rd_for(struct rp *rp, int32_t partition, int64_t
 			fg_errf(err, err_size, "no recorded output names record %lld", (long long)pos);
 		return NULL;
 	}
-	return rp->rec.rds[k];
+	return rd;
 }
 
 /* ---- the reader: files --------------------------------------------------- */
@@ -1210,8 +930,10 @@ static int setup_refdata(struct rp *rp, char *err, size_t err_size)
 			fg_errf(err, err_size, "reference data refused: %s", why);
 		return rp->rd ? 0 : -1;
 	}
-	if (strcmp(rp->version, "as-recorded") == 0)
-		return load_recorded(rp, err, err_size);
+	if (strcmp(rp->version, "as-recorded") == 0) {
+		rp->rec = fg_recorded_load(rp->recorded, rp->n_recorded, rp->store, err, err_size);
+		return rp->rec ? 0 : -1;
+	}
 	if (fg_datastore_path(rp->store, rp->version, path, sizeof(path), err, err_size))
 		return -1;
 	rp->rd = fg_refdata_load(path, why, sizeof(why));
@@ -1245,7 +967,7 @@ static int setup_threads(struct rp *rp, char *err, size_t err_size)
 		w->rp = rp;
 		if (queue_init(&w->work, rp->n_pool) || queue_init(&w->done, rp->n_pool))
 			goto oom;
-		if (fg_pipeline_init(&w->pl, &rp->reg, rp->rd ? rp->rd : rp->rec.rds[0],
+		if (fg_pipeline_init(&w->pl, &rp->reg, rp->rd ? rp->rd : fg_recorded_version(rp->rec, 0),
 				     (int32_t)rp->cfg.assessment_schema_id,
 				     (int32_t)rp->cfg.deadletter_schema_id, err, err_size))
 			return -1;
@@ -1293,10 +1015,7 @@ static void teardown(struct rp *rp)
 	free(rp->files);
 	free(rp->in);
 	free(rp->recorded);
-	for (uint32_t k = 0; k < rp->rec.n_fps; k++)
-		fg_refdata_destroy(rp->rec.rds[k]);
-	free(rp->rec.keys);
-	free(rp->rec.ver);
+	fg_recorded_destroy(rp->rec);
 	fg_refdata_destroy(rp->rd);
 	fg_schema_registry_fini(&rp->reg);
 	fg_config_fini(&rp->cfg);
@@ -1358,7 +1077,7 @@ int fg_cmd_replay(int argc, char **argv)
 	}
 	if (rp.csv) {
 		rp.csv_f = fopen(rp.csv, "w");
-		if (!rp.csv_f || fputs(csv_header, rp.csv_f) < 0) {
+		if (!rp.csv_f || fputs(fg_csv_lines_header, rp.csv_f) < 0) {
 			fg_errf(err, sizeof(err), "cannot create %s: %s", rp.csv, strerror(errno));
 			rc = FG_EXIT_FAIL;
 			goto fail;
