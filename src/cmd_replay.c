@@ -4,9 +4,8 @@
  * DESIGN
  * Replay runs the live per-message path (fg_pipeline) over declarations
  * that were already processed, from Avro container files or from a Kafka
- * topic range, without touching the live pipeline: a topic is read by
- * plain assignment (rd_kafka_assign) with a consumer group of its own,
- * auto-commit off and no commit call anywhere, so no group's offsets move.
+ * topic range, without touching the live pipeline (ingest/fg_kafka_range.h:
+ * plain assignment, a group of its own, nothing committed).
  *
  * Threads. One reader (the calling thread), N workers, one writer:
  *
@@ -14,28 +13,33 @@
  *      ^                                                            |
  *      +----------------------- free batches -----------------------+
  *
- * The reader fills batches (whole container blocks, inflated, whose
- * records the worker splits; or Kafka messages with their source
- * position) and deals them round-robin by sequence number. Worker k assesses its batches in the
- * order it gets them; the writer takes batch s from done[s % N], so it
- * sees batches exactly in input order and writes outputs in input order.
- * Each output depends only on its input record and reference data, and
- * the container writer cuts blocks by size, not by batch, so the output
- * files are byte-identical for any N and batch size. A fixed pool of
- * 2N + 2 batches bounds memory; when none is free the reader blocks on
- * the free queue (a condition variable, never a sleep-and-retry), which
- * is the back-pressure: replay is as fast as its slowest stage.
+ * The reader fills batches and deals them round-robin by sequence number:
+ * whole container blocks, inflated, whose records the worker splits with
+ * the file's skip program (ingest/fg_ocf_reader.h), or Kafka messages with
+ * their source position. Worker k assesses its batches in the order it
+ * gets them; the writer takes batch s from done[s % N], so it sees batches
+ * exactly in input order and writes outputs in input order. Each output
+ * depends only on its input record and reference data, and the container
+ * writer cuts blocks by size, not by batch, so the output files are
+ * byte-identical for any N and batch size. A fixed pool of 2N + 2 batches
+ * bounds memory; when none is free the reader blocks on the free queue (a
+ * condition variable, never a sleep-and-retry), which is the
+ * back-pressure: replay is as fast as its slowest stage. The queues are a
+ * mutex and a condition variable rather than ck rings because every party
+ * must be able to sleep until there is work; hand-offs are per batch, so
+ * the lock is taken a few thousand times a second at most.
  *
- * Files are read with fg_ocf_reader (blocks parsed here, record bodies
- * handed to the pipeline as written), not Avro C's generic reader plus
- * re-serialisation as `assess` does; bodies written with declaration.avsc
- * then go to the schema-specialised codec.
+ * Record bodies reach the pipeline as written, not through Avro C's
+ * generic reader plus re-serialisation as `assess` does; bodies written
+ * with declaration.avsc then go to the schema-specialised codec.
+ *
+ * Bad input stops the replay in input order (a worker marks its batch, the
+ * writer reports it), and any failure or SIGINT/SIGTERM removes the
+ * incomplete outputs.
  *
  * Reference data: one set (--data, or --store with --version FP), or per
  * declaration the set its recorded output names (--version as-recorded
- * --recorded FILES): the reader looks the record's source position up in
- * the recorded outputs and attaches that set (loaded once per version
- * from the store) to the record.
+ * --recorded FILES, pricing/fg_recorded.h), looked up by source position.
  */
 #include <errno.h>
 #include <getopt.h>
