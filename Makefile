@@ -17,7 +17,7 @@ OPT      ?= -O3
 
 CFLAGS_BASE := -std=gnu11 -g $(OPT) -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wno-missing-field-initializers -D_GNU_SOURCE -pthread -MMD -MP
-LDLIBS   := -lrdkafka -lavro -lxxhash -lurcu-qsbr -lpthread -lm
+LDLIBS   := -lrdkafka -lavro -lxxhash -lurcu-qsbr -lz -lpthread -lm
 
 ifeq ($(SANITIZER),address)
   SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -90,12 +90,15 @@ test: deps
 	$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
 	bash tests/run.sh $(BUILD)
 
-# The multi-threaded engine under ThreadSanitizer (its own build dir).
+# The multi-threaded engine and replay's threads under ThreadSanitizer (its own build dir).
 TSAN_RUN := TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp"
 test-tsan: deps
 	$(MAKE) --no-print-directory SANITIZER=thread build-thread/floorgate build-thread/tests/test_engine_mock
 	$(TSAN_RUN) build-thread/tests/test_engine_mock
 	$(TSAN_RUN) build-thread/floorgate demo --count 20000 --seed 3
+	build-thread/floorgate gen --count 20000 --seed 3 --out build-thread/replay-tsan.avro
+	$(TSAN_RUN) build-thread/floorgate replay --quiet --data data --in build-thread/replay-tsan.avro \
+		--out build-thread/replay-tsan-a.avro --dlq build-thread/replay-tsan-d.avro --workers 4 --batch-size 64
 
 # Fuzz every libFuzzer target (or only FUZZ_TARGETS, e.g. "csv refdata") for
 # FUZZ_SECONDS (default 60) each, FUZZ_JOBS processes each; docs/FUZZING.md.

@@ -12,6 +12,12 @@ int fg_cmd_gen(int argc, char **argv);
 int fg_cmd_run(int argc, char **argv);
 int fg_cmd_demo(int argc, char **argv);
 int fg_cmd_bench(int argc, char **argv);
+int fg_cmd_replay(int argc, char **argv);
+int fg_cmd_data(int argc, char **argv);
+
+/* The reference-data store `data` and `replay` use without --store ($FLOORGATE_STORE wins). */
+#define FG_DATASTORE_DEFAULT "/var/lib/floorgate/data"
+const char *fg_cmd_default_store(void);
 
 /* Largest single allocation Avro C may make while decoding untrusted bytes. */
 #define FG_AVRO_MAX_ALLOC (64u << 20)

@@ -23,6 +23,8 @@ static const struct {
 	{ "dump", fg_cmd_dump, "print an Avro object container file as JSON lines" },
 	{ "gen", fg_cmd_gen, "write synthetic declarations to an Avro file" },
 	{ "bench", fg_cmd_bench, "measure throughput, latency and memory; print a capacity plan" },
+	{ "replay", fg_cmd_replay, "recompute assessments from files or a topic range, live path untouched" },
+	{ "data", fg_cmd_data, "file and list versions of the reference tables (the data store)" },
 };
 
 static void usage(FILE *f)

@@ -3,7 +3,7 @@
 #
 # Suites, in order: unit (cmocka, one binary per module), cli (commands,
 # errors a user meets), cases (file mode against worked cases and an
-# independent oracle), determinism, mock (the embedded-cluster demo:
+# independent oracle), determinism, replay (replay and the data store), mock (the embedded-cluster demo:
 # Kafka integration with one output per input), e2e (a real Apache Kafka
 # broker, a producer and consumer that are not floorgate).
 # Ends with one line: `tests: N passed, N failed[, N skipped]`.
@@ -118,6 +118,128 @@ check "determinism/same input, same bytes" sh -c "
 	$FG assess --quiet --data data --in $T/gen.avro --out $T/x1.avro --dlq $T/y1.avro &&
 	$FG assess --quiet --data data --in $T/gen.avro --out $T/x2.avro --dlq $T/y2.avro &&
 	cmp $T/x1.avro $T/x2.avro && cmp $T/y1.avro $T/y2.avro"
+
+# ---- replay --------------------------------------------------------------
+# `floorgate replay` and the reference-data store (docs/REPLAY.md). File checks take a
+# few seconds; the topic check starts its own broker (ports 42000-42099) and is skipped
+# with the e2e suite (FG_SKIP_E2E=1).
+section replay
+RS=$(date +%s)
+R="$T/replay"
+mkdir -p "$R"
+$FG gen --count 20000 --seed 41 --out "$R/decl.avro" >/dev/null 2>&1
+check "replay/help" $FG replay --help
+check "replay/data help" $FG data --help
+check "replay/file equals what assess writes, byte for byte" sh -c "
+	$FG assess --quiet --data data --in $R/decl.avro --out $R/assess-a.avro --dlq $R/assess-d.avro &&
+	$FG replay --quiet --data data --in $R/decl.avro --out $R/base-a.avro --dlq $R/base-d.avro &&
+	cmp $R/assess-a.avro $R/base-a.avro && cmp $R/assess-d.avro $R/base-d.avro"
+# Same file, twice, with 1, 2 and 4 workers and several batch sizes: the same bytes.
+det_ok=1
+for wb in 1:1024 1:1 2:7 2:1024 4:3 4:500 4:1024; do
+	w=${wb%%:*} bs=${wb#*:}
+	if ! $FG replay --quiet --data data --in "$R/decl.avro" --out "$R/w-a.avro" --dlq "$R/w-d.avro" \
+		--csv "$R/w.csv" --workers "$w" --batch-size "$bs" >"$T/out" 2>&1 ||
+		! cmp "$R/w-a.avro" "$R/base-a.avro" >>"$T/out" 2>&1 ||
+		! cmp "$R/w-d.avro" "$R/base-d.avro" >>"$T/out" 2>&1; then
+		det_ok=0; echo "workers $w, batch size $bs: outputs differ" >>"$T/out"; break
+	fi
+	if [ -f "$R/base.csv" ]; then cmp "$R/w.csv" "$R/base.csv" >>"$T/out" 2>&1 || { det_ok=0; break; }
+	else cp "$R/w.csv" "$R/base.csv"; fi
+done
+if [ "$det_ok" = 1 ]; then ok "replay/same bytes for workers 1, 2, 4 and batch sizes 1 to 1024 (Avro and CSV)"
+else bad "replay/same bytes for workers 1, 2, 4 and batch sizes 1 to 1024 (Avro and CSV)" "$T/out"; fi
+check "replay/CSV has one row per assessed line, with the money of the Avro output" sh -c "
+	$FG dump $R/base-a.avro | \"$PY\" -c '
+import json, sys, csv
+rows = list(csv.DictReader(open(\"$R/base.csv\")))
+lines = [(str(a[\"source_index\"]), l) for a in map(json.loads, sys.stdin) for l in a[\"lines\"]]
+assert len(rows) == len(lines), (len(rows), len(lines))
+for r, (src, l) in zip(rows, lines):
+    assert r[\"source\"] == src and r[\"item_no\"] == str(l[\"item_no\"]), (r, l)
+    assert (r[\"value_usd\"], r[\"line_duty\"]) == (l[\"value_usd\"], l[\"line_duty\"]), (r, l)
+'"
+"$PY" tests/replay/recode.py --codec deflate "$R/decl.avro" "$R/decl-deflate.avro" &&
+	"$PY" tests/replay/recode.py --codec deflate --evolve "$R/decl.avro" "$R/decl-evolved.avro"
+check "replay/deflate blocks and an evolved writer schema give the same assessments" sh -c "
+	$FG replay --quiet --data data --in $R/decl-deflate.avro --out $R/z-a.avro --dlq $R/z-d.avro --workers 3 &&
+	$FG replay --quiet --data data --in $R/decl-evolved.avro --out $R/e-a.avro --dlq $R/e-d.avro &&
+	cmp $R/z-a.avro $R/base-a.avro && cmp $R/e-a.avro $R/base-a.avro &&
+	$FG assess --quiet --data data --in $R/decl-evolved.avro --out $R/ea-a.avro --dlq $R/ea-d.avro &&
+	cmp $R/ea-d.avro $R/e-d.avro"
+printf 'not avro\n' >"$R/junk.avro"
+expect_fail "replay/a file that is not a container is refused" 2 "junk.avro: not an Avro object container file" \
+	$FG replay --data data --in "$R/junk.avro" --out "$R/j-a.avro" --dlq "$R/j-d.avro"
+head -c 200000 "$R/decl.avro" >"$R/cut.avro"
+expect_fail "replay/a truncated file fails by block and leaves no partial output" 2 "cut.avro: block [0-9]+: file ends inside" \
+	sh -c "$FG replay --data data --in $R/cut.avro --out $R/c-a.avro --dlq $R/c-d.avro; rc=\$?; [ ! -e $R/c-a.avro ] || exit 9; exit \$rc"
+expect_fail "replay/one-line summary when stderr is not a terminal" 0 "^floorgate replay: 20000 declarations in .* [0-9]+ assessed, [0-9]+ dead-lettered" \
+	$FG replay --data data --in "$R/decl.avro" --out "$R/s-a.avro" --dlq "$R/s-d.avro"
+$FG gen --count 1000000 --seed 43 --out "$R/big.avro" >/dev/null 2>&1
+expect_fail "replay/SIGINT stops it, exit 1, and removes the incomplete outputs" 1 "stopped by signal 2 after [0-9]+ declarations" \
+	sh -c "$FG replay --data data --in $R/big.avro --out $R/i-a.avro --dlq $R/i-d.avro & p=\$!; sleep 0.3; kill -INT \$p; wait \$p; rc=\$?; [ ! -e $R/i-a.avro ] || exit 9; exit \$rc"
+rm -f "$R/big.avro"
+expect_fail "replay/bad arguments are refused" 2 "give --data DIR or --version" \
+	$FG replay --in "$R/decl.avro" --out "$R/s-a.avro" --dlq "$R/s-d.avro"
+expect_fail "replay/a bad time range is refused before any broker is asked" 2 "--from \"2026-13-01\" is not a time" \
+	$FG replay --topic t --from 2026-13-01 --data data --out "$R/s-a.avro" --dlq "$R/s-d.avro" -X kafka.bootstrap.servers=127.0.0.1:1
+expect_fail "replay/bad offsets are refused before any broker is asked" 2 "\"0:5-2\" is not PARTITION:START-END" \
+	$FG replay --topic t --offsets 0:5-2 --data data --out "$R/s-a.avro" --dlq "$R/s-d.avro" -X kafka.bootstrap.servers=127.0.0.1:1
+
+# The store: two versions (the default tables, and every MFN rate at 7.5 %).
+S="$R/store"
+cp -r data "$R/data-b"
+sed -i '2,$s/^\([^,]*\),[^,]*,/\1,7.5,/' "$R/data-b/mfn.csv"
+FPA=$($FG data add data --store "$S" --effective 2026-01-01 --by alice 2>"$T/out")
+FPB=$($FG data add "$R/data-b" --store "$S" --effective 2026-07-01 --by bob 2>>"$T/out")
+if [ ${#FPA} = 32 ] && [ ${#FPB} = 32 ] && [ "$FPA" != "$FPB" ] && [ -f "$S/$FPA/MANIFEST" ]; then
+	ok "replay/data add files two versions by fingerprint"
+else bad "replay/data add files two versions by fingerprint" "$T/out"; fi
+check "replay/data list shows both, oldest first, with who and row counts" sh -c "
+	$FG data list --store $S >$R/list.txt && sed -n 2p $R/list.txt | grep -q '^$FPA  2026-01-01  alice .* 128 93 93 14 44 176\$' &&
+	sed -n 3p $R/list.txt | grep -q '^$FPB  2026-07-01  bob ' && [ \$(wc -l <$R/list.txt) = 3 ]"
+find "$S" -printf '%p %s %m %T@\n' | sort >"$R/store-before.txt"
+expect_fail "replay/data add of the same set again changes nothing" 0 "already in .*nothing changed" \
+	$FG data add data --store "$S" --effective 2030-01-01 --by mallory
+cp -r data "$R/data-bad"
+sed -i '3s/^\([^,]*\),[^,]*,/\1,3.x,/' "$R/data-bad/mfn.csv"
+expect_fail "replay/data add refuses bad tables with file:line:col, exit 2" 2 "data-bad/mfn.csv:3:[0-9]+: ad_valorem_pct" \
+	$FG data add "$R/data-bad" --store "$S" --effective 2026-09-01
+find "$S" -printf '%p %s %m %T@\n' | sort >"$R/store-after.txt"
+check "replay/a refused or repeated data add leaves the store unchanged" cmp "$R/store-before.txt" "$R/store-after.txt"
+check "replay/--store --version uses that version's tables (fingerprint and bytes)" sh -c "
+	$FG replay --quiet --store $S --version $FPB --in $R/decl.avro --out $R/vb-a.avro --dlq $R/vb-d.avro &&
+	$FG replay --quiet --data $R/data-b --in $R/decl.avro --out $R/db-a.avro --dlq $R/db-d.avro &&
+	cmp $R/vb-a.avro $R/db-a.avro && cmp $R/vb-d.avro $R/db-d.avro && ! cmp -s $R/vb-a.avro $R/base-a.avro &&
+	[ \$($FG dump $R/vb-a.avro | grep -c '\"reference_data_version\": \"$FPB\"') = \$($FG dump $R/vb-a.avro | wc -l) ] &&
+	$FG replay --quiet --store $S --version ${FPA:0:10} --in $R/decl.avro --out $R/va-a.avro --dlq $R/va-d.avro &&
+	cmp $R/va-a.avro $R/base-a.avro"
+expect_fail "replay/an unknown version is named" 2 "no version 0123456789abcdef in store" \
+	$FG replay --store "$S" --version 0123456789abcdef --in "$R/decl.avro" --out "$R/x-a.avro" --dlq "$R/x-d.avro"
+check "replay/--version as-recorded uses, per declaration, the version its recorded output names" sh -c "
+	\"$PY\" tests/replay/as_recorded.py mix $R/base-a.avro $R/vb-a.avro $R/rec-a.avro &&
+	\"$PY\" tests/replay/as_recorded.py mix $R/base-d.avro $R/vb-d.avro $R/rec-d.avro &&
+	$FG replay --quiet --store $S --version as-recorded --recorded $R/rec-a.avro $R/rec-d.avro \
+		--in $R/decl.avro --out $R/ar-a.avro --dlq $R/ar-d.avro --workers 2 --batch-size 100 &&
+	\"$PY\" tests/replay/as_recorded.py expect $R/base-a.avro $R/vb-a.avro $R/ar-a.avro &&
+	\"$PY\" tests/replay/as_recorded.py expect $R/base-d.avro $R/vb-d.avro $R/ar-d.avro"
+expect_fail "replay/as-recorded fails on a declaration no recorded output names" 1 "no recorded output names record" \
+	$FG replay --store "$S" --version as-recorded --recorded "$R/rec-d.avro" \
+		--in "$R/decl.avro" --out "$R/x-a.avro" --dlq "$R/x-d.avro"
+if [ -n "${SANITIZER_BUILD:-}" ] || ! command -v clang >/dev/null 2>&1; then
+	skipped "replay/fuzz: container reader" "needs clang; runs in the plain build's test run"
+else
+	check "replay/fuzz: container reader, record by record and block by block agree (${FG_REPLAY_FUZZ_SECONDS:-15}s)" \
+		bash tests/replay/fuzz.sh "$FG" "${FG_REPLAY_FUZZ_SECONDS:-15}"
+fi
+if [ "${FG_SKIP_E2E:-0}" = 1 ]; then
+	skipped "replay/topic range equals the live run (real broker)" "FG_SKIP_E2E=1"
+elif timeout 300 bash tests/replay/topic.sh "$FG" >"$T/rt.out" 2>&1; then
+	ok "replay/topic range equals the live run, byte for byte per source offset (real broker)"
+else
+	bad "replay/topic range equals the live run, byte for byte per source offset (real broker)" "$T/rt.out"
+fi
+echo "      (replay section: $(( $(date +%s) - RS )) s)"
 
 # ---- fuzz ----------------------------------------------------------------
 # Each libFuzzer target for FG_FUZZ_SECONDS (default 22) over its seed corpus

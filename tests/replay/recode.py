@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Rewrite an Avro container file of declarations with another codec and, on request,
+another writer schema (one more optional field at the end, which the reader schema
+resolves by skipping it), in small blocks.
+
+    recode.py IN.avro OUT.avro [--codec deflate] [--evolve] [--block-records N]
+"""
+import argparse
+import copy
+
+import fastavro
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("src")
+    ap.add_argument("dst")
+    ap.add_argument("--codec", default="deflate")
+    ap.add_argument("--evolve", action="store_true")
+    ap.add_argument("--block-records", type=int, default=333)
+    a = ap.parse_args()
+    with open(a.src, "rb") as f:
+        r = fastavro.reader(f)
+        schema = copy.deepcopy(r.writer_schema)
+        recs = list(r)
+    if a.evolve:
+        schema["fields"].append({"name": "channel", "type": ["null", "string"], "default": None})
+        for i, rec in enumerate(recs):
+            rec["channel"] = None if i % 2 else f"edi-{i % 7}"
+    with open(a.dst, "wb") as f:
+        w = fastavro.write.Writer(f, fastavro.parse_schema(schema), codec=a.codec)
+        for i, rec in enumerate(recs):
+            w.write(rec)
+            if (i + 1) % a.block_records == 0:
+                w.flush()
+        w.flush()
+
+if __name__ == "__main__":
+    main()
