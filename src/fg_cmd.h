@@ -12,6 +12,8 @@ int fg_cmd_gen(int argc, char **argv);
 int fg_cmd_run(int argc, char **argv);
 int fg_cmd_demo(int argc, char **argv);
 int fg_cmd_bench(int argc, char **argv);
+int fg_cmd_audit(int argc, char **argv);
+int fg_cmd_whatif(int argc, char **argv);
 
 /* Largest single allocation Avro C may make while decoding untrusted bytes. */
 #define FG_AVRO_MAX_ALLOC (64u << 20)

@@ -23,6 +23,8 @@ static const struct {
 	{ "dump", fg_cmd_dump, "print an Avro object container file as JSON lines" },
 	{ "gen", fg_cmd_gen, "write synthetic declarations to an Avro file" },
 	{ "bench", fg_cmd_bench, "measure throughput, latency and memory; print a capacity plan" },
+	{ "audit", fg_cmd_audit, "compare recorded and recomputed assessments; prove completeness" },
+	{ "whatif", fg_cmd_whatif, "revenue impact of proposed reference data on recorded assessments" },
 };
 
 static void usage(FILE *f)
