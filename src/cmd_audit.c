@@ -45,7 +45,7 @@ static void audit_usage(FILE *f)
 		"container file of assessments and/or dead letters, or kafka:TOPIC (a topic range,\n"
 		"read by plain assignment: no consumer group's offsets move).\n\n"
 		"  --tolerance USD      ignore declarations whose total_duty differs by less than USD\n"
-		"                       (both sides assessed); e.g. 20.00\n"
+		"                       (e.g. 20.00; a changed outcome always counts)\n"
 		"  --ignore FIELD       do not compare FIELD (repeatable; e.g. reference_data_version)\n"
 		"  --csv FILE           every difference, one row per field (and per one-sided declaration)\n"
 		"  --html FILE          a self-contained report (charts, totals, the largest differences)\n"

@@ -907,10 +907,12 @@ static int on_group(void *ctx, const uint8_t *key, size_t key_len,
 	}
 	a->c.matched++;
 	if (j->r[0].outcome != j->r[1].outcome || j->r[0].total != j->r[1].total)
-		a->c.duty_changed++;
+		a->c.duty_changed++; /* a dead letter's duty is 0 */
 	j->n_d = 0;
 	char oc[2][96];
-	if (j->r[0].outcome != j->r[1].outcome) {
+	int outcome_differs = j->r[0].outcome != j->r[1].outcome ||
+			      (j->r[0].outcome == OUT_DEAD_LETTER && strcmp(j->r[0].reason, j->r[1].reason));
+	if (outcome_differs) {
 		for (int s = 0; s < 2; s++)
 			snprintf(oc[s], sizeof(oc[s]), "%s%s",
 				 j->r[s].outcome == OUT_ASSESSMENT ? "ASSESSED" : "DEAD_LETTER ",
@@ -947,14 +949,18 @@ static int on_group(void *ctx, const uint8_t *key, size_t key_len,
 		return 0;
 	}
 	fg_money_t delta = j->r[1].total - j->r[0].total;
-	if (a->o.have_tolerance && j->r[0].outcome == OUT_ASSESSMENT &&
-	    j->r[1].outcome == OUT_ASSESSMENT && money_abs(delta) < a->o.tolerance) {
+	/*
+	 * Tolerance, as US liquidation: a small change of total_duty is let go.
+	 * Only when the outcome is the same (two dead letters for the same
+	 * reason have no duty, so delta 0); an outcome change always counts.
+	 */
+	if (a->o.have_tolerance && !outcome_differs && money_abs(delta) < a->o.tolerance) {
 		a->c.within_tolerance++;
 		return 0;
 	}
 	a->c.differing++;
 	a->c.delta_duty_differing += delta;
-	if (j->r[0].outcome != j->r[1].outcome)
+	if (outcome_differs)
 		a->c.outcome_changed++;
 	a->c.field_diffs += j->n_d;
 	char dname[16] = "(unknown)";
@@ -1136,7 +1142,7 @@ void fg_audit_print_summary(struct fg_audit *a, FILE *f, const char *s0, const c
 		fprintf(f, ", %llu within tolerance (|delta total_duty| < %s USD, not listed)",
 			(unsigned long long)c->within_tolerance,
 			fg_audit_money_str(a->o.tolerance, 0, m0, sizeof(m0)));
-	fprintf(f, "\n  outcome changed (assessed <-> dead letter): %llu\n",
+	fprintf(f, "\n  outcome changed (assessed <-> dead letter, or another reason): %llu\n",
 		(unsigned long long)c->outcome_changed);
 	fprintf(f, "  field differences: %llu, delta total_duty of differing: %s USD\n",
 		(unsigned long long)c->field_diffs,

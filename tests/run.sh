@@ -3,7 +3,8 @@
 #
 # Suites, in order: unit (cmocka, one binary per module), cli (commands,
 # errors a user meets), cases (file mode against worked cases and an
-# independent oracle), determinism, mock (the embedded-cluster demo:
+# independent oracle), determinism, audit (audit, completeness, whatif and
+# the HTML report in a headless browser), fuzz, mock (the embedded-cluster demo:
 # Kafka integration with one output per input), e2e (a real Apache Kafka
 # broker, a producer and consumer that are not floorgate).
 # Ends with one line: `tests: N passed, N failed[, N skipped]`.
@@ -51,7 +52,7 @@ done
 
 # ---- cli -----------------------------------------------------------------
 section cli
-for c in "" run demo assess dump gen; do
+for c in "" run demo assess dump gen audit whatif; do
 	check "cli/help ${c:-floorgate}" $FG $c --help
 done
 expect_fail "cli/unknown command" 2 "unknown command" $FG frobnicate
@@ -118,6 +119,11 @@ check "determinism/same input, same bytes" sh -c "
 	$FG assess --quiet --data data --in $T/gen.avro --out $T/x1.avro --dlq $T/y1.avro &&
 	$FG assess --quiet --data data --in $T/gen.avro --out $T/x2.avro --dlq $T/y2.avro &&
 	cmp $T/x1.avro $T/x2.avro && cmp $T/y1.avro $T/y2.avro"
+
+# ---- audit ---------------------------------------------------------------
+# audit, completeness and whatif against independent expectations (tests/audit/).
+section audit
+source tests/audit/section.sh
 
 # ---- fuzz ----------------------------------------------------------------
 section fuzz
