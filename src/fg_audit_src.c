@@ -108,8 +108,7 @@ done:
 
 /* ---- Kafka ------------------------------------------------------------ */
 
-/* "2026-11-26T08:00:00Z" (or with no time) or "@ms" -> ms since epoch; -1 when not a time. */
-static int64_t parse_time(const char *s)
+int64_t fg_audit_src_parse_time(const char *s)
 {
 	int32_t days;
 	unsigned h = 0, m = 0, sec = 0;
@@ -140,7 +139,7 @@ static int parse_bound(const char *spec, int32_t p, int64_t *off, int64_t *ts)
 	if (!spec || !*spec)
 		return 0;
 	if (*spec == '@' || strchr(spec, '-')) {
-		*ts = parse_time(spec);
+		*ts = fg_audit_src_parse_time(spec);
 		return *ts < 0 ? -1 : 0;
 	}
 	if (!strchr(spec, ':')) {

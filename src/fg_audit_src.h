@@ -18,6 +18,7 @@
 #define FG_AUDIT_SRC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <avro.h>
 
@@ -48,6 +49,9 @@ typedef int (*fg_audit_src_fn)(void *ctx, avro_value_t *v, const uint8_t *bytes,
 /* Reads every record of src. Returns 0, fn's value, or -1 with a message. */
 int fg_audit_src_read(const char *src, const struct fg_audit_src_opts *o, fg_audit_src_fn fn,
 		      void *ctx, char *errstr, size_t errstr_size);
+
+/* "2026-11-26T08:00:00Z", "2026-11-26" or "@MS" -> ms since the epoch (UTC); -1 if neither. */
+int64_t fg_audit_src_parse_time(const char *s);
 
 /* Rough byte count of a source, for sizing spill partitions (files: their size). */
 unsigned long long fg_audit_src_size_hint(const char *src);
