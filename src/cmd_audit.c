@@ -412,7 +412,8 @@ static int pos_cmp(const void *x, const void *y)
 static void print_list(const struct compl *c, const char *title, uint64_t total,
 		       struct pos_key *v, size_t n)
 {
-	qsort(v, n, sizeof(*v), pos_cmp);
+	if (n) /* qsort(NULL, 0) is undefined */
+		qsort(v, n, sizeof(*v), pos_cmp);
 	printf("%s: %llu\n", title, (unsigned long long)total);
 	for (size_t i = 0; i < n && i < 50; i++) {
 		if (c->file_mode)

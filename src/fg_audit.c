@@ -637,7 +637,8 @@ static int collect_lines(struct join_ctx *j, int s)
 		else if (!strcmp(f->name, "line_duty"))
 			l->have_duty = !fg_audit_parse_money(f->value, &l->duty);
 	}
-	qsort(j->lines[s], j->n_lines[s], sizeof(struct line), line_cmp);
+	if (j->n_lines[s]) /* qsort(NULL, 0) is undefined */
+		qsort(j->lines[s], j->n_lines[s], sizeof(struct line), line_cmp);
 	return 0;
 }
 
@@ -921,8 +922,10 @@ static int on_group(void *ctx, const uint8_t *key, size_t key_len,
 			goto oom;
 	} else {
 		struct rec *x = &j->r[0], *y = &j->r[1];
-		qsort(x->f, x->n_f, sizeof(*x->f), field_cmp);
-		qsort(y->f, y->n_f, sizeof(*y->f), field_cmp);
+		if (x->n_f)
+			qsort(x->f, x->n_f, sizeof(*x->f), field_cmp);
+		if (y->n_f)
+			qsort(y->f, y->n_f, sizeof(*y->f), field_cmp);
 		uint32_t p = 0, q = 0;
 		while (p < x->n_f || q < y->n_f) {
 			int c = p == x->n_f ? 1 : q == y->n_f ? -1 : field_cmp(&x->f[p], &y->f[q]);
@@ -1055,7 +1058,8 @@ int fg_audit_run(struct fg_audit *a, char *errstr, size_t errstr_size)
 	a->spill_records = st.records;
 	a->spill_bytes = st.bytes;
 	a->spill_largest = st.largest_part_bytes;
-	qsort(a->top, a->n_top, sizeof(*a->top), top_sort_cmp);
+	if (a->n_top)
+		qsort(a->top, a->n_top, sizeof(*a->top), top_sort_cmp);
 	if (a->o.csv && fflush(a->o.csv) && !rc) {
 		fg_errf(errstr, errstr_size, "cannot write the CSV file");
 		rc = -1;
@@ -1105,7 +1109,8 @@ const struct fg_audit_tally *fg_audit_dim_sorted(struct fg_audit *a, enum fg_aud
 	free(dm->idx);
 	dm->idx = NULL;
 	dm->idx_cap = 0;
-	qsort(dm->v, dm->n, sizeof(*dm->v), cmp);
+	if (dm->n)
+		qsort(dm->v, dm->n, sizeof(*dm->v), cmp);
 	*n = dm->n;
 	return dm->v;
 }
@@ -1117,6 +1122,22 @@ static const char *const dim_titles[FG_AUDIT_DIM_COUNT] = {
 	"origin country (line duty)", "reference data version (total duty)",
 	"outcome (total duty)", "acceptance date", "field",
 };
+
+static int tally_moved(const struct fg_audit_tally *t)
+{
+	return t->changed || t->n[0] != t->n[1] || t->duty[0] != t->duty[1];
+}
+
+static void print_tally(FILE *f, const char *name, const uint64_t n[2], const fg_money_t duty[2],
+			uint64_t changed)
+{
+	char m0[64], m1[64], m2[64];
+	fprintf(f, "  %-34s %10llu %10llu %20s %21s %18s %8llu\n", name, (unsigned long long)n[0],
+		(unsigned long long)n[1],
+		fg_audit_money_str(duty[0], 1, m0, sizeof(m0)),
+		fg_audit_money_str(duty[1], 1, m1, sizeof(m1)),
+		fg_audit_money_str(duty[1] - duty[0], 1, m2, sizeof(m2)), (unsigned long long)changed);
+}
 
 void fg_audit_print_summary(struct fg_audit *a, FILE *f, const char *s0, const char *s1)
 {
@@ -1155,23 +1176,41 @@ void fg_audit_print_summary(struct fg_audit *a, FILE *f, const char *s0, const c
 		for (size_t i = 0; i < n; i++)
 			fprintf(f, "  %-28s %10llu\n", t[i].name, (unsigned long long)t[i].changed);
 	}
+	/*
+	 * Totals: the rows that changed (a count, the duty or a line), then the
+	 * sum of all rows; every row is in the HTML report and whatif's CSV.
+	 */
 	for (int d = FG_AUDIT_DIM_MINERAL; d <= FG_AUDIT_DIM_OUTCOME; d++) {
 		if (d == FG_AUDIT_DIM_ORIGIN && !a->o.by_origin)
 			continue;
 		t = fg_audit_dim_sorted(a, d, &n);
-		int lines = d <= FG_AUDIT_DIM_ORIGIN;
-		fprintf(f, "by %s\n  %-34s %19s %20s %20s %18s %8s\n", dim_titles[d], "",
-			lines ? "lines (both sides)" : "decls (both sides)", s0, s1, "delta", "changed");
+		size_t shown = 0;
+		uint64_t cnt[2] = { 0, 0 }, ch = 0;
+		fg_money_t sum[2] = { 0, 0 };
 		for (size_t i = 0; i < n; i++)
-			fprintf(f, "  %-34s %9llu %9llu %20s %20s %18s %8llu\n", t[i].name,
-				(unsigned long long)t[i].n[0], (unsigned long long)t[i].n[1],
-				fg_audit_money_str(t[i].duty[0], 1, m0, sizeof(m0)),
-				fg_audit_money_str(t[i].duty[1], 1, m1, sizeof(m1)),
-				fg_audit_money_str(t[i].duty[1] - t[i].duty[0], 1, m2, sizeof(m2)),
-				(unsigned long long)t[i].changed);
+			if (tally_moved(&t[i]))
+				shown++;
+		fprintf(f, "by %s: %zu of %zu changed\n", dim_titles[d], shown, n);
+		if (!n)
+			continue;
+		fprintf(f, "  %-34s %21s %42s %18s %8s\n", "", d <= FG_AUDIT_DIM_ORIGIN ? "lines" : "declarations",
+			"duty (USD)", "", "");
+		fprintf(f, "  %-34s %10s %10s %20s %21s %18s %8s\n", "", s0, s1, s0, s1, "delta", "changed");
+		for (size_t i = 0; i < n; i++) {
+			for (int s = 0; s < 2; s++) {
+				cnt[s] += t[i].n[s];
+				sum[s] += t[i].duty[s];
+			}
+			ch += t[i].changed;
+			if (tally_moved(&t[i]))
+				print_tally(f, t[i].name, t[i].n, t[i].duty, t[i].changed);
+		}
+		char all[48];
+		snprintf(all, sizeof(all), "(all %zu)", n);
+		print_tally(f, all, cnt, sum, ch);
 	}
 	if (a->n_top) {
-		size_t k = a->n_top < 20 ? a->n_top : 20;
+		size_t k = a->n_top < 10 ? a->n_top : 10;
 		fprintf(f, "largest differences (%zu of %llu; all in --csv)\n", k,
 			(unsigned long long)c->differing);
 		for (size_t i = 0; i < k; i++) {
