@@ -130,9 +130,10 @@ void fg_audit_fini(struct fg_audit *a);
 
 /*
  * Adds one assessment or dead letter (schema name "DutyAssessment" or
- * "DeadLetter") read from `where` (a file name or topic/partition@offset,
- * for keying undecoded dead letters). decl, when not NULL, is the
- * declaration it was computed from (its lines give the origins).
+ * "DeadLetter") to a side; `where` names the source in error messages. A
+ * dead letter without a declaration id is keyed by its own source_* fields.
+ * decl, when not NULL, is the declaration it was computed from (its lines
+ * give the origins). The record is spilled; nothing of it is kept.
  */
 int fg_audit_add(struct fg_audit *a, int side, avro_value_t *v, const char *where,
 		 const struct fg_decl *decl, char *errstr, size_t errstr_size);
