@@ -290,21 +290,71 @@ static void put_raw(struct fg_avrobin *w, const void *b, size_t n)
 	w->len += n;
 }
 
+static void put_varint(struct fg_avrobin *w, uint32_t x)
+{
+	uint8_t b[5];
+	size_t n = 0;
+	while (x >= 0x80) {
+		b[n++] = (uint8_t)(x | 0x80);
+		x >>= 7;
+	}
+	b[n++] = (uint8_t)x;
+	put_raw(w, b, n);
+}
+
+static uint32_t get_varint(const uint8_t **p)
+{
+	uint32_t x = 0;
+	for (int shift = 0;; shift += 7) {
+		uint8_t b = *(*p)++;
+		x |= (uint32_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return x;
+	}
+}
+
+/* Length (varint), bytes, NUL: read back in place as a C string. */
 static void put_str(struct fg_avrobin *w, const char *s, size_t n)
 {
-	put_u32(w, (uint32_t)n);
+	put_varint(w, (uint32_t)n);
 	put_raw(w, s, n);
 	put_raw(w, "", 1);
 }
 
-static int add_field(struct fg_avrobin *w, uint32_t *count, int32_t item, const char *name,
-		     avro_value_t *v, struct text *t)
+/* Index of a field name in a's table (adding it), or FG_AUDIT_MAX_NAMES when full. */
+static unsigned name_index(struct fg_audit *a, const char *name)
+{
+	for (unsigned i = 0; i < a->n_names; i++)
+		if (a->name_seen[i] == name)
+			return i;
+	for (unsigned i = 0; i < a->n_names; i++)
+		if (!strcmp(a->names[i], name)) {
+			a->name_seen[i] = name;
+			return i;
+		}
+	if (a->n_names == FG_AUDIT_MAX_NAMES)
+		return FG_AUDIT_MAX_NAMES;
+	char *copy = strdup(name);
+	if (!copy)
+		return FG_AUDIT_MAX_NAMES;
+	a->names[a->n_names] = copy;
+	a->name_seen[a->n_names] = name;
+	return a->n_names++;
+}
+
+/* A field: item + 1 (varint; 0 is the declaration), name index (+ inline name), value. */
+static int add_field(struct fg_audit *a, struct fg_avrobin *w, uint32_t *count, int32_t item,
+		     const char *name, avro_value_t *v, struct text *t)
 {
 	t->len = 0;
 	if (value_text(v, name, t))
 		return -1;
-	put_raw(w, &item, 4);
-	put_str(w, name, strlen(name));
+	put_varint(w, (uint32_t)(item + 1));
+	unsigned ni = name_index(a, name);
+	uint8_t nb = (uint8_t)ni;
+	put_raw(w, &nb, 1);
+	if (ni == FG_AUDIT_MAX_NAMES)
+		put_str(w, name, strlen(name));
 	put_str(w, t->p, t->len);
 	(*count)++;
 	return 0;
@@ -322,8 +372,10 @@ static int get_text(avro_value_t *rec, const char *name, struct text *t)
 /*
  * Payload layout (host order, read back by the same process):
  *   u8 outcome, i32 acceptance_date, i128 total_duty, str rdv, str reason,
- *   u32 n_fields {i32 item, str name, str value}, u32 n_origins {i32 item, str origin}
- * str = u32 length, bytes, NUL.
+ *   u32 n_fields {var item+1, u8 name index [str name if 255], str value},
+ *   var n_origins {var item+1, str origin}
+ * var = LEB128 u32; str = var length, bytes, NUL. Field names are indexes
+ * into fg_audit's table, so a line's dozen fields cost their values only.
  */
 int fg_audit_add(struct fg_audit *a, int side, avro_value_t *v, const char *where,
 		 const struct fg_decl *decl, char *errstr, size_t errstr_size)
@@ -435,19 +487,19 @@ int fg_audit_add(struct fg_audit *a, int side, avro_value_t *v, const char *wher
 					avro_value_get_by_index(&line, j, &lf, &ln);
 					if (!ln || !strcmp(ln, "item_no") || not_compared(a, ln))
 						continue;
-					if (add_field(w, &n_fields, item, ln, &lf, &t))
+					if (add_field(a, w, &n_fields, item, ln, &lf, &t))
 						goto oom;
 				}
 			}
 			continue;
 		}
-		if (add_field(w, &n_fields, -1, name, &f, &t))
+		if (add_field(a, w, &n_fields, -1, name, &f, &t))
 			goto oom;
 	}
 	memcpy(w->buf + n_fields_at, &n_fields, 4);
-	put_u32(w, decl ? decl->n_lines : 0);
+	put_varint(w, decl ? decl->n_lines : 0);
 	for (uint32_t i = 0; decl && i < decl->n_lines; i++) {
-		put_raw(w, &decl->lines[i].item_no, 4);
+		put_varint(w, (uint32_t)(decl->lines[i].item_no + 1));
 		put_str(w, decl->lines[i].origin_country.p, decl->lines[i].origin_country.len);
 	}
 	if (k->oom || w->oom)
@@ -489,14 +541,13 @@ struct rec {
 
 static const char *get_str(const uint8_t **p)
 {
-	uint32_t n;
-	memcpy(&n, *p, 4);
-	const char *s = (const char *)*p + 4;
-	*p += 4 + (size_t)n + 1;
+	uint32_t n = get_varint(p);
+	const char *s = (const char *)*p;
+	*p += (size_t)n + 1;
 	return s;
 }
 
-static int rec_parse(struct rec *r, const uint8_t *p)
+static int rec_parse(const struct fg_audit *a, struct rec *r, const uint8_t *p)
 {
 	uint32_t n;
 	r->present = 1;
@@ -518,13 +569,12 @@ static int rec_parse(struct rec *r, const uint8_t *p)
 	}
 	r->n_f = n;
 	for (uint32_t i = 0; i < n; i++) {
-		memcpy(&r->f[i].item, p, 4);
-		p += 4;
-		r->f[i].name = get_str(&p);
+		r->f[i].item = (int32_t)get_varint(&p) - 1;
+		uint8_t ni = *p++;
+		r->f[i].name = ni < a->n_names ? a->names[ni] : get_str(&p);
 		r->f[i].value = get_str(&p);
 	}
-	memcpy(&n, p, 4);
-	p += 4;
+	n = get_varint(&p);
 	if (n > r->cap_o) {
 		struct origin *o = realloc(r->o, n * sizeof(*o));
 		if (!o)
@@ -534,8 +584,7 @@ static int rec_parse(struct rec *r, const uint8_t *p)
 	}
 	r->n_o = n;
 	for (uint32_t i = 0; i < n; i++) {
-		memcpy(&r->o[i].item, p, 4);
-		p += 4;
+		r->o[i].item = (int32_t)get_varint(&p) - 1;
 		r->o[i].origin = get_str(&p);
 	}
 	return 0;
@@ -884,7 +933,7 @@ static int on_group(void *ctx, const uint8_t *key, size_t key_len,
 			a->c.duplicates[s]++;
 			continue;
 		}
-		if (rec_parse(&j->r[s], items[i].payload))
+		if (rec_parse(a, &j->r[s], items[i].payload))
 			goto oom;
 		a->c.keys[s]++;
 	}
@@ -1035,6 +1084,8 @@ void fg_audit_fini(struct fg_audit *a)
 	free(a->only);
 	for (int d = 0; d < FG_AUDIT_DIM_COUNT; d++)
 		dim_fini(&a->dim[d]);
+	for (unsigned i = 0; i < a->n_names; i++)
+		free(a->names[i]);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -109,6 +109,8 @@ struct fg_audit_opts {
 	int by_origin;
 };
 
+#define FG_AUDIT_MAX_NAMES 255 /* index 255: the name follows inline */
+
 struct fg_audit {
 	struct fg_audit_opts o;
 	struct fg_spill *sp;
@@ -120,6 +122,10 @@ struct fg_audit {
 	struct fg_audit_top *only; /* first top_k one-sided declarations */
 	size_t n_only;
 	uint64_t spill_records, spill_bytes, spill_largest;
+	/* Field names, spilled as a one-byte index into this table (schemas have a few dozen). */
+	char *names[FG_AUDIT_MAX_NAMES];
+	const char *name_seen[FG_AUDIT_MAX_NAMES]; /* the pointer Avro C last gave for it */
+	unsigned n_names;
 	char err[512];
 };
 
