@@ -213,7 +213,7 @@ struct compl {
 	int file_mode;
 	const char *input;
 	uint64_t inputs, outputs, assessments, dead, unplaced;
-	uint64_t ok, gaps, dups, dups_identical, orphans, extra_outputs;
+	uint64_t ok, gaps, dups, dups_identical, orphans, orphan_outputs;
 	struct pos_key *gap, *dup, *orphan;
 	size_t n_gap, n_dup, n_orphan;
 	FILE *csv;
@@ -382,7 +382,7 @@ static int on_position(void *ctx, const uint8_t *key, size_t key_len,
 	pk.identical = identical;
 	if (!n_in) {
 		c->orphans++;
-		c->extra_outputs += n_out;
+		c->orphan_outputs += n_out;
 		csv_pos(c, "no_input", &pk);
 		return keep(&c->orphan, &c->n_orphan, &pk);
 	}
@@ -393,7 +393,6 @@ static int on_position(void *ctx, const uint8_t *key, size_t key_len,
 	}
 	c->dups++;
 	c->dups_identical += (uint64_t)identical;
-	c->extra_outputs += n_out - 1;
 	csv_pos(c, "duplicate", &pk);
 	return keep(&c->dup, &c->n_dup, &pk);
 }
@@ -489,9 +488,12 @@ static int run_completeness(struct fg_audit_args *g)
 	if (c.dups)
 		printf("  identical: %llu of %llu\n", (unsigned long long)c.dups_identical,
 		       (unsigned long long)c.dups);
-	print_list(&c, c.file_mode ? "outputs naming a record the input does not have" :
-				     "input positions outside the range with outputs (not checked)",
-		   c.orphans, c.orphan, c.n_orphan);
+	if (c.file_mode)
+		print_list(&c, "outputs naming a record the input does not have", c.orphans,
+			   c.orphan, c.n_orphan);
+	else /* the output topics answer the whole topic, not only the range: not listed */
+		printf("outputs of inputs outside the range (not checked): %llu (%llu outputs)\n",
+		       (unsigned long long)c.orphans, (unsigned long long)c.orphan_outputs);
 	if (c.unplaced)
 		printf("outputs from another kind of input (ignored): %llu\n",
 		       (unsigned long long)c.unplaced);

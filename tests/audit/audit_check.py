@@ -10,6 +10,8 @@ own decimal arithmetic, not from floorgate's audit code.
                    [--ignore FIELD]... [--tolerance USD] [--summary STDOUT.txt]
     audit_check.py whatif --decls D.jsonl --recorded A.jsonl... --proposed B.jsonl... --csv WHATIF.csv
     audit_check.py html --dom DOM.html --recorded A.jsonl... --recomputed B.jsonl...
+    audit_check.py produce --bootstrap HOST:PORT --topic T --partitions N DECLS.avro --base-ms MS
+    audit_check.py committed --bootstrap HOST:PORT --group G --topics T... --partitions N
 """
 import argparse
 import csv
@@ -348,6 +350,47 @@ def cmd_html(o):
     return 1 if bad else 0
 
 
+def cmd_produce(o):
+    """Declarations, Confluent-framed (schema id 1), input i on partition i % N, one a minute from base."""
+    import io
+    import struct
+    import fastavro
+    from confluent_kafka import Producer
+    schema = fastavro.parse_schema(fastavro.schema.load_schema("schemas/declaration.avsc"))
+    p = Producer({"bootstrap.servers": o.bootstrap})
+    n = 0
+    with open(o.decls, "rb") as f:
+        for i, r in enumerate(fastavro.reader(f)):
+            b = io.BytesIO()
+            b.write(b"\0" + struct.pack(">i", 1))
+            fastavro.schemaless_writer(b, schema, r)
+            p.produce(o.topic, key=r["declaration_id"], value=b.getvalue(),
+                      partition=i % o.partitions, timestamp=o.base_ms + i * 60000)
+            n += 1
+            if i % 1000 == 0:
+                p.poll(0)
+    if p.flush(60):
+        print("produce: not every message was delivered")
+        return 1
+    print("produced %d declarations" % n)
+    return 0
+
+
+def cmd_committed(o):
+    """Fails when the group has a committed offset on any partition of the topics."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": o.bootstrap, "group.id": o.group})
+    tps = [TopicPartition(t, p) for t in o.topics for p in range(o.partitions)]
+    got = c.committed(tps, timeout=20)
+    c.close()
+    moved = ["%s/%d@%d" % (tp.topic, tp.partition, tp.offset) for tp in got if tp.offset >= 0]
+    if moved:
+        print("group %s has committed offsets: %s" % (o.group, " ".join(moved)))
+        return 1
+    print("group %s: no committed offset on %d partitions" % (o.group, len(tps)))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -378,9 +421,21 @@ def main():
     s.add_argument("--dom", required=True)
     s.add_argument("--recorded", nargs="+", required=True)
     s.add_argument("--recomputed", nargs="+", required=True)
+    s = sub.add_parser("produce")
+    s.add_argument("decls")
+    s.add_argument("--bootstrap", required=True)
+    s.add_argument("--topic", required=True)
+    s.add_argument("--partitions", type=int, required=True)
+    s.add_argument("--base-ms", type=int, required=True)
+    s = sub.add_parser("committed")
+    s.add_argument("--bootstrap", required=True)
+    s.add_argument("--group", required=True)
+    s.add_argument("--topics", nargs="+", required=True)
+    s.add_argument("--partitions", type=int, required=True)
     o = ap.parse_args()
     return {"diffs": cmd_diffs, "modify-data": cmd_modify_data, "cut": cmd_cut,
-            "whatif": cmd_whatif, "html": cmd_html}[o.cmd](o)
+            "whatif": cmd_whatif, "html": cmd_html, "produce": cmd_produce,
+            "committed": cmd_committed}[o.cmd](o)
 
 
 if __name__ == "__main__":

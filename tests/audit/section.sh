@@ -178,3 +178,22 @@ else
 	bad "audit/bounded memory" "$A/big.out"
 fi
 rm -f "$A"/b*.avro "$A/big.csv"
+
+# Topic ranges on a real broker: offsets by time need one (the mock cluster has no index).
+if [ "${FG_SKIP_E2E:-0}" = 1 ]; then
+	skipped "audit/kafka topic ranges on a real broker" "FG_SKIP_E2E=1"
+elif [ -n "${SANITIZER_BUILD:-}" ]; then
+	skipped "audit/kafka topic ranges on a real broker" "the plain build runs it; test_audit_kafka covers this code under the sanitizer"
+elif ! command -v java >/dev/null 2>&1; then
+	skipped "audit/kafka topic ranges on a real broker" "no java for the broker"
+else
+	timeout 600 bash tests/audit/kafka.sh "$FG" "$PY" "$A/kw" >"$A/kafka.out" 2>&1
+	rc=$?
+	while IFS= read -r l; do
+		case $l in
+		"ok: "*) ok "audit/kafka: ${l#ok: }" ;;
+		"fail: "*) bad "audit/kafka: ${l#fail: }" "$A/kafka.out" ;;
+		esac
+	done <"$A/kafka.out"
+	[ $rc = 2 ] && bad "audit/kafka: broker setup" "$A/kafka.out"
+fi
