@@ -126,6 +126,7 @@ static int run_audit(struct fg_audit_args *g)
 	o.csv = csv;
 	o.spill_dir = g->spill_dir;
 	o.parts = fg_audit_args_parts(g, lists, ns, 2);
+	o.part_limit = fg_audit_args_part_limit(g);
 	o.top_k = g->top;
 	if (fg_audit_init(&a, &o, err, sizeof(err))) {
 		fprintf(stderr, "floorgate audit: %s\n", err);
@@ -452,6 +453,7 @@ static int run_completeness(struct fg_audit_args *g)
 		fprintf(stderr, "floorgate audit: %s\n", err);
 		return FG_EXIT_USAGE;
 	}
+	fg_spill_set_part_limit(c.sp, fg_audit_args_part_limit(g));
 	if (g->csv) {
 		c.csv = fopen(g->csv, "w");
 		if (!c.csv) {

@@ -204,7 +204,8 @@ int fg_cmd_whatif(int argc, char **argv)
 	static const char *const ignore[] = { "reference_data_version" };
 	struct fg_audit_opts o = { .spill_dir = g.spill_dir, .top_k = g.top, .by_origin = 1,
 				   .ignore = ignore, .n_ignore = 1,
-				   .parts = fg_audit_args_parts(&g, lists, ns, 2) };
+				   .parts = fg_audit_args_parts(&g, lists, ns, 2),
+				   .part_limit = fg_audit_args_part_limit(&g) };
 	if (!w.rd || fg_audit_init(&w.a, &o, err, sizeof(err))) {
 		fprintf(stderr, "floorgate whatif: %s\n", w.rd ? err : "out of memory");
 		goto done;

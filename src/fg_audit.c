@@ -1064,7 +1064,10 @@ int fg_audit_init(struct fg_audit *a, const struct fg_audit_opts *o, char *errst
 		return -1;
 	}
 	a->sp = fg_spill_create(o->spill_dir, o->parts ? o->parts : 64, errstr, errstr_size);
-	return a->sp ? 0 : -1;
+	if (!a->sp)
+		return -1;
+	fg_spill_set_part_limit(a->sp, o->part_limit);
+	return 0;
 }
 
 void fg_audit_fini(struct fg_audit *a)

@@ -105,6 +105,7 @@ struct fg_audit_opts {
 	FILE *csv;                   /* every difference, or NULL */
 	const char *spill_dir;       /* NULL: $TMPDIR */
 	unsigned parts;              /* spill partitions (fg_spill_parts_for) */
+	uint64_t part_limit;         /* bytes of a partition read back at once (0: any) */
 	unsigned top_k;              /* declarations kept for the report (default 200) */
 	int by_origin;
 };

@@ -171,3 +171,8 @@ unsigned fg_audit_args_parts(const struct fg_audit_args *a, const char *const *s
 	return fg_spill_parts_for(est, a->memory_mb << 20);
 }
 
+
+uint64_t fg_audit_args_part_limit(const struct fg_audit_args *a)
+{
+	return (uint64_t)(a->memory_mb << 20) / 2;
+}

@@ -10,6 +10,7 @@
 #define FG_AUDIT_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fg_config.h"
 
@@ -35,5 +36,8 @@ void fg_audit_args_fini(struct fg_audit_args *a);
 /* Spill partitions for the sources (--partitions, else from --memory and their sizes). */
 unsigned fg_audit_args_parts(const struct fg_audit_args *a, const char *const *srcs[],
 			     const size_t ns[], size_t n_lists);
+
+/* Bytes of one spill partition read back at once: half of --memory (the rest: index, slack). */
+uint64_t fg_audit_args_part_limit(const struct fg_audit_args *a);
 
 #endif

@@ -16,6 +16,7 @@
 struct fg_spill {
 	char *dir;
 	unsigned n_parts;
+	uint64_t part_limit; /* 0: read any partition whole */
 	FILE **part;
 	uint64_t *part_bytes;
 	uint64_t records, bytes, largest;
@@ -34,13 +35,37 @@ unsigned fg_spill_parts_for(uint64_t expected_bytes, uint64_t budget_bytes)
 	return (unsigned)n;
 }
 
-static char *part_path(const struct fg_spill *sp, unsigned i)
+/*
+ * A spill file: made with mkstemp in the spill directory and unlinked at
+ * once, so it has no name to clean up; the kernel frees it when it is
+ * closed, even if floorgate is killed.
+ */
+static FILE *spill_file(const struct fg_spill *sp, char *errstr, size_t errstr_size)
 {
 	size_t n = strlen(sp->dir) + 32;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/part-%04u", sp->dir, i);
-	return p;
+	char *path = malloc(n);
+	FILE *f = NULL;
+	int fd;
+
+	if (!path) {
+		fg_errf(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	snprintf(path, n, "%s/fg-spill-XXXXXX", sp->dir);
+	fd = mkstemp(path);
+	if (fd < 0 || unlink(path) || !(f = fdopen(fd, "w+b"))) {
+		fg_errf(errstr, errstr_size, "cannot create a spill file in %s: %s", sp->dir,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	free(path);
+	return f;
+}
+
+void fg_spill_set_part_limit(struct fg_spill *sp, uint64_t bytes)
+{
+	sp->part_limit = bytes;
 }
 
 struct fg_spill *fg_spill_create(const char *dir, unsigned n_parts, char *errstr,
@@ -58,20 +83,16 @@ struct fg_spill *fg_spill_create(const char *dir, unsigned n_parts, char *errstr
 	if (!sp)
 		goto oom;
 	sp->n_parts = n_parts;
-	size_t n = strlen(dir) + 32;
-	sp->dir = malloc(n);
+	sp->dir = strdup(dir);
 	sp->part = calloc(n_parts, sizeof(*sp->part));
 	sp->part_bytes = calloc(n_parts, sizeof(*sp->part_bytes));
 	if (!sp->dir || !sp->part || !sp->part_bytes)
 		goto oom;
-	snprintf(sp->dir, n, "%s/fg-spill.XXXXXX", dir);
-	if (!mkdtemp(sp->dir)) {
-		fg_errf(errstr, errstr_size, "cannot create a spill directory in %s: %s", dir,
-			strerror(errno));
-		free(sp->dir);
-		sp->dir = NULL;
+	/* Find out now, not after reading half the input, that the directory is unusable. */
+	FILE *probe = spill_file(sp, errstr, errstr_size);
+	if (!probe)
 		goto err;
-	}
+	fclose(probe);
 	return sp;
 oom:
 	fg_errf(errstr, errstr_size, "out of memory");
@@ -84,16 +105,9 @@ void fg_spill_destroy(struct fg_spill *sp)
 {
 	if (!sp)
 		return;
-	for (unsigned i = 0; sp->part && i < sp->n_parts; i++) {
+	for (unsigned i = 0; sp->part && i < sp->n_parts; i++)
 		if (sp->part[i])
 			fclose(sp->part[i]);
-		char *p = sp->dir ? part_path(sp, i) : NULL;
-		if (p)
-			unlink(p);
-		free(p);
-	}
-	if (sp->dir)
-		rmdir(sp->dir);
 	free(sp->dir);
 	free(sp->part);
 	free(sp->part_bytes);
@@ -123,17 +137,8 @@ int fg_spill_add(struct fg_spill *sp, const void *key, size_t key_len, uint8_t s
 		fg_errf(errstr, errstr_size, "spill record too large");
 		return -1;
 	}
-	if (!sp->part[i]) {
-		char *p = part_path(sp, i);
-		sp->part[i] = p ? fopen(p, "w+b") : NULL;
-		if (!sp->part[i]) {
-			fg_errf(errstr, errstr_size, "cannot create spill file %s: %s",
-				p ? p : sp->dir, strerror(errno));
-			free(p);
-			return -1;
-		}
-		free(p);
-	}
+	if (!sp->part[i] && !(sp->part[i] = spill_file(sp, errstr, errstr_size)))
+		return -1;
 	put32(hdr, (uint32_t)key_len);
 	put32(hdr + 4, (uint32_t)payload_len);
 	hdr[8] = side;
@@ -172,25 +177,100 @@ static int rec_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Reads partition i back, sorts it and calls fn per key. */
-static int join_part(struct fg_spill *sp, unsigned i, fg_spill_group_fn fn, void *ctx,
-		     char *errstr, size_t errstr_size)
+static int join_file(struct fg_spill *sp, FILE *f, uint64_t size, unsigned depth,
+		     fg_spill_group_fn fn, void *ctx, char *errstr, size_t errstr_size);
+
+/*
+ * A partition larger than the limit (a skewed hash, or a source larger than
+ * its estimate) is split again with another seed into sub-files, each
+ * joined in turn, so what is read back stays near the limit whatever the
+ * input. Records of one key still meet: they share every hash.
+ */
+static int split_file(struct fg_spill *sp, FILE *f, uint64_t size, unsigned depth,
+		      fg_spill_group_fn fn, void *ctx, char *errstr, size_t errstr_size)
 {
-	FILE *f = sp->part[i];
-	uint64_t size = sp->part_bytes[i];
+	uint64_t k64 = (size * 2 + sp->part_limit - 1) / sp->part_limit;
+	unsigned k = k64 < 2 ? 2 : k64 > FG_SPILL_MAX_PARTS ? FG_SPILL_MAX_PARTS : (unsigned)k64;
+	FILE **sub = calloc(k, sizeof(*sub));
+	uint64_t *sub_bytes = calloc(k, sizeof(*sub_bytes));
+	uint8_t *rec = NULL;
+	size_t cap = 0;
+	int rc = -1;
+
+	if (!sub || !sub_bytes)
+		goto oom;
+	for (uint64_t off = 0; off < size;) {
+		uint8_t hdr[FG_SPILL_HDR];
+		if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr))
+			goto short_read;
+		size_t kl = get32(hdr), pl = get32(hdr + 4), n = FG_SPILL_HDR + kl + pl;
+		if (n > cap) {
+			uint8_t *r = realloc(rec, n);
+			if (!r)
+				goto oom;
+			rec = r;
+			cap = n;
+		}
+		memcpy(rec, hdr, sizeof(hdr));
+		if (fread(rec + FG_SPILL_HDR, 1, kl + pl, f) != kl + pl)
+			goto short_read;
+		unsigned i = (unsigned)(XXH3_64bits_withSeed(rec + FG_SPILL_HDR, kl, depth + 1) % k);
+		if (!sub[i] && !(sub[i] = spill_file(sp, errstr, errstr_size)))
+			goto done;
+		if (fwrite(rec, 1, n, sub[i]) != n) {
+			fg_errf(errstr, errstr_size, "cannot write to the spill directory %s: %s",
+				sp->dir, strerror(errno));
+			goto done;
+		}
+		sub_bytes[i] += n;
+		off += n;
+	}
+	free(rec);
+	rec = NULL;
+	for (unsigned i = 0; i < k; i++) {
+		FILE *sf = sub[i];
+		sub[i] = NULL;
+		if (sf && (rc = join_file(sp, sf, sub_bytes[i], depth + 1, fn, ctx, errstr,
+					  errstr_size)))
+			goto done;
+	}
+	rc = 0;
+	goto done;
+short_read:
+	fg_errf(errstr, errstr_size, "cannot read back a spill file: %s",
+		ferror(f) ? strerror(errno) : "short file");
+	goto done;
+oom:
+	fg_errf(errstr, errstr_size, "out of memory splitting a spill partition");
+done:
+	for (unsigned i = 0; sub && i < k; i++)
+		if (sub[i])
+			fclose(sub[i]);
+	free(sub);
+	free(sub_bytes);
+	free(rec);
+	return rc;
+}
+
+/* Reads a partition file back (or splits it), sorts it and calls fn per key; closes it. */
+static int join_file(struct fg_spill *sp, FILE *f, uint64_t size, unsigned depth,
+		     fg_spill_group_fn fn, void *ctx, char *errstr, size_t errstr_size)
+{
 	uint8_t *buf = NULL;
 	struct rec *recs = NULL;
 	struct fg_spill_item *items = NULL;
 	size_t n = 0, cap = 0, items_cap = 0;
 	int rc = -1;
 
-	if (!f || !size)
-		return 0;
 	if (fflush(f) || fseek(f, 0, SEEK_SET)) {
 		fg_errf(errstr, errstr_size, "spill file: %s", strerror(errno));
-		return -1;
+		goto done;
 	}
-	buf = malloc(size);
+	if (sp->part_limit && size > sp->part_limit && depth < 4) {
+		rc = split_file(sp, f, size, depth, fn, ctx, errstr, errstr_size);
+		goto done;
+	}
+	buf = malloc(size ? size : 1);
 	if (!buf)
 		goto oom;
 	if (fread(buf, 1, size, f) != size) {
@@ -198,6 +278,9 @@ static int join_part(struct fg_spill *sp, unsigned i, fg_spill_group_fn fn, void
 			ferror(f) ? strerror(errno) : "short file");
 		goto done;
 	}
+	/* The file is no longer needed once read: its disk space goes back now. */
+	fclose(f);
+	f = NULL;
 	if (size > sp->largest)
 		sp->largest = size;
 	for (uint64_t off = 0; off < size;) {
@@ -219,15 +302,8 @@ static int join_part(struct fg_spill *sp, unsigned i, fg_spill_group_fn fn, void
 		off += FG_SPILL_HDR + (uint64_t)r->key_len + r->len;
 		n++;
 	}
-	/* The partition file is no longer needed once read. */
-	fclose(f);
-	sp->part[i] = NULL;
-	char *p = part_path(sp, i);
-	if (p)
-		unlink(p);
-	free(p);
-
-	qsort(recs, n, sizeof(*recs), rec_cmp);
+	if (n) /* qsort(NULL, 0) is undefined */
+		qsort(recs, n, sizeof(*recs), rec_cmp);
 	for (size_t a = 0; a < n;) {
 		size_t b = a + 1;
 		while (b < n && recs[b].key_len == recs[a].key_len &&
@@ -259,6 +335,8 @@ oom:
 	fg_errf(errstr, errstr_size, "out of memory reading back a spill partition of %llu bytes",
 		(unsigned long long)size);
 done:
+	if (f)
+		fclose(f);
 	free(items);
 	free(recs);
 	free(buf);
@@ -269,7 +347,11 @@ int fg_spill_join(struct fg_spill *sp, fg_spill_group_fn fn, void *ctx, char *er
 		  size_t errstr_size)
 {
 	for (unsigned i = 0; i < sp->n_parts; i++) {
-		int r = join_part(sp, i, fn, ctx, errstr, errstr_size);
+		FILE *f = sp->part[i];
+		if (!f)
+			continue;
+		sp->part[i] = NULL; /* join_file closes it */
+		int r = join_file(sp, f, sp->part_bytes[i], 0, fn, ctx, errstr, errstr_size);
 		if (r)
 			return r;
 	}

@@ -16,11 +16,16 @@
  * (bytes spilled / N) plus one pointer per record of that partition; the
  * caller picks N from its memory budget (fg_spill_parts_for()). Records of a
  * key always land in the same partition, whatever side they come from.
+ * When N was guessed too low (a topic's size is not known before reading
+ * it), a partition above the limit (fg_spill_set_part_limit()) is split
+ * again by another seed of the hash before it is read, up to 4 levels, so
+ * the bound holds anyway at the cost of one more pass over that part.
  * Keys are visited in partition order, then byte order within a partition:
  * deterministic for the same input, though not globally sorted.
  *
- * The spill files live in a fresh directory (mkdtemp) under the directory
- * given, and are removed by fg_spill_destroy(), also after an error.
+ * The spill files are made in the directory given and unlinked at once
+ * (mkstemp + unlink): they have no name, nothing is left behind after an
+ * error or a kill, and each file's space returns when it has been read.
  */
 #ifndef FG_SPILL_H
 #define FG_SPILL_H
@@ -46,8 +51,11 @@ unsigned fg_spill_parts_for(uint64_t expected_bytes, uint64_t budget_bytes);
 /* dir NULL: $TMPDIR or /tmp. Returns NULL and a message on error. */
 struct fg_spill *fg_spill_create(const char *dir, unsigned n_parts, char *errstr,
 				 size_t errstr_size);
-/* Removes the spill files and frees sp. NULL-safe. */
+/* Closes (so frees) the spill files and sp. NULL-safe. */
 void fg_spill_destroy(struct fg_spill *sp);
+
+/* Partitions above `bytes` are split again before they are read back (0: never). */
+void fg_spill_set_part_limit(struct fg_spill *sp, uint64_t bytes);
 
 /* Appends one record. Returns 0 or -1 with a message (disk full, ...). */
 int fg_spill_add(struct fg_spill *sp, const void *key, size_t key_len, uint8_t side,

@@ -51,7 +51,7 @@ static int on_group(void *ctx, const uint8_t *key, size_t key_len,
 	return 0;
 }
 
-static void join_with_parts(unsigned parts)
+static void join_with_parts(unsigned parts, uint64_t limit)
 {
 	char err[256], dir[] = "/tmp/fg-test-spill.XXXXXX";
 	struct seen *s = calloc(1, sizeof(*s));
@@ -59,6 +59,7 @@ static void join_with_parts(unsigned parts)
 	assert_non_null(mkdtemp(dir));
 	struct fg_spill *sp = fg_spill_create(dir, parts, err, sizeof(err));
 	assert_non_null(sp);
+	fg_spill_set_part_limit(sp, limit);
 	/* Interleave sides and keys so arrival order is not key order. */
 	for (unsigned round = 0; round < 3; round++)
 		for (unsigned id = 0; id < KEYS; id++) {
@@ -84,9 +85,11 @@ static void join_with_parts(unsigned parts)
 		assert_int_equal(s->calls[id], 1);
 	assert_int_equal(s->bad_order, 0);
 	assert_int_equal(s->bad_payload, 0);
-	if (parts > 1)
+	if (parts > 1 || limit)
 		assert_true(st.largest_part_bytes < st.bytes); /* the join held a part, not all */
-	/* Nothing left in the spill directory's parent but what we made. */
+	if (limit)
+		assert_true(st.largest_part_bytes <= limit); /* split again until under it */
+	/* Nothing left behind: the directory is empty again. */
 	assert_int_equal(rmdir(dir), 0);
 	free(s);
 }
@@ -94,13 +97,20 @@ static void join_with_parts(unsigned parts)
 static void test_join_one_partition(void **state)
 {
 	(void)state;
-	join_with_parts(1);
+	join_with_parts(1, 0);
 }
 
 static void test_join_many_partitions(void **state)
 {
 	(void)state;
-	join_with_parts(97);
+	join_with_parts(97, 0);
+}
+
+/* One partition guessed for too much data: it is split again, by another seed, when read. */
+static void test_join_splits_an_oversized_partition(void **state)
+{
+	(void)state;
+	join_with_parts(1, 16384);
 }
 
 static int stop_at_third(void *ctx, const uint8_t *key, size_t key_len,
@@ -136,7 +146,7 @@ static void test_unusable_spill_dir_is_an_error(void **state)
 	char err[256] = "";
 	(void)state;
 	assert_null(fg_spill_create("/nonexistent/fg-spill", 4, err, sizeof(err)));
-	assert_non_null(strstr(err, "cannot create a spill directory in /nonexistent/fg-spill"));
+	assert_non_null(strstr(err, "cannot create a spill file in /nonexistent/fg-spill"));
 }
 
 static void test_parts_for_budget(void **state)
@@ -180,6 +190,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_join_one_partition),
 		cmocka_unit_test(test_join_many_partitions),
+		cmocka_unit_test(test_join_splits_an_oversized_partition),
 		cmocka_unit_test(test_callback_stops_the_join),
 		cmocka_unit_test(test_unusable_spill_dir_is_an_error),
 		cmocka_unit_test(test_parts_for_budget),
