@@ -138,7 +138,8 @@ CHROME=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROME" ]; then
 	skipped "audit/html report renders" "chromium is not installed (scripts/deps.sh installs it)"
 else
-	if timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --dump-dom "file://$A/all.html" \
+	if timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --user-data-dir="$A/chrome-profile" \
+		--dump-dom "file://$A/all.html" \
 		>"$A/dom.html" 2>"$A/chrome.err" &&
 		$AC html --dom "$A/dom.html" --recorded $REC_J --recomputed "$A/n-a.jsonl" "$A/n-q.jsonl" \
 			>"$A/html.out" 2>&1; then
