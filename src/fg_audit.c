@@ -1247,8 +1247,8 @@ void fg_audit_print_summary(struct fg_audit *a, FILE *f, const char *s0, const c
 		fprintf(f, "by %s: %zu of %zu changed\n", dim_titles[d], shown, n);
 		if (!n)
 			continue;
-		fprintf(f, "  %-34s %21s %42s %18s %8s\n", "", d <= FG_AUDIT_DIM_ORIGIN ? "lines" : "declarations",
-			"duty (USD)", "", "");
+		fprintf(f, "  %-34s %21s %42s\n", "", d <= FG_AUDIT_DIM_ORIGIN ? "lines" : "declarations",
+			"duty (USD)");
 		fprintf(f, "  %-34s %10s %10s %20s %21s %18s %8s\n", "", s0, s1, s0, s1, "delta", "changed");
 		for (size_t i = 0; i < n; i++) {
 			for (int s = 0; s < 2; s++) {

@@ -127,7 +127,6 @@ struct fg_audit {
 	char *names[FG_AUDIT_MAX_NAMES];
 	const char *name_seen[FG_AUDIT_MAX_NAMES]; /* the pointer Avro C last gave for it */
 	unsigned n_names;
-	char err[512];
 };
 
 /* Returns 0 or -1 with a message. o is copied; o->ignore and o->csv are borrowed. */
