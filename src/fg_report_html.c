@@ -267,11 +267,12 @@ static void diff_list(FILE *f, const struct fg_audit *a, const char *const side[
 			fg_date_format(t->date, d);
 		fputs("<tr class=\"decl\"><td>", f);
 		esc(f, t->id);
-		fprintf(f, "</td><td class=\"n\">%d</td><td>%s</td><td></td><td>total_duty</td>",
-			(int)t->version, d);
+		/* The declaration's row: its total duty on each side and the change. */
+		fprintf(f, "</td><td class=\"n\">%d</td><td>%s</td><td></td><td>total duty (USD), "
+			   "delta %s</td>",
+			(int)t->version, d, money(t->duty[1] - t->duty[0], m2, sizeof(m2)));
 		fprintf(f, "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
 			money(t->duty[0], m0, sizeof(m0)), money(t->duty[1], m1, sizeof(m1)));
-		(void)m2;
 		for (uint32_t k = 0; k < t->n_diffs; k++) {
 			const struct fg_audit_diff *df = &t->diffs[k];
 			fputs("<tr><td></td><td></td><td></td><td class=\"n\">", f);
