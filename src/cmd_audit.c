@@ -384,6 +384,8 @@ static int on_position(void *ctx, const uint8_t *key, size_t key_len,
 	if (!n_in) {
 		c->orphans++;
 		c->orphan_outputs += n_out;
+		if (!c->file_mode) /* outputs of the rest of the topic: counted, not listed */
+			return 0;
 		csv_pos(c, "no_input", &pk);
 		return keep(&c->orphan, &c->n_orphan, &pk);
 	}
