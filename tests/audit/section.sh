@@ -160,13 +160,14 @@ au_big() {
 	$FG assess --quiet --data data --in "$A/big.avro" --out "$A/bra.avro" --dlq "$A/brq.avro" &&
 	$FG assess --quiet --data "$A/prices" --in "$A/big.avro" --out "$A/bna.avro" --dlq "$A/bnq.avro" &&
 	rm -f "$A/big.avro" || return 2
-	/usr/bin/time -f 'maxrss_kb %M' $FG audit --recorded "$A/bra.avro" "$A/brq.avro" \
+	# The audit reports its own peak RSS (getrusage) on its `join:` line.
+	$FG audit --recorded "$A/bra.avro" "$A/brq.avro" \
 		--recomputed "$A/bna.avro" "$A/bnq.avro" --ignore reference_data_version \
 		--memory 32 --spill-dir "$A" --csv "$A/big.csv"
 }
 au_big >"$A/big.out" 2>&1
 rc=$?
-rss=$(sed -n 's/^maxrss_kb //p' "$A/big.out")
+rss=$(sed -n 's/^join: .*; peak RSS \([0-9]*\) kB$/\1/p' "$A/big.out")
 in_kb=$(($(cat "$A/bra.avro" "$A/bna.avro" 2>/dev/null | wc -c) / 1024))
 spill=$(sed -n 's/^join: [0-9]* records spilled (\([0-9]*\) bytes).*/\1/p' "$A/big.out")
 if [ $rc = 1 ] && [ -n "${SANITIZER_BUILD:-}" ] && [ -n "$rss" ]; then
