@@ -352,8 +352,9 @@ static int read_kafka(const char *topic, const struct fg_audit_src_opts *o, fg_a
 				const struct fg_schema_entry *se = fg_schema_registry_get(&reg, sid);
 				if (!se || n_cache == FG_ARRAY_LEN(cache)) {
 					fg_errf(errstr, errstr_size,
-						"kafka:%s/%d@%lld: schema id %d is not in %s", topic,
-						(int)m->partition, (long long)m->offset, (int)sid,
+						se ? "kafka:%s/%d@%lld: more than 16 writer schemas (id %d, %s)" :
+						     "kafka:%s/%d@%lld: schema id %d is not in %s",
+						topic, (int)m->partition, (long long)m->offset, (int)sid,
 						o->cfg->schema_dir);
 					rd_kafka_message_destroy(m);
 					goto done;
