@@ -4,6 +4,8 @@
 set -eu
 pkgs="build-essential pkg-config librdkafka-dev libavro-dev libjemalloc-dev libxxhash-dev
 libbenchmark-dev libcmocka-dev libck-dev liburcu-dev zlib1g-dev kcat clang python3-venv"
+# The audit tests render the HTML report in a headless browser.
+pkgs="$pkgs chromium"
 # Java 17 and Maven run the test Kafka broker; the machine image usually has them.
 command -v java >/dev/null 2>&1 || pkgs="$pkgs openjdk-17-jre-headless"
 command -v mvn >/dev/null 2>&1 || pkgs="$pkgs maven"

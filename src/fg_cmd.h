@@ -18,6 +18,8 @@ int fg_cmd_data(int argc, char **argv);
 /* The reference-data store `data` and `replay` use without --store ($FLOORGATE_STORE wins). */
 #define FG_DATASTORE_DEFAULT "/var/lib/floorgate/data"
 const char *fg_cmd_default_store(void);
+int fg_cmd_audit(int argc, char **argv);
+int fg_cmd_whatif(int argc, char **argv);
 
 /* Largest single allocation Avro C may make while decoding untrusted bytes. */
 #define FG_AVRO_MAX_ALLOC (64u << 20)

@@ -25,6 +25,8 @@ static const struct {
 	{ "bench", fg_cmd_bench, "measure throughput, latency and memory; print a capacity plan" },
 	{ "replay", fg_cmd_replay, "recompute assessments from files or a topic range, live path untouched" },
 	{ "data", fg_cmd_data, "file and list versions of the reference tables (the data store)" },
+	{ "audit", fg_cmd_audit, "compare recorded and recomputed assessments; prove completeness" },
+	{ "whatif", fg_cmd_whatif, "revenue impact of proposed reference data on recorded assessments" },
 };
 
 static void usage(FILE *f)

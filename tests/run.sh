@@ -3,7 +3,9 @@
 #
 # Suites, in order: unit (cmocka, one binary per module), cli (commands,
 # errors a user meets), cases (file mode against worked cases and an
-# independent oracle), determinism, replay (replay and the data store), mock (the embedded-cluster demo:
+# independent oracle), determinism, replay (replay and the data store), audit
+# (audit, completeness, whatif and the HTML report in a headless browser),
+# fuzz, mock (the embedded-cluster demo:
 # Kafka integration with one output per input), e2e (a real Apache Kafka
 # broker, a producer and consumer that are not floorgate).
 # Ends with one line: `tests: N passed, N failed[, N skipped]`.
@@ -51,7 +53,7 @@ done
 
 # ---- cli -----------------------------------------------------------------
 section cli
-for c in "" run demo assess dump gen; do
+for c in "" run demo assess dump gen audit whatif; do
 	check "cli/help ${c:-floorgate}" $FG $c --help
 done
 expect_fail "cli/unknown command" 2 "unknown command" $FG frobnicate
@@ -240,6 +242,11 @@ else
 	bad "replay/topic range equals the live run, byte for byte per source offset (real broker)" "$T/rt.out"
 fi
 echo "      (replay section: $(( $(date +%s) - RS )) s)"
+
+# ---- audit ---------------------------------------------------------------
+# audit, completeness and whatif against independent expectations (tests/audit/).
+section audit
+source tests/audit/section.sh
 
 # ---- fuzz ----------------------------------------------------------------
 # Each libFuzzer target for FG_FUZZ_SECONDS (default 22) over its seed corpus
