@@ -247,6 +247,14 @@ echo "      (replay section: $(( $(date +%s) - RS )) s)"
 # audit, completeness and whatif against independent expectations (tests/audit/).
 section audit
 source tests/audit/section.sh
+# The auditor's round trip across commands (docs/AUDIT.md): outputs recorded with
+# store version A, replayed as recorded, audit clean; replayed with version B, the
+# audit finds every declaration whose duty moved and exits 1.
+check "audit/replay as recorded audits clean against the recorded outputs, exit 0" \
+	$FG audit --quiet --recorded "$R/rec-a.avro" "$R/rec-d.avro" --recomputed "$R/ar-a.avro" "$R/ar-d.avro"
+expect_fail "audit/replay with another store version: the audit names the moved declarations, exit 1" 1 \
+	"differ" $FG audit --recorded "$R/base-a.avro" "$R/base-d.avro" --recomputed "$R/vb-a.avro" "$R/vb-d.avro" \
+	--ignore reference_data_version
 
 # ---- fuzz ----------------------------------------------------------------
 # Each libFuzzer target for FG_FUZZ_SECONDS (default 22) over its seed corpus
