@@ -298,7 +298,12 @@ class Floorgate:
         try:
             rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            e2e.stop_group(self.proc)
+            # Already a failure; a hung process may not answer SIGTERM either.
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=10)
             rc = None
         self.logf.close()
         return rc
@@ -587,6 +592,39 @@ def sc_broker_kill(h, mode):
     s.finish(f"broker kill -9 and restart mid-stream ({n} inputs)")
 
 
+def sc_fenced(h, mode):
+    s = Scenario(h, "fenced", mode)
+    inputs = h.expected.inputs(h.decl_schema, "fenced")
+    n = len(inputs)
+    old = s.start("a", exit_on_eof=False)
+    sp = s.stream(inputs, rate=n / 5.0)
+    new = None
+    if s.wait_written(n // 5, 60, [old]):
+        # A second instance with the same group.instance.id (a redeployed pod while the
+        # old one still runs): the broker fences the old one, which must stop, not linger.
+        new = Floorgate(h.binary, s.conf("a", exit_on_eof=False),
+                        os.path.join(h.work, f"fenced-{mode}-new.log"))
+        log(f"fenced/{mode}: second instance with the same group.instance.id started")
+        rc = old.wait(15)
+        if rc is None:
+            s.problems += ["the fenced instance was still running 15 s after a new one took "
+                           "its group.instance.id (killed)"] + old.tail(6)
+        elif rc == 0:
+            s.problems.append("the fenced instance exited 0; a Kafka failure is exit 1")
+    sp.join(90)
+    s.problems += sp.errors
+    if new is not None:
+        s.wait_covered(inputs, 90, [new])
+        rc = new.stop(30)
+        if rc != 0:
+            s.problems += [f"new instance: exit {rc} after SIGTERM"] + new.tail()
+    else:
+        old.stop(30)
+    s.check(inputs, s.read())
+    s.finish(f"an instance fenced by its replacement stops, the replacement answers "
+             f"everything ({n} inputs)")
+
+
 def poison_inputs(h, good):
     """The poison messages, built around valid framed declarations `good`."""
     rng = random.Random(9)
@@ -671,7 +709,7 @@ def sc_poison(h, mode, name="poison", enormous=False):
         errors.append("poison inputs not all delivered in 60 s")
     s.problems += errors
     fg = s.start("a", exit_on_eof=True)
-    rc = fg.wait(30 if enormous else 60)
+    rc = fg.wait(20 if enormous else 60)
     if rc != 0:
         s.problems += [f"exit {rc} (expected 0: poison is dead-lettered, not fatal; None: "
                        "did not exit, killed)"] + fg.tail()
@@ -784,6 +822,7 @@ SCENARIOS = {
     "crash-restart": sc_crash_restart,
     "group-failover": sc_group_failover,
     "broker-kill": sc_broker_kill,
+    "fenced": sc_fenced,
     "poison": sc_poison,
     "poison-enormous": lambda h, mode: sc_poison(h, mode, "poison-enormous", enormous=True),
     "reload": sc_reload,
