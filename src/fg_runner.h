@@ -53,8 +53,11 @@
 extern volatile sig_atomic_t fg_runner_stop;
 void fg_runner_install_signals(void);
 
-/* Inputs whose outputs were acknowledged so far (for observers such as the demo). */
+/* Inputs whose outputs were acknowledged so far (exactly_once: committed) (for
+ * observers such as the demo). */
 extern _Atomic unsigned long long fg_runner_done;
+/* exactly_once: transactions committed and aborted so far (for observers and tests). */
+extern _Atomic unsigned long long fg_runner_commits, fg_runner_aborts;
 
 /*
  * Runs until stopped, until run.max_messages inputs are done, or (with
