@@ -56,10 +56,16 @@ PY=$(scripts/pyenv.sh --print) || fail_setup "could not prepare the Python venv"
 mkdir -p "$WORK"
 
 started=0
+pypid=""
 # shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  # Interrupted (timeout, Ctrl-C): the test ends the floorgate processes it started.
+  if [ -n "$pypid" ] && kill -0 "$pypid" 2>/dev/null; then
+    kill -TERM "$pypid" 2>/dev/null || true
+    wait "$pypid" 2>/dev/null || true
+  fi
   if [ "$started" = 1 ]; then
     if [ "${FG_FAULTS_KEEP:-0}" = 1 ]; then
       scripts/kafka.sh stop --dir "$INST" --keep || true
@@ -84,7 +90,10 @@ scripts/kafka.sh start --nodes 3 --tls --port "$PORT" --dir "$INST" \
 set +e
 "$PY" tests/faults/test_faults.py --bootstrap "$(scripts/kafka.sh bootstrap --dir "$INST")" \
   --kafka-dir "$INST" --floorgate "$FLOORGATE" --work "$WORK" \
-  --count "${FG_FAULTS_COUNT:-2000}" "$@"
+  --count "${FG_FAULTS_COUNT:-2000}" "$@" &
+pypid=$!
+wait "$pypid"
 rc=$?
+pypid=""
 set -e
 exit "$rc"

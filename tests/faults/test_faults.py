@@ -272,6 +272,9 @@ def group_coordinator(bootstrap, group):
 # ------------------------------------------------------------------------------ floorgate
 
 
+RUNNING = []   # every Floorgate started, so that an interrupted run ends them all
+
+
 class Floorgate:
     """One `floorgate run` process in its own session, output to a log file."""
 
@@ -281,6 +284,7 @@ class Floorgate:
         self.proc = subprocess.Popen([binary, "run", "-c", conf, *args],
                                      stdin=subprocess.DEVNULL, stdout=self.logf,
                                      stderr=subprocess.STDOUT, start_new_session=True)
+        RUNNING.append(self)
 
     def kill9(self):
         try:
@@ -308,7 +312,7 @@ class Floorgate:
         self.logf.close()
         return rc
 
-    def stop(self, timeout=30):
+    def stop(self, timeout=15):
         """SIGTERM, then the exit status (None when it needed killing)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -557,8 +561,8 @@ def sc_group_failover(h, mode):
         log(f"group-failover/{mode}: instance a killed (-9) after {n // 4}+ outputs")
     sp.join(90)
     s.problems += sp.errors
-    s.wait_covered(inputs, 90, [fb])
-    rc = fb.stop(30)
+    s.wait_covered(inputs, 45, [fb])
+    rc = fb.stop(15)
     if rc != 0:
         s.problems += [f"survivor: exit {rc} after SIGTERM"] + fb.tail()
     a_log = open(fa.logpath, "rb").read().decode(errors="replace")
@@ -584,8 +588,8 @@ def sc_broker_kill(h, mode):
         log(f"broker-kill/{mode}: node {node} back")
     sp.join(120)
     s.problems += sp.errors
-    s.wait_covered(inputs, 120, [fg])
-    rc = fg.stop(30)
+    s.wait_covered(inputs, 60, [fg])
+    rc = fg.stop(15)
     if rc != 0:
         s.problems += [f"exit {rc} after SIGTERM"] + fg.tail()
     s.check(inputs, s.read())
@@ -614,8 +618,8 @@ def sc_fenced(h, mode):
     sp.join(90)
     s.problems += sp.errors
     if new is not None:
-        s.wait_covered(inputs, 90, [new])
-        rc = new.stop(30)
+        s.wait_covered(inputs, 45, [new])
+        rc = new.stop(15)
         if rc != 0:
             s.problems += [f"new instance: exit {rc} after SIGTERM"] + new.tail()
     else:
@@ -744,8 +748,8 @@ def sc_reload(h, mode):
         log(f"reload/{mode}: data.dir replaced and SIGHUP sent after {n // 3}+ outputs")
     sp.join(90)
     s.problems += sp.errors
-    s.wait_covered(inputs, 90, [fg])
-    rc = fg.stop(30)
+    s.wait_covered(inputs, 45, [fg])
+    rc = fg.stop(15)
     if rc != 0:
         s.problems += [f"exit {rc} after SIGTERM"] + fg.tail()
     got = s.read()
@@ -795,6 +799,7 @@ def sc_tls(h, mode):
     leaks = []
     for extra, what in ((["-X", "kafka.sasl.mechanisms=NOPE"], "bad sasl.mechanisms"),
                         (["-X", "kafka.ssl.ca.location=/nonexistent/ca.pem"], "missing CA"),
+                        (["-X", f"kafka.sasl.pasword={secret}"], "misspelt key"),
                         (["-X", "kafka.bootstrap.servers=127.0.0.1:1",
                           "-X", "run.connect_timeout_ms=1000"], "unreachable broker")):
         p = subprocess.run([h.binary, "run", "-c", conf, *args, *extra],
@@ -914,9 +919,21 @@ def main():
     return 0 if h.res.failed == 0 else 1
 
 
+def end_all():
+    for f in RUNNING:
+        if f.proc.poll() is None:
+            try:
+                os.killpg(f.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         sys.exit(main())
     except KeyboardInterrupt:
         print("faults: interrupted", file=sys.stderr)
         sys.exit(130)
+    finally:
+        end_all()
