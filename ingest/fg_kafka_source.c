@@ -11,6 +11,7 @@ struct fg_part {
 	int64_t next;      /* next offset to take (-1: take whatever comes) */
 	int64_t first;     /* first offset taken since assigned (-1: none) */
 	int64_t committed; /* exactly_once: last committed by a transaction (-1: unknown); mu */
+	int64_t rewind_end; /* after a rewind, until the refetch reaches it (-1: not rewinding) */
 	unsigned char assigned, eof;
 };
 
@@ -41,7 +42,8 @@ static struct fg_part *part(struct fg_kafka_source *src, int32_t p)
 		struct fg_part *v = realloc(src->parts, (size_t)n * sizeof(*v));
 		if (v) {
 			for (int32_t i = src->n_parts; i < n; i++)
-				v[i] = (struct fg_part){ .next = -1, .first = -1, .committed = -1 };
+				v[i] = (struct fg_part){ .next = -1, .first = -1, .committed = -1,
+							 .rewind_end = -1 };
 			src->parts = v;
 			src->n_parts = n;
 		}
@@ -75,6 +77,7 @@ static void assignment_add(struct fg_kafka_source *src, const rd_kafka_topic_par
 			st->assigned = 1;
 			st->eof = 0;
 			st->first = -1;
+			st->rewind_end = -1;
 			pthread_mutex_lock(&src->mu);
 			st->committed = -1; /* another member may have moved it meanwhile */
 			pthread_mutex_unlock(&src->mu);
@@ -286,9 +289,13 @@ int fg_kafka_source_accept(struct fg_kafka_source *src, const rd_kafka_message_t
 		return 1; /* cannot track: take it (at least once) */
 	if (!st->assigned)
 		return 0; /* fetched before its revocation: its new owner takes it */
+	if (st->rewind_end >= 0 && m->offset >= st->rewind_end)
+		return 0; /* fetched before the rewind: the refetch brings it again, in order */
 	if (m->offset < st->next)
 		return 0;
 	st->next = m->offset + 1;
+	if (st->next == st->rewind_end)
+		st->rewind_end = -1; /* the refetch has caught up */
 	if (st->first < 0)
 		st->first = m->offset;
 	return 1;
@@ -394,6 +401,14 @@ int fg_kafka_source_rewind(struct fg_kafka_source *src, char *errstr, size_t err
 		if (to < 0 || (st->next >= 0 && to >= st->next))
 			continue; /* nothing taken since */
 		rd_kafka_topic_partition_list_add(l, tp->topic, tp->partition)->offset = to;
+		/*
+		 * librdkafka 2.0.2's batch consume may still hand back messages
+		 * fetched before the seek (offsets from next on). Offset next-1 was
+		 * taken, so it exists and the refetch returns it: until then only
+		 * offsets below the old mark are taken, in order.
+		 */
+		if (st->next > st->rewind_end)
+			st->rewind_end = st->next;
 		st->next = to;
 		st->eof = 0; /* not at its end any more */
 	}
@@ -409,7 +424,7 @@ int fg_kafka_source_rewind(struct fg_kafka_source *src, char *errstr, size_t err
 		moved = -1;
 	}
 	for (int i = 0; moved > 0 && i < l->cnt; i++)
-		if (l->elems[i].err) {
+		if (l->elems[i].err && l->elems[i].err != RD_KAFKA_RESP_ERR__IN_PROGRESS) {
 			fg_errf(errstr, errstr_size, "cannot rewind %s [%d]: %s", l->elems[i].topic,
 				(int)l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
 			moved = -1;

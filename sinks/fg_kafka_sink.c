@@ -150,6 +150,12 @@ rd_kafka_resp_err_t fg_kafka_sink_flush(struct fg_kafka_sink *sink)
 	return rd_kafka_flush(sink->rk, sink->flush_timeout_ms);
 }
 
+void fg_kafka_sink_purge(struct fg_kafka_sink *sink)
+{
+	if (sink && sink->rk)
+		rd_kafka_purge(sink->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+}
+
 int fg_kafka_sink_fatal(struct fg_kafka_sink *sink, char *errstr, size_t errstr_size)
 {
 	char why[512];

@@ -52,6 +52,9 @@ rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_l
 void fg_kafka_sink_poll(struct fg_kafka_sink *sink, int timeout_ms);
 /* Waits (up to run.flush_timeout_ms) until nothing is queued or in flight. */
 rd_kafka_resp_err_t fg_kafka_sink_flush(struct fg_kafka_sink *sink);
+/* Drops what is queued or in flight (delivery reports say so): the engine is
+ * stopping on an error and will not wait for them. */
+void fg_kafka_sink_purge(struct fg_kafka_sink *sink);
 /* Non-zero, with a message, once the producer has raised a fatal error. */
 int fg_kafka_sink_fatal(struct fg_kafka_sink *sink, char *errstr, size_t errstr_size);
 

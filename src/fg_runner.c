@@ -99,6 +99,7 @@ struct engine {
 	/* producer thread only */
 	rd_kafka_topic_partition_list_t *txn_offsets; /* next offsets of inputs in the txn */
 	int txn_open, txn_failed;
+	rd_kafka_resp_err_t txn_err; /* the first output error in the transaction */
 	double txn_t0;
 	uint64_t txn_msgs;
 	unsigned long commit_seen;
@@ -276,8 +277,10 @@ static void on_delivery(void *msg_opaque, rd_kafka_resp_err_t err, void *ctx)
 
 	if (err && !b->err)
 		b->err = err;
-	if (err && e->eos)
+	if (err && e->eos && !e->txn_failed) {
 		e->txn_failed = 1; /* the transaction cannot commit: abort it */
+		e->txn_err = err;
+	}
 	b->pending--;
 }
 
@@ -365,8 +368,9 @@ static void txn_abort(struct engine *e, const char *why)
 	int busy = 1;
 
 	fprintf(stderr, "floorgate: aborting the transaction (%llu inputs), they will be read "
-			"again: %s\n",
-		(unsigned long long)e->txn_msgs, why);
+			"again: %s%s%s\n",
+		(unsigned long long)e->txn_msgs, why, e->txn_err ? ": " : "",
+		e->txn_err ? rd_kafka_err2str(e->txn_err) : "");
 	/* Everything handed out so far belongs to the aborted work: drop it. */
 	pthread_mutex_lock(&e->rewind_mu);
 	e->drop_below = e->epoch + 1;
@@ -383,6 +387,7 @@ static void txn_abort(struct engine *e, const char *why)
 			busy |= e->w[i].head != NULL;
 	}
 	e->txn_failed = 0;
+	e->txn_err = RD_KAFKA_RESP_ERR_NO_ERROR;
 	atomic_fetch_add(&fg_runner_aborts, 1);
 	txn_reset(e);
 }
@@ -472,6 +477,10 @@ static void produce_batch(struct engine *e, struct worker *w, struct fg_batch *b
 			b->pending -= b->n - i;
 			if (!b->err)
 				b->err = err;
+			if (e->eos && !e->txn_failed) {
+				e->txn_failed = 1; /* its offsets are in the transaction */
+				e->txn_err = err;
+			}
 			break;
 		}
 	}
@@ -517,10 +526,11 @@ static void *producer_main(void *arg)
 		atomic_store(&e->commit_req, e->commit_seen + 1);
 		txn_tick(e); /* commits whatever is left */
 	}
-	if (!e->eos)
+	if (atomic_load(&e->fatal))
+		fg_kafka_sink_purge(e->sink); /* stopping on an error: no waiting */
+	else if (!e->eos)
 		fg_kafka_sink_flush(e->sink);
-	else if (!atomic_load(&e->fatal))
-		fg_kafka_sink_poll(e->sink, 0);
+	fg_kafka_sink_poll(e->sink, 0);
 	complete(e);
 	atomic_store(&e->producer_running, 0);
 	sem_post(&e->commit_bell);
@@ -878,6 +888,16 @@ stop:
 	if (cfg->progress_interval_ms)
 		progress(&e, t0, 1);
 done:
+	/* Inputs still held (a fatal stop leaves batches mid-way) go back first:
+	 * librdkafka 2.0.2's consumer does not finish closing while the
+	 * application holds any of its messages. Outputs live in the batches'
+	 * own buffers, so the producer is not affected. */
+	for (int i = 0; e.batches && i < e.nbatches; i++) {
+		struct fg_batch *b = &e.batches[i];
+		for (uint32_t k = 0; k < b->n; k++)
+			rd_kafka_message_destroy(b->msgs[k]);
+		b->n = 0;
+	}
 	/* Commits what was stored: only inputs whose outputs were acknowledged. */
 	fg_kafka_source_destroy(e.src);
 	fg_kafka_sink_destroy(e.sink);
