@@ -273,6 +273,7 @@ def group_coordinator(bootstrap, group):
 
 
 RUNNING = []   # every Floorgate started, so that an interrupted run ends them all
+LOGS = set()   # log files opened by this run (a restart appends to its instance's log)
 
 
 class Floorgate:
@@ -280,7 +281,8 @@ class Floorgate:
 
     def __init__(self, binary, conf, logpath, args=()):
         self.logpath = logpath
-        self.logf = open(logpath, "ab")
+        self.logf = open(logpath, "ab" if logpath in LOGS else "wb")
+        LOGS.add(logpath)
         self.proc = subprocess.Popen([binary, "run", "-c", conf, *args],
                                      stdin=subprocess.DEVNULL, stdout=self.logf,
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -713,7 +715,7 @@ def sc_poison(h, mode, name="poison", enormous=False):
         errors.append("poison inputs not all delivered in 60 s")
     s.problems += errors
     fg = s.start("a", exit_on_eof=True)
-    rc = fg.wait(20 if enormous else 60)
+    rc = fg.wait(15 if enormous else 60)
     if rc != 0:
         s.problems += [f"exit {rc} (expected 0: poison is dead-lettered, not fatal; None: "
                        "did not exit, killed)"] + fg.tail()
