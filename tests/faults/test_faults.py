@@ -38,6 +38,7 @@ lines and ends with `faults: N passed, M failed, K skipped`; exit 1 if anything 
 import argparse
 import os
 import random
+import re
 import shutil
 import signal
 import struct
@@ -258,6 +259,14 @@ def committed(bootstrap, group, topic):
         return {tp.partition: tp.offset for tp in tps}
     finally:
         c.close()
+
+
+def leaders(bootstrap, topics):
+    """{(topic, partition): leader node id} from a fresh metadata request."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    md = admin.list_topics(timeout=10)
+    return {(t, p.id): p.leader for t in topics if t in md.topics
+            for p in md.topics[t].partitions.values()}
 
 
 def group_coordinator(bootstrap, group):
@@ -568,9 +577,11 @@ def sc_group_failover(h, mode):
     if rc != 0:
         s.problems += [f"survivor: exit {rc} after SIGTERM"] + fb.tail()
     a_log = open(fa.logpath, "rb").read().decode(errors="replace")
+    if not re.search(r"assigned [1-9][0-9]* partition", a_log):
+        s.problems.append("the killed instance had no partitions: nothing to take over "
+                          f"(log {fa.logpath})")
     s.check(inputs, s.read())
     s.finish(f"two instances, one killed, survivor takes over ({n} inputs)")
-    return a_log
 
 
 def sc_broker_kill(h, mode):
@@ -584,8 +595,20 @@ def sc_broker_kill(h, mode):
     if s.wait_written(n // 5, 60, [fg]):
         node = group_coordinator(h.bootstrap, s.group) or 2
         log(f"broker-kill/{mode}: kill -9 of node {node} (group coordinator)")
+        topics = [s.topics["input"]] + s.out_topics()
+        led = [tp for tp, l in leaders(h.bootstrap, topics).items() if l == node]
         h.kafka("kill-node", str(node))
-        time.sleep(4.0)   # the session times out, leaders move to the others
+        # The node's session times out and its partitions get leaders among the others.
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            now = leaders(h.bootstrap, topics)
+            if all(now.get(tp, node) not in (node, -1) for tp in led):
+                break
+            time.sleep(0.5)
+        else:
+            s.problems.append(f"partitions led by node {node} got no new leader in 20 s")
+        log(f"broker-kill/{mode}: {len(led)} partition leaders moved off node {node}")
+        time.sleep(1.0)
         h.kafka("start-node", str(node))
         log(f"broker-kill/{mode}: node {node} back")
     sp.join(120)
