@@ -237,14 +237,19 @@ class StreamProducer(threading.Thread):
 
 
 def high_watermarks(bootstrap, topics):
-    """Sum of the high watermarks of `topics` (counts records written, committed or not)."""
+    """Sum of the high watermarks of `topics` (counts records written, committed or not).
+    A partition whose leader is moving counts 0 this time (the caller polls again)."""
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "faults-hw",
                   "enable.auto.commit": False})
     try:
         total = 0
         for t in topics:
             for p in range(PARTITIONS):
-                lo, hi = c.get_watermark_offsets(TopicPartition(t, p), timeout=5, cached=False)
+                try:
+                    _, hi = c.get_watermark_offsets(TopicPartition(t, p), timeout=5,
+                                                    cached=False)
+                except KafkaException:
+                    continue
                 total += hi
         return total
     finally:
@@ -255,8 +260,15 @@ def committed(bootstrap, group, topic):
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
                   "enable.auto.commit": False, "isolation.level": "read_committed"})
     try:
-        tps = c.committed([TopicPartition(topic, p) for p in range(PARTITIONS)], timeout=10)
-        return {tp.partition: tp.offset for tp in tps}
+        for attempt in range(3):   # the coordinator may be loading right after a failover
+            try:
+                tps = c.committed([TopicPartition(topic, p) for p in range(PARTITIONS)],
+                                  timeout=10)
+                return {tp.partition: tp.offset for tp in tps}
+            except KafkaException:
+                if attempt == 2:
+                    raise
+                time.sleep(1.0)
     finally:
         c.close()
 
