@@ -602,7 +602,12 @@ def sc_broker_kill(h, mode):
     n = len(inputs)
     # The coordinator moves after the broker's 3 s session: give the consumer's session
     # room to outlive that (a 3 s one expires first; see the README on static members).
-    fg = s.start("a", exit_on_eof=False, extra={"kafka.session.timeout.ms": 10000})
+    # Its transactions get librdkafka's default minute (outputs to a partition whose
+    # leader is moving can wait longer than the 10 s the other scenarios use).
+    extra = {"kafka.session.timeout.ms": 10000}
+    if mode == "exactly_once":
+        extra["kafka.transaction.timeout.ms"] = 60000
+    fg = s.start("a", exit_on_eof=False, extra=extra)
     sp = s.stream(inputs, rate=n / 8.0)
     if s.wait_written(n // 5, 60, [fg]):
         node = group_coordinator(h.bootstrap, s.group) or 2
