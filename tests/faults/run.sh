@@ -60,7 +60,10 @@ pypid=""
 # shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
   local rc=$?
-  trap - EXIT INT TERM
+  trap - EXIT
+  # `timeout` signals the whole process group: the stop below (and its children, which
+  # inherit the ignore) must finish, or a broker is left running.
+  trap '' INT TERM
   # Interrupted (timeout, Ctrl-C): the test ends the floorgate processes it started.
   if [ -n "$pypid" ] && kill -0 "$pypid" 2>/dev/null; then
     kill -TERM "$pypid" 2>/dev/null || true
