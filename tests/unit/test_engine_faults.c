@@ -470,9 +470,8 @@ static void test_eos_abortable_error_aborts_and_rewinds(void **state)
 	struct run r = { .tag = "eosabort", .group = "g-eosabort", .extra = eos };
 
 	alarm(TEST_SECONDS);
-	/* A produce error inside a transaction makes it abortable. */
-	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 1,
-					  RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+	/* A permanent produce error inside a transaction makes it abortable. */
+	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 1, RD_KAFKA_RESP_ERR_INVALID_RECORD);
 	run_engine(&r);
 	if (r.rc)
 		fail_msg("engine: %s", r.err);
