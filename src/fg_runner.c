@@ -605,10 +605,19 @@ static int drain(void *ctx)
 {
 	struct engine *e = ctx;
 
+	double until = now_s() + e->cfg->flush_timeout_ms / 1e3;
+
 	for (int i = 0; i < e->nworkers; i++)
 		dispatch(e, &e->w[i]);
-	while (atomic_load(&e->in_flight) > 0 && !atomic_load(&e->fatal))
+	while (atomic_load(&e->in_flight) > 0 && !atomic_load(&e->fatal)) {
+		if (now_s() > until) {
+			/* Bounded: what is unacknowledged stays uncommitted and is read again. */
+			set_fatal(e, "outputs still unacknowledged after run.flush_timeout_ms%s%s", "",
+				  "");
+			break;
+		}
 		bell_wait(&e->free_bell, 10);
+	}
 	if (atomic_load(&e->fatal))
 		return -1;
 	if (e->eos && atomic_load(&e->producer_running)) {
