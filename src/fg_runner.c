@@ -19,6 +19,7 @@
 volatile sig_atomic_t fg_runner_stop;
 _Atomic unsigned long long fg_runner_done;
 _Atomic unsigned long long fg_runner_commits, fg_runner_aborts;
+_Atomic unsigned long long fg_runner_cap_pauses;
 
 #define FG_RUNNER_MAX_WORKERS 64
 
@@ -818,6 +819,8 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 		if (over != e.cap_paused) {
 			fg_kafka_source_pause(e.src, over);
 			e.cap_paused = over;
+			if (over)
+				atomic_fetch_add(&fg_runner_cap_pauses, 1);
 		}
 		/* librdkafka 2.0.2's batch call returns when the batch is full or the
 		 * wait is over: a short wait bounds the latency a quiet stream adds. */

@@ -77,6 +77,8 @@ void fg_runner_install_signals(void);
 extern _Atomic unsigned long long fg_runner_done;
 /* exactly_once: transactions committed and aborted so far (for observers and tests). */
 extern _Atomic unsigned long long fg_runner_commits, fg_runner_aborts;
+/* Times the input was paused for run.max_inflight_bytes (for observers and tests). */
+extern _Atomic unsigned long long fg_runner_cap_pauses;
 
 /*
  * Runs until stopped, until run.max_messages inputs are done, or (with
