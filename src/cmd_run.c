@@ -109,6 +109,11 @@ int fg_cmd_run(int argc, char **argv)
 		fprintf(stderr, "floorgate run: kafka.bootstrap.servers is not set\n");
 		goto done;
 	}
+	if (cfg.guarantee != FG_CONFIG_EXACTLY_ONCE && fg_config_kafka_get(&cfg, "transactional.id")) {
+		fprintf(stderr, "floorgate run: kafka.transactional.id is for processing.guarantee="
+				"exactly_once (use run.transactional_id there)\n");
+		goto done;
+	}
 	rd = fg_refdata_load(cfg.data_dir, err, sizeof(err));
 	if (!rd) {
 		fprintf(stderr, "floorgate run: reference data refused: %s\n", err);
