@@ -239,12 +239,19 @@ enum fg_txn_result fg_kafka_sink_txn_abort(struct fg_kafka_sink *sink, char *err
 	double until = now_ms() + sink->flush_timeout_ms;
 
 	for (;;) {
-		int left = (int)(until - now_ms());
-		rd_kafka_error_t *error = rd_kafka_abort_transaction(sink->rk, left < 1 ? 1 : left);
+		/*
+		 * The abort purges what is queued but waits until every purged
+		 * message's delivery report has been served, and nobody else
+		 * serves them on this thread: short calls, serving reports in
+		 * between (librdkafka 2.0.2 says "the event queue must be polled").
+		 */
+		rd_kafka_poll(sink->rk, 0);
+		rd_kafka_error_t *error = rd_kafka_abort_transaction(sink->rk, 100);
 		if (!error)
 			return FG_TXN_OK;
 		if (rd_kafka_error_is_retriable(error) && now_ms() < until) {
 			rd_kafka_error_destroy(error);
+			rd_kafka_poll(sink->rk, 10);
 			continue;
 		}
 		/* A transaction that can be neither committed nor aborted: stop. */

@@ -314,8 +314,7 @@ void fg_config_print_table(FILE *f)
 			size_t k = 0;
 			for (int n = 0; e->names[n]; n++)
 				k += (size_t)snprintf(range + k, sizeof(range) - k, "%s`%s`",
-						      n ? " or " : " (", e->names[n]);
-			snprintf(range + k, sizeof(range) - k, ")");
+						      n ? ", " : " ", e->names[n]);
 		}
 		fprintf(f, "| `%s` | %s%s | `%s` | %s |\n", e->key,
 			e->type == T_STRING ? "string" :

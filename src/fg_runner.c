@@ -19,6 +19,7 @@
 volatile sig_atomic_t fg_runner_stop;
 _Atomic unsigned long long fg_runner_done;
 _Atomic unsigned long long fg_runner_commits, fg_runner_aborts;
+_Atomic unsigned long long fg_runner_cap_pauses;
 
 #define FG_RUNNER_MAX_WORKERS 64
 
@@ -605,10 +606,19 @@ static int drain(void *ctx)
 {
 	struct engine *e = ctx;
 
+	double until = now_s() + e->cfg->flush_timeout_ms / 1e3;
+
 	for (int i = 0; i < e->nworkers; i++)
 		dispatch(e, &e->w[i]);
-	while (atomic_load(&e->in_flight) > 0 && !atomic_load(&e->fatal))
+	while (atomic_load(&e->in_flight) > 0 && !atomic_load(&e->fatal)) {
+		if (now_s() > until) {
+			/* Bounded: what is unacknowledged stays uncommitted and is read again. */
+			set_fatal(e, "outputs still unacknowledged after run.flush_timeout_ms%s%s", "",
+				  "");
+			break;
+		}
 		bell_wait(&e->free_bell, 10);
+	}
 	if (atomic_load(&e->fatal))
 		return -1;
 	if (e->eos && atomic_load(&e->producer_running)) {
@@ -809,6 +819,8 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 		if (over != e.cap_paused) {
 			fg_kafka_source_pause(e.src, over);
 			e.cap_paused = over;
+			if (over)
+				atomic_fetch_add(&fg_runner_cap_pauses, 1);
 		}
 		/* librdkafka 2.0.2's batch call returns when the batch is full or the
 		 * wait is over: a short wait bounds the latency a quiet stream adds. */

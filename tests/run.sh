@@ -71,6 +71,10 @@ expect_fail "cli/run missing config file" 2 "nope.conf" $FG run -c "$T/nope.conf
 expect_fail "cli/run bad number" 2 "run.batch_size: \"0\" is not a whole number" \
 	$FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X run.batch_size=0
 expect_fail "cli/run without brokers" 2 "kafka.bootstrap.servers is not set" $FG run
+expect_fail "cli/run unknown processing.guarantee" 2 "processing.guarantee: \"exactly\" is not one of at_least_once, exactly_once" \
+	$FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X processing.guarantee=exactly
+expect_fail "cli/run transactional.id without exactly_once" 2 "kafka.transactional.id is for processing.guarantee=exactly_once" \
+	$FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X kafka.transactional.id=x
 expect_fail "cli/run unreachable broker times out" 1 "cannot reach Kafka at 127.0.0.1:1 within 2000 ms" \
 	timeout 60 $FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X run.connect_timeout_ms=2000 -X kafka.log_level=0
 check "cli/docs/CONFIGURATION.md matches the key table" sh -c \
