@@ -36,12 +36,12 @@ lines and ends with `faults: N passed, M failed, K skipped`; exit 1 if anything 
 """
 
 import argparse
+import io
 import os
 import random
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -129,7 +129,7 @@ class Expected:
     def inputs(self, decl_schema, tag):
         out = []
         for i, rec in enumerate(self.records):
-            buf = _bytes_io()
+            buf = io.BytesIO()
             fastavro.schemaless_writer(buf, decl_schema, rec)
             out.append(Input(f"{tag} #{i} {rec['declaration_id']} v{rec['version']}",
                              rec["declaration_id"].encode(), e2e.frame(1, buf.getvalue()),
@@ -141,11 +141,6 @@ class Expected:
         if outs is None:
             return None
         return outs.get(inp.index + self.base)
-
-
-def _bytes_io():
-    import io
-    return io.BytesIO()
 
 
 def normalise(kind, rec):
@@ -680,7 +675,7 @@ def poison_inputs(h, good):
     dup = dict(recs[1], lines=[recs[1]["lines"][0], recs[1]["lines"][0]])
 
     def enc(rec):
-        buf = _bytes_io()
+        buf = io.BytesIO()
         fastavro.schemaless_writer(buf, h.decl_schema, rec)
         return e2e.frame(1, buf.getvalue())
 
@@ -881,7 +876,7 @@ SCENARIOS = {
 
 
 class Harness:
-    pass
+    """What every scenario shares: cluster, binary, schemas, expected outputs, results."""
 
 
 def make_data_b(src, dst):
