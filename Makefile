@@ -93,8 +93,10 @@ test: deps
 # The multi-threaded engine and replay's threads under ThreadSanitizer (its own build dir).
 TSAN_RUN := TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp"
 test-tsan: deps
-	$(MAKE) --no-print-directory SANITIZER=thread build-thread/floorgate build-thread/tests/test_engine_mock
+	$(MAKE) --no-print-directory SANITIZER=thread build-thread/floorgate build-thread/tests/test_engine_mock \
+		build-thread/tests/test_engine_faults
 	$(TSAN_RUN) build-thread/tests/test_engine_mock
+	$(TSAN_RUN) build-thread/tests/test_engine_faults
 	$(TSAN_RUN) build-thread/floorgate demo --count 20000 --seed 3
 	build-thread/floorgate gen --count 20000 --seed 3 --out build-thread/replay-tsan.avro
 	$(TSAN_RUN) build-thread/floorgate replay --quiet --data data --in build-thread/replay-tsan.avro \

@@ -1,44 +1,116 @@
 #include "fg_kafka_source.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/fg_common.h"
 
+/* What the source knows about one partition of the input topic. */
+struct fg_part {
+	int64_t next;      /* next offset to take (-1: take whatever comes) */
+	int64_t first;     /* first offset taken since assigned (-1: none) */
+	int64_t committed; /* exactly_once: last committed by a transaction (-1: unknown); mu */
+	int64_t rewind_end; /* after a rewind, until the refetch reaches it (-1: not rewinding) */
+	unsigned char assigned, eof;
+};
+
 struct fg_kafka_source {
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *q;
-	/* assignment and end-of-partition tracking (runner thread only) */
+	const char *topic;
+	int eos;
+	/* runner thread only, except parts[].committed and the array itself (mu) */
 	rd_kafka_topic_partition_list_t *assigned;
-	unsigned char *eof;
 	int ever_assigned;
-	void (*before_revoke)(void *ctx);
+	int paused;
+	fg_kafka_source_revoke_cb *before_revoke;
 	void *ctx;
-	int64_t *next; /* next offset to take, by partition (-1: none taken yet) */
-	int32_t n_next;
+	pthread_mutex_t mu;
+	struct fg_part *parts;
+	int32_t n_parts;
 };
 
-static int find(const struct fg_kafka_source *src, const char *topic, int32_t partition)
+/* The state of partition p, growing the table when needed. NULL when out of memory. */
+static struct fg_part *part(struct fg_kafka_source *src, int32_t p)
 {
-	if (!src->assigned)
-		return -1;
-	for (int i = 0; i < src->assigned->cnt; i++)
-		if (src->assigned->elems[i].partition == partition &&
-		    !strcmp(src->assigned->elems[i].topic, topic))
-			return i;
-	return -1;
+	if (p < 0)
+		return NULL;
+	if (p >= src->n_parts) {
+		int32_t n = p + 16;
+		pthread_mutex_lock(&src->mu);
+		struct fg_part *v = realloc(src->parts, (size_t)n * sizeof(*v));
+		if (v) {
+			for (int32_t i = src->n_parts; i < n; i++)
+				v[i] = (struct fg_part){ .next = -1, .first = -1, .committed = -1,
+							 .rewind_end = -1 };
+			src->parts = v;
+			src->n_parts = n;
+		}
+		pthread_mutex_unlock(&src->mu);
+		if (!v)
+			return NULL;
+	}
+	return &src->parts[p];
 }
 
-static void set_assignment(struct fg_kafka_source *src,
-			   const rd_kafka_topic_partition_list_t *parts)
+static int64_t committed_of(struct fg_kafka_source *src, struct fg_part *st)
 {
-	if (src->assigned)
-		rd_kafka_topic_partition_list_destroy(src->assigned);
-	free(src->eof);
-	src->assigned = parts ? rd_kafka_topic_partition_list_copy(parts) : NULL;
-	src->eof = parts ? calloc((size_t)parts->cnt + 1, 1) : NULL;
-	if (parts && parts->cnt > 0)
+	int64_t v;
+
+	pthread_mutex_lock(&src->mu);
+	v = st->committed;
+	pthread_mutex_unlock(&src->mu);
+	return v;
+}
+
+static void assignment_add(struct fg_kafka_source *src, const rd_kafka_topic_partition_list_t *l)
+{
+	if (!src->assigned)
+		src->assigned = rd_kafka_topic_partition_list_new(l->cnt + 1);
+	for (int i = 0; i < l->cnt; i++) {
+		const rd_kafka_topic_partition_t *tp = &l->elems[i];
+		struct fg_part *st = part(src, tp->partition);
+		if (!rd_kafka_topic_partition_list_find(src->assigned, tp->topic, tp->partition))
+			rd_kafka_topic_partition_list_add(src->assigned, tp->topic, tp->partition);
+		if (st) {
+			st->assigned = 1;
+			st->eof = 0;
+			st->first = -1;
+			st->rewind_end = -1;
+			pthread_mutex_lock(&src->mu);
+			st->committed = -1; /* another member may have moved it meanwhile */
+			pthread_mutex_unlock(&src->mu);
+		}
+	}
+	if (l->cnt > 0)
 		src->ever_assigned = 1;
+}
+
+/* Forgets partitions; ok says whether everything taken from them was committed. */
+static void assignment_remove(struct fg_kafka_source *src, const rd_kafka_topic_partition_list_t *l,
+			      int ok)
+{
+	for (int i = 0; i < l->cnt; i++) {
+		const rd_kafka_topic_partition_t *tp = &l->elems[i];
+		struct fg_part *st = part(src, tp->partition);
+		if (src->assigned)
+			rd_kafka_topic_partition_list_del(src->assigned, tp->topic, tp->partition);
+		if (!st)
+			continue;
+		st->assigned = 0;
+		st->eof = 0;
+		/*
+		 * If the partition comes back, it is fetched from the group's
+		 * committed offset. exactly_once knows it (nothing else is
+		 * committed); at_least_once keeps the mark only when the commit
+		 * before revocation covered everything taken.
+		 */
+		if (src->eos)
+			st->next = committed_of(src, st);
+		else if (!ok)
+			st->next = -1;
+	}
 }
 
 /* @locality: the runner thread (served inside consume calls). */
@@ -46,29 +118,50 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			 rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	struct fg_kafka_source *src = opaque;
+	int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+	rd_kafka_error_t *error = NULL;
 
-	fprintf(stderr, "floorgate: %s %d partition(s)\n",
-		err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "assigned" : "revoking", parts->cnt);
+	fprintf(stderr, "floorgate: %s %d partition(s)%s\n",
+		err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "assigned" : "revoking", parts->cnt,
+		coop ? " (cooperative)" : "");
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		rd_kafka_assign(rk, parts);
-		set_assignment(src, parts);
+		assignment_add(src, parts);
+		if (coop)
+			error = rd_kafka_incremental_assign(rk, parts);
+		else
+			rd_kafka_assign(rk, parts);
+		if (src->paused && parts->cnt > 0)
+			rd_kafka_pause_partitions(rk, parts); /* still over the memory cap */
 	} else {
-		/* Finish what is in flight (its offsets get stored), then commit
-		 * before the partitions go, so their next owner starts after it. */
+		int ok = 0;
+		/* Finish what is in flight (its offsets get stored, or committed in
+		 * its transaction), then commit before the partitions go, so their
+		 * next owner starts after it. */
 		if (src->before_revoke)
-			src->before_revoke(src->ctx);
-		rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
-		if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
-			fprintf(stderr, "floorgate: commit before revocation failed: %s\n",
-				rd_kafka_err2str(cerr));
-		rd_kafka_assign(rk, NULL);
-		set_assignment(src, NULL);
+			ok = src->before_revoke(src->ctx);
+		if (!src->eos) {
+			rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
+			if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+				fprintf(stderr, "floorgate: commit before revocation failed: %s\n",
+					rd_kafka_err2str(cerr));
+				ok = -1;
+			}
+		}
+		assignment_remove(src, parts, ok == 0);
+		if (coop)
+			error = rd_kafka_incremental_unassign(rk, parts);
+		else
+			rd_kafka_assign(rk, NULL);
+	}
+	if (error) {
+		fprintf(stderr, "floorgate: rebalance: %s\n", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
 	}
 }
 
 struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 					       const char *const *must_exist,
-					       void (*before_revoke)(void *ctx), void *ctx,
+					       fg_kafka_source_revoke_cb *before_revoke, void *ctx,
 					       char *errstr, size_t errstr_size)
 {
 	struct fg_kafka_source *src = calloc(1, sizeof(*src));
@@ -82,12 +175,17 @@ struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 		fg_errf(errstr, errstr_size, "out of memory");
 		goto err;
 	}
+	pthread_mutex_init(&src->mu, NULL);
 	src->before_revoke = before_revoke;
 	src->ctx = ctx;
+	src->topic = cfg->input_topic;
+	src->eos = cfg->guarantee == FG_CONFIG_EXACTLY_ONCE;
 	/* Defaults first, then the user's kafka.* keys, then what correctness needs. */
 	if (fg_config_rdkafka_set(conf, "group.id", "floorgate", errstr, errstr_size) ||
 	    fg_config_rdkafka_set(conf, "auto.offset.reset", "earliest", errstr, errstr_size) ||
 	    fg_config_rdkafka_set(conf, "enable.auto.commit", "true", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "partition.assignment.strategy", "cooperative-sticky",
+				  errstr, errstr_size) ||
 	    fg_config_rdkafka_set(conf, "client.id", "floorgate-consumer", errstr, errstr_size))
 		goto err;
 	if (fg_config_rdkafka_apply(cfg, conf, FG_CONFIG_PRODUCER, errstr, errstr_size))
@@ -95,6 +193,12 @@ struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 	if (fg_config_rdkafka_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) ||
 	    fg_config_rdkafka_set(conf, "enable.partition.eof", cfg->exit_on_eof ? "true" : "false", errstr,
 		     errstr_size))
+		goto err;
+	/* exactly_once: offsets are committed by the producer's transactions only,
+	 * and only committed outputs of upstream transactions are read. */
+	if (src->eos &&
+	    (fg_config_rdkafka_set(conf, "enable.auto.commit", "false", errstr, errstr_size) ||
+	     fg_config_rdkafka_set(conf, "isolation.level", "read_committed", errstr, errstr_size)))
 		goto err;
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
 	rd_kafka_conf_set_opaque(conf, src);
@@ -148,6 +252,8 @@ err:
 			rd_kafka_queue_destroy(src->q);
 		rd_kafka_destroy(src->rk);
 	}
+	if (src)
+		pthread_mutex_destroy(&src->mu);
 	free(src);
 	return NULL;
 }
@@ -156,13 +262,16 @@ void fg_kafka_source_destroy(struct fg_kafka_source *src)
 {
 	if (!src)
 		return;
-	rd_kafka_commit(src->rk, NULL, 0);
+	if (!src->eos)
+		rd_kafka_commit(src->rk, NULL, 0);
 	if (src->q)
 		rd_kafka_queue_destroy(src->q);
 	rd_kafka_consumer_close(src->rk);
 	rd_kafka_destroy(src->rk);
-	set_assignment(src, NULL);
-	free(src->next);
+	if (src->assigned)
+		rd_kafka_topic_partition_list_destroy(src->assigned);
+	pthread_mutex_destroy(&src->mu);
+	free(src->parts);
 	free(src);
 }
 
@@ -174,41 +283,44 @@ ssize_t fg_kafka_source_consume(struct fg_kafka_source *src, rd_kafka_message_t 
 
 int fg_kafka_source_accept(struct fg_kafka_source *src, const rd_kafka_message_t *m)
 {
-	if (m->partition >= src->n_next) {
-		int32_t n = m->partition + 16;
-		int64_t *v = realloc(src->next, (size_t)n * sizeof(*v));
-		if (!v)
-			return 1; /* cannot track: take it (at least once) */
-		for (int32_t i = src->n_next; i < n; i++)
-			v[i] = -1;
-		src->next = v;
-		src->n_next = n;
-	}
-	if (m->offset < src->next[m->partition])
+	struct fg_part *st = part(src, m->partition);
+
+	if (!st)
+		return 1; /* cannot track: take it (at least once) */
+	if (!st->assigned)
+		return 0; /* fetched before its revocation: its new owner takes it */
+	if (st->rewind_end >= 0 && m->offset >= st->rewind_end)
+		return 0; /* fetched before the rewind: the refetch brings it again, in order */
+	if (m->offset < st->next)
 		return 0;
-	src->next[m->partition] = m->offset + 1;
+	st->next = m->offset + 1;
+	if (st->next == st->rewind_end)
+		st->rewind_end = -1; /* the refetch has caught up */
+	if (st->first < 0)
+		st->first = m->offset;
 	return 1;
 }
 
 void fg_kafka_source_track(struct fg_kafka_source *src, const rd_kafka_message_t *m)
 {
-	int i;
+	struct fg_part *st;
 
-	if (!m->rkt)
+	if (!m->rkt || strcmp(rd_kafka_topic_name(m->rkt), src->topic))
 		return;
-	i = find(src, rd_kafka_topic_name(m->rkt), m->partition);
-	if (i < 0)
-		return;
-	src->eof[i] = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
+	st = part(src, m->partition);
+	if (st && st->assigned)
+		st->eof = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
 }
 
 int fg_kafka_source_at_end(const struct fg_kafka_source *src)
 {
 	if (!src->ever_assigned || !src->assigned || src->assigned->cnt == 0)
 		return 0;
-	for (int i = 0; i < src->assigned->cnt; i++)
-		if (!src->eof[i])
+	for (int i = 0; i < src->assigned->cnt; i++) {
+		int32_t p = src->assigned->elems[i].partition;
+		if (p >= src->n_parts || !src->parts[p].eof)
 			return 0;
+	}
 	return 1;
 }
 
@@ -238,10 +350,85 @@ int fg_kafka_source_store(struct fg_kafka_source *src, rd_kafka_message_t **msgs
 
 void fg_kafka_source_pause(struct fg_kafka_source *src, int pause)
 {
+	if (src->paused == !!pause)
+		return; /* librdkafka counts neither: pause or resume once */
+	src->paused = !!pause;
 	if (!src->assigned || src->assigned->cnt == 0)
 		return;
 	if (pause)
 		rd_kafka_pause_partitions(src->rk, src->assigned);
 	else
 		rd_kafka_resume_partitions(src->rk, src->assigned);
+}
+
+rd_kafka_consumer_group_metadata_t *fg_kafka_source_group_metadata(struct fg_kafka_source *src)
+{
+	return rd_kafka_consumer_group_metadata(src->rk);
+}
+
+void fg_kafka_source_committed(struct fg_kafka_source *src,
+			       const rd_kafka_topic_partition_list_t *offsets)
+{
+	pthread_mutex_lock(&src->mu);
+	for (int i = 0; i < offsets->cnt; i++) {
+		const rd_kafka_topic_partition_t *tp = &offsets->elems[i];
+		if (tp->partition < 0 || tp->partition >= src->n_parts || tp->offset < 0 ||
+		    strcmp(tp->topic, src->topic))
+			continue;
+		src->parts[tp->partition].committed = tp->offset;
+	}
+	pthread_mutex_unlock(&src->mu);
+}
+
+int fg_kafka_source_rewind(struct fg_kafka_source *src, char *errstr, size_t errstr_size)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_error_t *error;
+	int moved;
+
+	if (!src->assigned || src->assigned->cnt == 0)
+		return 0;
+	l = rd_kafka_topic_partition_list_new(src->assigned->cnt);
+	for (int i = 0; i < src->assigned->cnt; i++) {
+		const rd_kafka_topic_partition_t *tp = &src->assigned->elems[i];
+		struct fg_part *st = part(src, tp->partition);
+		int64_t to;
+		if (!st)
+			continue;
+		to = committed_of(src, st);
+		if (to < 0)
+			to = st->first; /* nothing committed since assigned: where it started */
+		if (to < 0 || (st->next >= 0 && to >= st->next))
+			continue; /* nothing taken since */
+		rd_kafka_topic_partition_list_add(l, tp->topic, tp->partition)->offset = to;
+		/*
+		 * librdkafka 2.0.2's batch consume may still hand back messages
+		 * fetched before the seek (offsets from next on). Offset next-1 was
+		 * taken, so it exists and the refetch returns it: until then only
+		 * offsets below the old mark are taken, in order.
+		 */
+		if (st->next > st->rewind_end)
+			st->rewind_end = st->next;
+		st->next = to;
+		st->eof = 0; /* not at its end any more */
+	}
+	moved = l->cnt;
+	/* Asynchronous (timeout 0): messages fetched before it are filtered out by
+	 * the seek's version barrier; 2.0.2 also shortens seek timeouts a
+	 * thousandfold (fixed in 2.1.0), so waiting would not mean much. */
+	error = moved ? rd_kafka_seek_partitions(src->rk, l, 0) : NULL;
+	if (error) {
+		fg_errf(errstr, errstr_size, "cannot rewind the input: %s",
+			rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+		moved = -1;
+	}
+	for (int i = 0; moved > 0 && i < l->cnt; i++)
+		if (l->elems[i].err && l->elems[i].err != RD_KAFKA_RESP_ERR__IN_PROGRESS) {
+			fg_errf(errstr, errstr_size, "cannot rewind %s [%d]: %s", l->elems[i].topic,
+				(int)l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
+			moved = -1;
+		}
+	rd_kafka_topic_partition_list_destroy(l);
+	return moved;
 }

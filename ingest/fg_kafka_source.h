@@ -4,13 +4,35 @@
  * DESIGN
  * A high-level consumer in a group, read in batches from its consumer
  * queue (rd_kafka_consume_batch_queue). Offsets are never stored by
- * librdkafka on its own (enable.auto.offset.store=false): the runner
- * stores a batch's offsets only after every output of that batch has been
- * acknowledged by the brokers, and the auto-commit (or the final commit at
- * shutdown) commits only stored offsets. So a crash re-reads, never skips:
- * at-least-once. All calls happen on the runner's thread, which also
- * serves rebalances, so batch consumption never races a rebalance
- * (librdkafka 2.0.2 requires that).
+ * librdkafka on its own (enable.auto.offset.store=false).
+ *
+ * at_least_once: the runner stores a batch's offsets only after every
+ * output of that batch has been acknowledged by the brokers, and the
+ * auto-commit (or the commit before a revocation and at shutdown) commits
+ * only stored offsets. So a crash re-reads, never skips.
+ *
+ * exactly_once: the consumer commits nothing itself
+ * (enable.auto.commit=false, nothing stored); the runner's transactional
+ * producer commits the consumed offsets inside the transaction that holds
+ * the outputs, with this consumer's group metadata
+ * (fg_kafka_source_group_metadata). It reads at
+ * isolation.level=read_committed. After an aborted transaction the runner
+ * calls fg_kafka_source_rewind(), which seeks every assigned partition back
+ * to the last offset committed by a transaction (fg_kafka_source_committed).
+ *
+ * Group membership: partition.assignment.strategy defaults to
+ * cooperative-sticky (a rebalance only moves the partitions that change
+ * owner); the rebalance callback follows whichever protocol is in force
+ * (incremental assign/unassign for COOPERATIVE, assign for EAGER).
+ * kafka.group.instance.id (static membership) passes through to the
+ * consumer unchanged.
+ *
+ * Threads: every call except fg_kafka_source_store(),
+ * fg_kafka_source_committed() and fg_kafka_source_group_metadata() happens
+ * on the runner's thread, which also serves rebalances inside
+ * fg_kafka_source_consume(). librdkafka 2.0.2's batch consume is unsafe
+ * alongside seek/pause/resume/rebalance on another thread, so all of those
+ * happen here, between batch calls.
  */
 #ifndef FG_KAFKA_SOURCE_H
 #define FG_KAFKA_SOURCE_H
@@ -23,22 +45,33 @@
 struct fg_kafka_source;
 
 /*
+ * Runs on the consumer thread when partitions are about to be taken away,
+ * before the stored offsets are committed: the engine finishes (and in
+ * exactly_once commits or aborts) its in-flight work there, so what is
+ * committed covers it. Returns 0 when everything taken was committed (or,
+ * at_least_once, acknowledged and stored), -1 otherwise.
+ */
+typedef int(fg_kafka_source_revoke_cb)(void *ctx);
+
+/*
  * Creates the consumer, waits up to run.connect_timeout_ms for the brokers
  * and checks that every topic in `must_exist` (NULL-terminated) exists, then
- * subscribes to input.topic. Returns NULL with a message on failure.
- */
-/*
- * before_revoke (may be NULL) runs on the consumer thread when partitions
- * are about to be taken away, before the stored offsets are committed: the
- * engine finishes its in-flight work there, so what is committed covers it.
+ * subscribes to input.topic. before_revoke may be NULL. Returns NULL with a
+ * message on failure.
  */
 struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 					       const char *const *must_exist,
-					       void (*before_revoke)(void *ctx), void *ctx,
+					       fg_kafka_source_revoke_cb *before_revoke, void *ctx,
 					       char *errstr, size_t errstr_size);
-/* Pauses (pause != 0) or resumes every assigned partition. */
+/*
+ * Pauses (pause != 0) or resumes every assigned partition. While paused,
+ * partitions assigned by a rebalance are paused too.
+ */
 void fg_kafka_source_pause(struct fg_kafka_source *src, int pause);
-/* Commits stored offsets (synchronously), leaves the group, frees. NULL-safe. */
+/*
+ * at_least_once: commits stored offsets (synchronously). Then leaves the
+ * group and frees. NULL-safe.
+ */
 void fg_kafka_source_destroy(struct fg_kafka_source *src);
 
 /* Up to n messages (some may be errors or partition EOF events). */
@@ -47,12 +80,13 @@ ssize_t fg_kafka_source_consume(struct fg_kafka_source *src, rd_kafka_message_t 
 /* Notes a partition EOF event or a message (which clears that partition's EOF). */
 void fg_kafka_source_track(struct fg_kafka_source *src, const rd_kafka_message_t *m);
 /*
- * Whether a data message is new to this process: its offset is at or
- * beyond the next offset this consumer has taken from its partition.
+ * Whether a data message is to be taken: its partition is assigned and its
+ * offset is at or beyond the next offset this consumer has to take from it.
  * librdkafka 2.0.2's batch consume can hand back messages fetched before a
  * rebalance (fixed in 2.1.0); the partition is then fetched again from the
  * committed offset, which would give those messages twice. Taking each
- * offset once per process removes that. Call for every data message taken.
+ * offset once (until a rewind or a failed commit moves the mark back)
+ * removes that. Call for every data message taken.
  */
 int fg_kafka_source_accept(struct fg_kafka_source *src, const rd_kafka_message_t *m);
 /* True once partitions were assigned and every one of them is at its end. */
@@ -62,5 +96,26 @@ int fg_kafka_source_at_end(const struct fg_kafka_source *src);
  * only). @locality: any thread (rd_kafka_offsets_store is thread-safe).
  */
 int fg_kafka_source_store(struct fg_kafka_source *src, rd_kafka_message_t **msgs, size_t n);
+
+/*
+ * exactly_once. The consumer's group metadata for
+ * rd_kafka_send_offsets_to_transaction (caller destroys it).
+ * @locality: any thread.
+ */
+rd_kafka_consumer_group_metadata_t *fg_kafka_source_group_metadata(struct fg_kafka_source *src);
+/*
+ * exactly_once. Records the input offsets a transaction has just committed.
+ * @locality: any thread (the runner's producer thread).
+ */
+void fg_kafka_source_committed(struct fg_kafka_source *src,
+			       const rd_kafka_topic_partition_list_t *offsets);
+/*
+ * exactly_once, after an aborted transaction: seeks every assigned
+ * partition back to its last committed offset (or, when nothing was
+ * committed since it was assigned, to the first offset taken from it), so
+ * that the aborted inputs are read and assessed again. Returns the number
+ * of partitions moved back, or -1 with a message.
+ */
+int fg_kafka_source_rewind(struct fg_kafka_source *src, char *errstr, size_t errstr_size);
 
 #endif

@@ -13,11 +13,25 @@
 #           logs/ and pid. Every node-specific thing is derived from (node id, broker port,
 #           controller port, dir) in node_write_config/node_launch, so a multi-node mode
 #           only has to loop over several of them with a shared controller.quorum.voters.
-#           Today there is one combined broker+controller node (KRaft) on 127.0.0.1.
+#           Default: one combined broker+controller node (KRaft) on 127.0.0.1. With
+#           --nodes N (1..5), N combined nodes share one static quorum; node i (1-based)
+#           takes broker port P+2(i-1) and controller port P+2(i-1)+1, so one node is
+#           exactly the old layout. Replication (topics, offsets, transaction state) is
+#           min(3, N) with min ISR min(2, N); broker session, heartbeat and ISR lag are
+#           short so that a killed node is fenced and its leaders move in seconds.
+#           Each node's ports live in node-<id>/ports, so kill-node / stop-node /
+#           start-node / restart-node act on one node while the others keep running.
+#   tls     --tls adds a SASL_SSL listener (SASL/PLAIN over TLS) to every node, on port
+#           P+2N+(i-1). At start, openssl makes a CA and one broker certificate
+#           (SAN IP:127.0.0.1) in <dir>/tls/, a PKCS12 keystore with a random password,
+#           and a random password for the client user; ca.pem, sasl.user, sasl.password
+#           and bootstrap-tls are what a client needs. PLAINTEXT stays the inter-broker
+#           and tool listener, so readiness and create-topic work as without --tls.
 #   ready   kcat (librdkafka, the same client library floorgate links) must list the
 #           broker in a metadata response; that also proves the client can talk to it.
-#   stop    SIGTERM, wait, SIGKILL; only pids whose command line names this instance's
-#           server.properties are signalled.
+#   stop    SIGTERM to every node at once (a node that waits for a quorum already gone
+#           would otherwise hold up the next), wait, SIGKILL; only pids whose command line
+#           names this instance's server.properties are signalled.
 #
 # Environment:
 #   FG_KAFKA_VERSION   Kafka version (default below)
@@ -54,16 +68,25 @@ usage() {
 usage: $prog COMMAND [OPTIONS]
 
   fetch                       download Kafka $FG_KAFKA_VERSION into the cache (no-op if cached)
-  start [--port N] [--dir D] [--set key=value]...
-                              fetch, format and start a single-node KRaft broker on
-                              127.0.0.1:N (default $DEFAULT_PORT, controller on N+1);
-                              --set adds/overrides a server.properties line
-  stop [--dir D] [--keep]     stop it (SIGTERM, then SIGKILL after ${STOP_TIMEOUT}s) and
-                              remove the instance dir unless --keep
-  status [--dir D]            print whether it runs; exit 0 if it does, 1 if not
-  bootstrap [--dir D]         print host:port of the running instance
-  create-topic NAME PARTITIONS [--dir D]
-                              create a topic (replication factor 1) if it does not exist
+  start [--port N] [--nodes K] [--tls] [--dir D] [--set key=value]...
+                              fetch, format and start a KRaft cluster of K combined
+                              broker+controller nodes (default 1) on 127.0.0.1; node i
+                              listens on N+2(i-1) (default N $DEFAULT_PORT), its controller
+                              on N+2(i-1)+1; --tls adds a SASL_SSL (PLAIN) listener on
+                              N+2K+(i-1) with a CA, certificate and passwords made in D/tls;
+                              --set adds/overrides a server.properties line (every node)
+  stop [--dir D] [--keep]     stop every node (SIGTERM, then SIGKILL after ${STOP_TIMEOUT}s)
+                              and remove the instance dir unless --keep
+  status [--dir D]            print whether it runs; exit 0 if every node does, 1 if not
+  bootstrap [--dir D]         print host:port[,host:port...] of the running instance
+  bootstrap-tls [--dir D]     the same for the SASL_SSL listeners (--tls instances)
+  create-topic NAME PARTITIONS [--dir D] [--config key=value]...
+                              create a topic (replication factor min(3, nodes)) if it
+                              does not exist
+  kill-node ID [--dir D]      kill -9 one node (no clean shutdown)
+  stop-node ID [--dir D]      stop one node cleanly (SIGTERM)
+  start-node ID [--dir D]     start a stopped or killed node again, wait until it serves
+  restart-node ID [--dir D]   stop-node, then start-node
   libs                        print the cache's libs dir (after fetch)
 
 Default instance dir: \${FG_BUILD:-build}/kafka under the repo root.
@@ -144,19 +167,47 @@ inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$nd/data
 num.partitions=4
-default.replication.factor=1
-min.insync.replicas=1
+default.replication.factor=$CFG_RF
+min.insync.replicas=$CFG_MINISR
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=$CFG_RF
 offsets.topic.num.partitions=8
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$CFG_RF
+transaction.state.log.min.isr=$CFG_MINISR
 transaction.state.log.num.partitions=4
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.replication.factor=$CFG_RF
+share.coordinator.state.topic.min.isr=$CFG_MINISR
 group.initial.rebalance.delay.ms=0
 log.retention.hours=-1
 EOF
+  if [ "$CFG_NODES" -gt 1 ]; then
+    # Fast failure handling: a node that stops heartbeating is fenced after 3 s and its
+    # partitions get new leaders; a follower that lags 5 s leaves the ISR; the quorum
+    # elects a new active controller within about a second.
+    cat >>"$nd/server.properties" <<EOF
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
+replica.lag.time.max.ms=5000
+controller.quorum.election.timeout.ms=1000
+controller.quorum.fetch.timeout.ms=2000
+controller.quorum.election.backoff.max.ms=500
+EOF
+  fi
+  if [ -n "$CFG_TLS_PORT" ]; then
+    local tls=$inst/tls
+    cat >>"$nd/server.properties" <<EOF
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_SSL://127.0.0.1:$CFG_TLS_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$CFG_TLS_PORT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=PLAIN
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$tls/broker.p12
+ssl.keystore.password=$(cat "$tls/keystore.password")
+ssl.key.password=$(cat "$tls/keystore.password")
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$(cat "$tls/sasl.user")="$(cat "$tls/sasl.password")";
+EOF
+  fi
+  printf '%s %s %s\n' "$port" "$cport" "$CFG_TLS_PORT" >"$nd/ports"
   local kv
   for kv in "$@"; do printf '%s\n' "$kv" >>"$nd/server.properties"; done
   # Command-line tools (storage format, TopicCommand): warnings to stderr, which the
@@ -316,12 +367,43 @@ instance_nodes() {  # node ids of an instance, one a line
   [ -f "$1/nodes" ] && cat "$1/nodes"
 }
 
+# make_tls INSTANCE_DIR — a CA, one broker certificate for IP 127.0.0.1 signed by it, a
+# PKCS12 keystore, and random passwords for the keystore and the SASL/PLAIN client user.
+make_tls() {
+  local tls=$1/tls
+  need openssl "install Debian package 'openssl'"
+  mkdir -p "$tls"
+  chmod 700 "$tls"
+  (
+    set -e
+    cd "$tls"
+    openssl rand -hex 16 >keystore.password
+    printf 'floorgate\n' >sasl.user
+    openssl rand -hex 16 >sasl.password
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=floorgate test CA" \
+      -keyout ca.key -out ca.pem
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+      -keyout broker.key -out broker.csr
+    printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >broker.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile broker.ext -out broker.pem
+    openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker \
+      -passout "file:keystore.password" -out broker.p12
+  ) >"$1/tls.log" 2>&1 || { cat "$1/tls.log" >&2; die "openssl could not make the TLS material in $tls"; }
+}
+
+# Per-node ports, recorded at start: "PORT CTRL_PORT [TLS_PORT]".
+node_ports() { cat "$(node_dir "$1" "$2")/ports" 2>/dev/null; }
+
 cmd_start() {
-  local port=$DEFAULT_PORT inst="" extra=() id cport nd cid
+  local port=$DEFAULT_PORT inst="" extra=() id cport nd cid nodes=1 tls=0
   while [ $# -gt 0 ]; do
     case $1 in
       --port) [ $# -ge 2 ] || die "--port needs a value"; port=$2; shift 2 ;;
       --port=*) port=${1#--port=}; shift ;;
+      --nodes) [ $# -ge 2 ] || die "--nodes needs a value"; nodes=$2; shift 2 ;;
+      --nodes=*) nodes=${1#--nodes=}; shift ;;
+      --tls) tls=1; shift ;;
       --dir) [ $# -ge 2 ] || die "--dir needs a value"; inst=$(abs_path "$2"); shift 2 ;;
       --dir=*) inst=$(abs_path "${1#--dir=}"); shift ;;
       --set) [ $# -ge 2 ] || die "--set needs key=value"; extra+=("$2"); shift 2 ;;
@@ -330,8 +412,10 @@ cmd_start() {
     esac
   done
   [ -n "$inst" ] || inst=$(build_dir)/kafka
-  if ! [[ $port =~ ^[0-9]+$ ]] || [ "$port" -lt 1024 ] || [ "$port" -gt 65534 ]; then
-    die "bad --port '$port' (1024..65534; the controller takes port+1)"
+  [[ $nodes =~ ^[1-5]$ ]] || die "bad --nodes '$nodes' (1..5)"
+  local span=$((2 * nodes + tls * nodes))
+  if ! [[ $port =~ ^[0-9]+$ ]] || [ "$port" -lt 1024 ] || [ $((port + span - 1)) -gt 65535 ]; then
+    die "bad --port '$port' (1024 and up; the instance takes ports $port..port+$((span - 1)))"
   fi
   need "$KCAT" "install Debian package 'kcat'"
   need "$JAVA" "install Debian package 'default-jre-headless' (Java 17+)"
@@ -346,12 +430,8 @@ cmd_start() {
     rm -rf "$inst"   # leftovers of a run that died: start clean
   fi
 
-  # Single node today. A multi-node mode would pick N (id, port, cport) triples here and
-  # build voters from all of them.
-  id=1
-  cport=$((port + 1))
   local p
-  for p in "$port" "$cport"; do
+  for p in $(seq "$port" $((port + span - 1))); do
     port_in_use "$p" && die "port $p on 127.0.0.1 is in use (choose another with --port)"
   done
 
@@ -359,37 +439,63 @@ cmd_start() {
   mkdir -p "$inst"
   cid=$(random_cluster_id)
   printf '%s\n' "$cid" >"$inst/cluster.id"
-  printf '%s\n' "$id" >"$inst/nodes"
-  local voters="$id@127.0.0.1:$cport"
-  node_write_config "$inst" "$id" "$port" "$cport" "$voters" ${extra[@]+"${extra[@]}"}
-  nd=$(node_dir "$inst" "$id")
+  [ "$tls" = 0 ] || make_tls "$inst"
+  # Node i: broker port+2(i-1), controller +1; one node is the historical layout.
+  local voters="" bs="" bstls=""
+  for id in $(seq "$nodes"); do
+    voters+="${voters:+,}$id@127.0.0.1:$((port + 2 * (id - 1) + 1))"
+    bs+="${bs:+,}127.0.0.1:$((port + 2 * (id - 1)))"
+    [ "$tls" = 0 ] || bstls+="${bstls:+,}127.0.0.1:$((port + 2 * nodes + id - 1))"
+  done
+  seq "$nodes" >"$inst/nodes"
+  CFG_NODES=$nodes
+  CFG_RF=$(( nodes < 3 ? nodes : 3 ))
+  CFG_MINISR=$(( nodes < 2 ? 1 : 2 ))
   local t0=$SECONDS
-  node_format "$nd" "$cid"
-  node_launch "$nd"
-  if ! node_wait_ready "$nd" "$id" "$port"; then
-    node_stop "$nd" "$id"
-    die "Kafka did not start (instance dir kept for inspection: $inst)"
-  fi
-  printf '127.0.0.1:%s\n' "$port" >"$inst/bootstrap"
-  cp "$nd/pid" "$inst/pid"
-  say "Kafka $FG_KAFKA_VERSION up at 127.0.0.1:$port in $((SECONDS - t0))s (pid $(cat "$nd/pid"), dir $inst)"
+  for id in $(seq "$nodes"); do
+    CFG_TLS_PORT=""
+    [ "$tls" = 0 ] || CFG_TLS_PORT=$((port + 2 * nodes + id - 1))
+    node_write_config "$inst" "$id" $((port + 2 * (id - 1))) $((port + 2 * (id - 1) + 1)) \
+      "$voters" ${extra[@]+"${extra[@]}"}
+  done
+  # Format and launch every node before waiting: a quorum of several needs a majority up.
+  for id in $(seq "$nodes"); do node_format "$(node_dir "$inst" "$id")" "$cid" & done
+  wait
+  for id in $(seq "$nodes"); do
+    [ -f "$(node_dir "$inst" "$id")/data/meta.properties" ] || die "formatting node $id failed"
+  done
+  for id in $(seq "$nodes"); do node_launch "$(node_dir "$inst" "$id")"; done
+  for id in $(seq "$nodes"); do
+    if ! node_wait_ready "$(node_dir "$inst" "$id")" "$id" $((port + 2 * (id - 1))); then
+      stop_all "$inst"
+      die "Kafka did not start (instance dir kept for inspection: $inst)"
+    fi
+  done
+  printf '%s\n' "$bs" >"$inst/bootstrap"
+  [ "$tls" = 0 ] || printf '%s\n' "$bstls" >"$inst/bootstrap-tls"
+  cp "$(node_dir "$inst" 1)/pid" "$inst/pid"
+  say "Kafka $FG_KAFKA_VERSION up at $bs${bstls:+ (SASL_SSL $bstls)} in $((SECONDS - t0))s ($nodes node(s), dir $inst)"
+}
+
+# stop_all INSTANCE_DIR — SIGTERM every node at once, then wait for each.
+stop_all() {
+  local inst=$1 nd pids=() id
+  for nd in "$inst"/node-*; do
+    [ -d "$nd" ] || continue
+    node_stop "$nd" "${nd##*/node-}" &
+    pids+=($!)
+  done
+  for id in ${pids[@]+"${pids[@]}"}; do wait "$id" || true; done
 }
 
 cmd_stop() {
   parse_dir_opt "$@"
-  local id
   if [ ! -d "$INST" ]; then
     say "no instance in $INST"
     return 0
   fi
-  for id in $(instance_nodes "$INST"); do
-    node_stop "$(node_dir "$INST" "$id")" "$id"
-  done
-  # A start that died before writing 'nodes' leaves node dirs only: stop those too.
-  local nd
-  for nd in "$INST"/node-*; do
-    [ -d "$nd" ] && node_stop "$nd" "${nd##*/node-}"
-  done
+  # Every node-* dir, including those of a start that died before writing 'nodes'.
+  stop_all "$INST"
   rm -f "$INST/pid"
   if [ "$KEEP" = 1 ]; then
     say "stopped; kept $INST"
@@ -397,6 +503,48 @@ cmd_stop() {
     rm -rf "$INST"
     say "stopped; removed $INST"
   fi
+}
+
+# node_cmd_args ID [--dir D]: sets NODE_ID, INST, ND after checking the id exists.
+node_cmd_args() {
+  [ $# -ge 1 ] || die "missing node id"
+  NODE_ID=$1; shift
+  parse_dir_opt "$@"
+  [[ $NODE_ID =~ ^[0-9]+$ ]] || die "bad node id '$NODE_ID'"
+  grep -qx "$NODE_ID" "$INST/nodes" 2>/dev/null || die "no node $NODE_ID in $INST"
+  ND=$(node_dir "$INST" "$NODE_ID")
+}
+
+cmd_kill_node() {
+  node_cmd_args "$@"
+  local pid
+  pid=$(node_pid "$ND") || die "node $NODE_ID is not running"
+  kill -KILL "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  rm -f "$ND/pid"
+  say "node $NODE_ID (pid $pid) killed"
+}
+
+cmd_stop_node() {
+  node_cmd_args "$@"
+  node_pid "$ND" >/dev/null || { say "node $NODE_ID is not running"; return 0; }
+  node_stop "$ND" "$NODE_ID"
+  say "node $NODE_ID stopped"
+}
+
+cmd_start_node() {
+  node_cmd_args "$@"
+  local port t0=$SECONDS
+  node_pid "$ND" >/dev/null && die "node $NODE_ID is already running"
+  read -r port _ <"$ND/ports" || die "no $ND/ports (was this instance started by $prog?)"
+  node_launch "$ND"
+  node_wait_ready "$ND" "$NODE_ID" "$port" || die "node $NODE_ID did not come back"
+  say "node $NODE_ID up again at 127.0.0.1:$port in $((SECONDS - t0))s (pid $(cat "$ND/pid"))"
+}
+
+cmd_restart_node() {
+  cmd_stop_node "$@"
+  cmd_start_node "$@"
 }
 
 cmd_status() {
@@ -435,22 +583,39 @@ cmd_bootstrap() {
 }
 
 cmd_create_topic() {
-  [ $# -ge 2 ] || die "usage: $prog create-topic NAME PARTITIONS [--dir D]"
+  [ $# -ge 2 ] || die "usage: $prog create-topic NAME PARTITIONS [--dir D] [--config key=value]..."
   local name=$1 parts=$2; shift 2
   [[ $parts =~ ^[1-9][0-9]*$ ]] || die "bad partition count '$parts'"
-  parse_dir_opt "$@"
+  local rest=() configs=()
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --config) [ $# -ge 2 ] || die "--config needs key=value"; configs+=(--config "$2"); shift 2 ;;
+      --config=*) configs+=(--config "${1#--config=}"); shift ;;
+      *) rest+=("$1"); shift ;;
+    esac
+  done
+  parse_dir_opt ${rest[@]+"${rest[@]}"}
   require_running "$INST"
-  local bs nd id
+  local bs nd id n rf
   bs=$(cat "$INST/bootstrap")
   id=$(head -n 1 "$INST/nodes")
   nd=$(node_dir "$INST" "$id")
+  n=$(wc -l <"$INST/nodes")
+  rf=$(( n < 3 ? n : 3 ))
   if ! node_java "$nd" "$MAIN_TOPIC" --bootstrap-server "$bs" \
       --create --if-not-exists --topic "$name" --partitions "$parts" \
-      --replication-factor 1 >"$nd/logs/topic.log" 2>&1; then
+      --replication-factor "$rf" ${configs[@]+"${configs[@]}"} >"$nd/logs/topic.log" 2>&1; then
     cat "$nd/logs/topic.log" >&2
     die "could not create topic '$name'"
   fi
-  say "topic $name ($parts partitions) on $bs"
+  say "topic $name ($parts partitions, replication factor $rf) on $bs"
+}
+
+cmd_bootstrap_tls() {
+  parse_dir_opt "$@"
+  require_running "$INST"
+  [ -f "$INST/bootstrap-tls" ] || die "the instance in $INST was started without --tls"
+  cat "$INST/bootstrap-tls"
 }
 
 cmd_libs() {
@@ -468,6 +633,11 @@ main() {
     status) cmd_status "$@" ;;
     bootstrap) cmd_bootstrap "$@" ;;
     create-topic) cmd_create_topic "$@" ;;
+    bootstrap-tls) cmd_bootstrap_tls "$@" ;;
+    kill-node) cmd_kill_node "$@" ;;
+    stop-node) cmd_stop_node "$@" ;;
+    start-node) cmd_start_node "$@" ;;
+    restart-node) cmd_restart_node "$@" ;;
     libs) cmd_libs ;;
     help|-h|--help) usage ;;
     *) usage >&2; die "unknown command '$cmd'" ;;

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/fg_common.h"
 
@@ -9,6 +10,7 @@ struct fg_kafka_sink {
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *out, *dlq;
 	int flush_timeout_ms;
+	int eos;
 	fg_kafka_sink_delivery_cb *cb;
 	void *ctx;
 };
@@ -36,12 +38,26 @@ struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
 	}
 	sink->cb = cb;
 	sink->ctx = ctx;
+	sink->eos = cfg->guarantee == FG_CONFIG_EXACTLY_ONCE;
+	sink->flush_timeout_ms = (int)cfg->flush_timeout_ms;
 	if (fg_config_rdkafka_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
 	    fg_config_rdkafka_set(conf, "linger.ms", "5", errstr, errstr_size) ||
 	    fg_config_rdkafka_set(conf, "client.id", "floorgate-producer", errstr, errstr_size))
 		goto err;
 	if (fg_config_rdkafka_apply(cfg, conf, FG_CONFIG_CONSUMER, errstr, errstr_size))
 		goto err;
+	if (!sink->eos && fg_config_kafka_get(cfg, "transactional.id")) {
+		fg_errf(errstr, errstr_size,
+			"kafka.transactional.id: set processing.guarantee=exactly_once (and "
+			"run.transactional_id) for a transactional producer");
+		goto err;
+	}
+	if (sink->eos) {
+		char tid[512];
+		fg_config_transactional_id(cfg, tid, sizeof(tid));
+		if (fg_config_rdkafka_set(conf, "transactional.id", tid, errstr, errstr_size))
+			goto err;
+	}
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 	rd_kafka_conf_set_opaque(conf, sink);
 	sink->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
@@ -57,7 +73,30 @@ struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
 			rd_kafka_err2str(rd_kafka_last_error()));
 		goto err;
 	}
-	sink->flush_timeout_ms = (int)cfg->flush_timeout_ms;
+	if (sink->eos) {
+		/* Registers the id with its coordinator and fences any older producer
+		 * that used it (a zombie of this instance). */
+		struct timespec t0, t;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (;;) {
+			rd_kafka_error_t *error =
+				rd_kafka_init_transactions(sink->rk, (int)cfg->connect_timeout_ms);
+			if (!error)
+				break;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			int retry = rd_kafka_error_is_retriable(error) &&
+				    (t.tv_sec - t0.tv_sec) * 1000 < cfg->connect_timeout_ms;
+			if (!retry) {
+				fg_errf(errstr, errstr_size,
+					"cannot initialise transactions within %lld ms: %s",
+					(long long)cfg->connect_timeout_ms,
+					rd_kafka_error_string(error));
+				rd_kafka_error_destroy(error);
+				goto err;
+			}
+			rd_kafka_error_destroy(error);
+		}
+	}
 	return sink;
 err:
 	if (conf)
@@ -70,8 +109,10 @@ void fg_kafka_sink_destroy(struct fg_kafka_sink *sink)
 {
 	if (!sink)
 		return;
-	if (sink->rk)
+	if (sink->rk && !sink->eos)
 		rd_kafka_flush(sink->rk, sink->flush_timeout_ms);
+	/* exactly_once: an open transaction is left to be aborted by the
+	 * coordinator (the next producer with this id, or its timeout). */
 	if (sink->out)
 		rd_kafka_topic_destroy(sink->out);
 	if (sink->dlq)
@@ -107,4 +148,114 @@ void fg_kafka_sink_poll(struct fg_kafka_sink *sink, int timeout_ms)
 rd_kafka_resp_err_t fg_kafka_sink_flush(struct fg_kafka_sink *sink)
 {
 	return rd_kafka_flush(sink->rk, sink->flush_timeout_ms);
+}
+
+void fg_kafka_sink_purge(struct fg_kafka_sink *sink)
+{
+	if (sink && sink->rk)
+		rd_kafka_purge(sink->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+}
+
+int fg_kafka_sink_fatal(struct fg_kafka_sink *sink, char *errstr, size_t errstr_size)
+{
+	char why[512];
+
+	if (!rd_kafka_fatal_error(sink->rk, why, sizeof(why)))
+		return 0;
+	fg_errf(errstr, errstr_size, "%s", why);
+	return 1;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Sorts a transaction API error; destroys it. what names the step. */
+static enum fg_txn_result txn_result(rd_kafka_error_t *error, const char *what, char *errstr,
+				     size_t errstr_size)
+{
+	enum fg_txn_result r = rd_kafka_error_is_fatal(error)		? FG_TXN_FATAL :
+			       rd_kafka_error_txn_requires_abort(error) ? FG_TXN_ABORT :
+									  FG_TXN_FATAL;
+
+	fg_errf(errstr, errstr_size, "%s: %s%s", what, rd_kafka_error_string(error),
+		rd_kafka_error_is_fatal(error) ? " (fatal: the producer cannot go on)" : "");
+	rd_kafka_error_destroy(error);
+	return r;
+}
+
+enum fg_txn_result fg_kafka_sink_txn_begin(struct fg_kafka_sink *sink, char *errstr,
+					   size_t errstr_size)
+{
+	rd_kafka_error_t *error = rd_kafka_begin_transaction(sink->rk);
+
+	return error ? txn_result(error, "begin transaction", errstr, errstr_size) : FG_TXN_OK;
+}
+
+enum fg_txn_result fg_kafka_sink_txn_commit(struct fg_kafka_sink *sink,
+					    const rd_kafka_topic_partition_list_t *offsets,
+					    const rd_kafka_consumer_group_metadata_t *cgmd,
+					    char *errstr, size_t errstr_size)
+{
+	double until = now_ms() + sink->flush_timeout_ms;
+	int sent = !offsets || offsets->cnt == 0;
+
+	for (;;) {
+		int left = (int)(until - now_ms());
+		rd_kafka_error_t *error;
+		if (left < 1)
+			left = 1;
+		error = sent ? rd_kafka_commit_transaction(sink->rk, left) :
+			       rd_kafka_send_offsets_to_transaction(sink->rk, offsets, cgmd, left);
+		if (!error) {
+			if (sent)
+				return FG_TXN_OK;
+			sent = 1;
+			continue;
+		}
+		/* Retriable (a coordinator moving, a timeout): the same call again,
+		 * as long as the flush timeout allows; then give the work back. */
+		if (rd_kafka_error_is_retriable(error) && now_ms() < until) {
+			rd_kafka_error_destroy(error);
+			continue;
+		}
+		if (rd_kafka_error_is_retriable(error)) {
+			fg_errf(errstr, errstr_size, "commit transaction: %s (still failing after "
+				"run.flush_timeout_ms)", rd_kafka_error_string(error));
+			rd_kafka_error_destroy(error);
+			return FG_TXN_ABORT;
+		}
+		return txn_result(error, sent ? "commit transaction" : "send offsets to transaction",
+				  errstr, errstr_size);
+	}
+}
+
+enum fg_txn_result fg_kafka_sink_txn_abort(struct fg_kafka_sink *sink, char *errstr,
+					   size_t errstr_size)
+{
+	double until = now_ms() + sink->flush_timeout_ms;
+
+	for (;;) {
+		/*
+		 * The abort purges what is queued but waits until every purged
+		 * message's delivery report has been served, and nobody else
+		 * serves them on this thread: short calls, serving reports in
+		 * between (librdkafka 2.0.2 says "the event queue must be polled").
+		 */
+		rd_kafka_poll(sink->rk, 0);
+		rd_kafka_error_t *error = rd_kafka_abort_transaction(sink->rk, 100);
+		if (!error)
+			return FG_TXN_OK;
+		if (rd_kafka_error_is_retriable(error) && now_ms() < until) {
+			rd_kafka_error_destroy(error);
+			rd_kafka_poll(sink->rk, 10);
+			continue;
+		}
+		/* A transaction that can be neither committed nor aborted: stop. */
+		txn_result(error, "abort transaction", errstr, errstr_size);
+		return FG_TXN_FATAL;
+	}
 }

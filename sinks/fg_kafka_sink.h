@@ -8,6 +8,17 @@
  * declaration lands in one output partition, in input order. Payloads are
  * not copied: the caller keeps them alive until their delivery report,
  * which is handed to the caller's callback with the message's opaque.
+ *
+ * exactly_once: the producer is transactional (transactional.id from
+ * fg_config_transactional_id(); init_transactions at create, which fences
+ * any older producer with the same id). The caller brackets what it
+ * produces with fg_kafka_sink_txn_begin() and fg_kafka_sink_txn_commit(),
+ * which also commits the consumed offsets (send_offsets_to_transaction with
+ * the consumer's group metadata). Errors are sorted the way librdkafka
+ * asks: retriable ones are retried here (within run.flush_timeout_ms),
+ * abortable ones are returned as FG_TXN_ABORT (the caller aborts with
+ * fg_kafka_sink_txn_abort() and rewinds its input), fatal ones (a fenced
+ * producer) as FG_TXN_FATAL.
  */
 #ifndef FG_KAFKA_SINK_H
 #define FG_KAFKA_SINK_H
@@ -41,5 +52,32 @@ rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_l
 void fg_kafka_sink_poll(struct fg_kafka_sink *sink, int timeout_ms);
 /* Waits (up to run.flush_timeout_ms) until nothing is queued or in flight. */
 rd_kafka_resp_err_t fg_kafka_sink_flush(struct fg_kafka_sink *sink);
+/* Drops what is queued or in flight (delivery reports say so): the engine is
+ * stopping on an error and will not wait for them. */
+void fg_kafka_sink_purge(struct fg_kafka_sink *sink);
+/* Non-zero, with a message, once the producer has raised a fatal error. */
+int fg_kafka_sink_fatal(struct fg_kafka_sink *sink, char *errstr, size_t errstr_size);
+
+/* What a transaction call came to. */
+enum fg_txn_result {
+	FG_TXN_OK,
+	FG_TXN_ABORT, /* abortable: abort, rewind the input, carry on */
+	FG_TXN_FATAL  /* the producer cannot go on (fenced, or an abort that failed) */
+};
+/* All three: @locality the one thread that produces (the runner's producer thread). */
+enum fg_txn_result fg_kafka_sink_txn_begin(struct fg_kafka_sink *sink, char *errstr,
+					   size_t errstr_size);
+/*
+ * Sends offsets (input offsets to commit, may be empty) with the group
+ * metadata cgmd and commits the transaction, which first waits for every
+ * output produced in it (their delivery reports are served on this thread).
+ */
+enum fg_txn_result fg_kafka_sink_txn_commit(struct fg_kafka_sink *sink,
+					    const rd_kafka_topic_partition_list_t *offsets,
+					    const rd_kafka_consumer_group_metadata_t *cgmd,
+					    char *errstr, size_t errstr_size);
+/* Aborts the open transaction; its queued outputs fail with a purge error. */
+enum fg_txn_result fg_kafka_sink_txn_abort(struct fg_kafka_sink *sink, char *errstr,
+					   size_t errstr_size);
 
 #endif

@@ -17,16 +17,21 @@ static void run_usage(FILE *f)
 		"Consumes Confluent-framed floorgate.v1.ImportDeclaration messages from\n"
 		"input.topic, assesses each against the reference tables in data.dir, and\n"
 		"produces one floorgate.v1.DutyAssessment to output.topic or one\n"
-		"floorgate.v1.DeadLetter to deadletter.topic per input message, at least once.\n"
-		"Offsets are committed only for inputs whose outputs were acknowledged.\n\n"
+		"floorgate.v1.DeadLetter to deadletter.topic per input message.\n"
+		"processing.guarantee=at_least_once (default): offsets are committed only for\n"
+		"inputs whose outputs were acknowledged. processing.guarantee=exactly_once:\n"
+		"outputs and input offsets are committed in one Kafka transaction (read the\n"
+		"outputs with isolation.level=read_committed).\n\n"
 		"  -c, --config FILE   `key = value` lines (# comments)\n"
 		"  -X key=value        set one key (wins over the file); repeatable\n"
 		"  --help-config       list every key with its default\n\n"
-		"SIGINT or SIGTERM: finish the batches in hand, commit, exit 0. A second signal\n"
+		"SIGINT or SIGTERM: stop fetching, finish the batches in hand (waiting at most\n"
+		"run.flush_timeout_ms for acknowledgements), commit, exit 0. A second signal\n"
 		"exits at once (uncommitted inputs are read again next time). SIGHUP reloads\n"
 		"the reference tables from data.dir; a refused set leaves the running one.\n"
 		"Exit status: 0 stopped cleanly; 1 Kafka failure (brokers unreachable within\n"
-		"run.connect_timeout_ms, a missing topic, an undelivered output); 2 bad\n"
+		"run.connect_timeout_ms, a missing topic, an undelivered output, a producer\n"
+		"fenced by another instance with its transactional.id); 2 bad\n"
 		"arguments, configuration, reference data or schema directory.\n");
 }
 
@@ -102,6 +107,11 @@ int fg_cmd_run(int argc, char **argv)
 	if (!fg_config_kafka_get(&cfg, "bootstrap.servers") &&
 	    !fg_config_kafka_get(&cfg, "test.mock.num.brokers")) {
 		fprintf(stderr, "floorgate run: kafka.bootstrap.servers is not set\n");
+		goto done;
+	}
+	if (cfg.guarantee != FG_CONFIG_EXACTLY_ONCE && fg_config_kafka_get(&cfg, "transactional.id")) {
+		fprintf(stderr, "floorgate run: kafka.transactional.id is for processing.guarantee="
+				"exactly_once (use run.transactional_id there)\n");
 		goto done;
 	}
 	rd = fg_refdata_load(cfg.data_dir, err, sizeof(err));

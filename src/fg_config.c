@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/fg_common.h"
 
-enum type { T_STRING, T_INT, T_BOOL };
+enum type { T_STRING, T_INT, T_BOOL, T_ENUM };
+
+static const char *const guarantee_names[] = { "at_least_once", "exactly_once", NULL };
 
 static const struct entry {
 	const char *key;
@@ -15,10 +18,12 @@ static const struct entry {
 	int64_t min, max;
 	size_t offset;
 	const char *doc;
+	const char *const *names; /* T_ENUM: the allowed values, stored as their index */
 } table[] = {
 #define S(k, d, f, doc) { k, T_STRING, d, 0, 0, offsetof(struct fg_config, f), doc }
 #define I(k, d, lo, hi, f, doc) { k, T_INT, d, lo, hi, offsetof(struct fg_config, f), doc }
 #define B(k, d, f, doc) { k, T_BOOL, d, 0, 1, offsetof(struct fg_config, f), doc }
+#define E(k, d, f, names, doc) { k, T_ENUM, d, 0, 0, offsetof(struct fg_config, f), doc, names }
 	S("input.topic", "declarations", input_topic,
 	  "Topic of Confluent-framed floorgate.v1.ImportDeclaration messages."),
 	S("output.topic", "assessments", output_topic,
@@ -51,10 +56,28 @@ static const struct entry {
 	I("run.max_messages", "0", 0, INT64_MAX, max_messages,
 	  "Stop after this many input messages (0: no limit)."),
 	I("run.flush_timeout_ms", "60000", 100, 3600000, flush_timeout_ms,
-	  "How long to wait for outputs to be acknowledged before failing the batch."),
+	  "How long to wait for outputs to be acknowledged before failing the batch; also "
+	  "bounds the drain at SIGINT/SIGTERM and each transaction commit's retries."),
+	E("processing.guarantee", "at_least_once", guarantee, guarantee_names,
+	  "at_least_once: offsets are committed after the outputs are acknowledged (a crash "
+	  "can repeat outputs, byte-identical). exactly_once: outputs, dead letters and "
+	  "consumed offsets are committed in one Kafka transaction (readers must use "
+	  "isolation.level=read_committed)."),
+	S("run.transactional_id", "", transactional_id,
+	  "exactly_once: the producer's transactional.id. Empty: <group.id>-<group.instance.id> "
+	  "when kafka.group.instance.id is set (stable across restarts, so a restart fences "
+	  "the old process), else <group.id>-<hostname>-<pid>."),
+	I("run.commit_interval_ms", "100", 1, 600000, commit_interval_ms,
+	  "exactly_once: commit the open transaction at least this often."),
+	I("run.commit_max_messages", "100000", 1, INT32_MAX, commit_max_messages,
+	  "exactly_once: commit the open transaction once it holds this many inputs."),
+	I("run.max_inflight_bytes", "268435456", 65536, INT64_MAX, max_inflight_bytes,
+	  "Cap on input and output bytes held in batches: above it the input partitions are "
+	  "paused until enough outputs are acknowledged (nothing is dropped)."),
 #undef S
 #undef I
 #undef B
+#undef E
 };
 
 /* librdkafka properties that belong to one client only. */
@@ -104,6 +127,16 @@ static int set_entry(struct fg_config *c, const struct entry *e, const char *val
 		return 0;
 	}
 	int64_t *dst = (int64_t *)(base + e->offset);
+	if (e->type == T_ENUM) {
+		for (int64_t i = 0; e->names[i]; i++)
+			if (!strcmp(value, e->names[i])) {
+				*dst = i;
+				return 0;
+			}
+		fg_errf(errstr, errstr_size, "%s: \"%s\" is not one of %s, %s", e->key, value,
+			e->names[0], e->names[1]);
+		return -1;
+	}
 	if (e->type == T_BOOL) {
 		if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes"))
 			*dst = 1;
@@ -297,14 +330,45 @@ void fg_config_print_table(FILE *f)
 		if (e->type == T_INT)
 			snprintf(range, sizeof(range), " (%lld to %lld)", (long long)e->min,
 				 (long long)e->max);
+		if (e->type == T_ENUM) {
+			size_t k = 0;
+			for (int n = 0; e->names[n]; n++)
+				k += (size_t)snprintf(range + k, sizeof(range) - k, "%s`%s`",
+						      n ? ", " : " ", e->names[n]);
+		}
 		fprintf(f, "| `%s` | %s%s | `%s` | %s |\n", e->key,
-			e->type == T_STRING ? "string" : e->type == T_INT ? "integer" : "boolean",
+			e->type == T_STRING ? "string" :
+			e->type == T_INT    ? "integer" :
+			e->type == T_ENUM   ? "one of" :
+					      "boolean",
 			range, e->def, e->doc);
 	}
 	fprintf(f, "| `kafka.<property>` | string | | Passed to librdkafka: consumer-only and "
 		   "producer-only properties go to that client, the rest to both. |\n"
 		   "| `kafka.consumer.<property>`, `kafka.producer.<property>` | string | | Passed to "
 		   "one client only. |\n");
+}
+
+void fg_config_transactional_id(const struct fg_config *c, char *buf, size_t size)
+{
+	const char *group = fg_config_kafka_get(c, "group.id");
+	const char *instance = fg_config_kafka_get(c, "group.instance.id");
+	char host[256];
+
+	if (c->transactional_id && *c->transactional_id) {
+		snprintf(buf, size, "%s", c->transactional_id);
+		return;
+	}
+	if (!group)
+		group = "floorgate";
+	if (instance && *instance) {
+		snprintf(buf, size, "%s-%s", group, instance);
+		return;
+	}
+	if (gethostname(host, sizeof(host)))
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(buf, size, "%s-%s-%ld", group, host, (long)getpid());
 }
 
 int fg_config_rdkafka_set(rd_kafka_conf_t *conf, const char *key, const char *value,

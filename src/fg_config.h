@@ -28,6 +28,10 @@ struct fg_config_kv {
 #define FG_CONFIG_CONSUMER 1
 #define FG_CONFIG_PRODUCER 2
 
+/* processing.guarantee */
+#define FG_CONFIG_AT_LEAST_ONCE 0
+#define FG_CONFIG_EXACTLY_ONCE 1
+
 struct fg_config {
 	char *input_topic;
 	char *output_topic;
@@ -44,6 +48,11 @@ struct fg_config {
 	int64_t progress_interval_ms;
 	int64_t max_messages;       /* 0: unbounded */
 	int64_t flush_timeout_ms;
+	int64_t guarantee;          /* FG_CONFIG_AT_LEAST_ONCE or FG_CONFIG_EXACTLY_ONCE */
+	char *transactional_id;     /* "": derived, see fg_config_transactional_id() */
+	int64_t commit_interval_ms;
+	int64_t commit_max_messages;
+	int64_t max_inflight_bytes;
 	struct fg_config_kv *kafka;
 	size_t n_kafka, cap_kafka;
 };
@@ -65,6 +74,13 @@ int fg_config_rdkafka_set(rd_kafka_conf_t *conf, const char *key, const char *va
 /* Applies every kafka.* key except those meant only for `skip` (a FG_CONFIG_ target). */
 int fg_config_rdkafka_apply(const struct fg_config *c, rd_kafka_conf_t *conf, int skip,
 			    char *errstr, size_t errstr_size);
+/*
+ * The transactional.id of this instance in exactly-once mode: run.transactional_id
+ * when set, else <group.id>-<group.instance.id> when static membership is on (stable
+ * across restarts, so a restarted instance fences its zombie), else
+ * <group.id>-<hostname>-<pid> (unique, but a restart does not fence the old process).
+ */
+void fg_config_transactional_id(const struct fg_config *c, char *buf, size_t size);
 /* The key table as Markdown. */
 void fg_config_print_table(FILE *f);
 

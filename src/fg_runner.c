@@ -18,6 +18,8 @@
 
 volatile sig_atomic_t fg_runner_stop;
 _Atomic unsigned long long fg_runner_done;
+_Atomic unsigned long long fg_runner_commits, fg_runner_aborts;
+_Atomic unsigned long long fg_runner_cap_pauses;
 
 #define FG_RUNNER_MAX_WORKERS 64
 
@@ -36,6 +38,8 @@ struct fg_batch {
 	struct fg_avrobin buf;
 	uint32_t pending; /* producer: outputs not yet acknowledged */
 	rd_kafka_resp_err_t err;
+	unsigned epoch;           /* exactly_once: the consumer's epoch when handed out */
+	size_t in_bytes, out_bytes; /* counted in engine.inflight_bytes */
 };
 
 /* A batch pointer that means "no more batches" on a ring. */
@@ -65,13 +69,41 @@ struct engine {
 	sem_t free_bell, out_bell, reload_bell;
 	_Atomic int in_flight; /* batches handed to workers and not yet returned */
 	_Atomic int fatal;
-	char fatal_msg[512];
+	char fatal_msg[1024];
 	struct fg_kafka_source *src;
 	struct fg_kafka_sink *sink;
 	pthread_t producer, reloader;
 	_Atomic int reloader_stop;
 	_Atomic unsigned long long assessed, dead;
 	uint64_t taken; /* consumer thread: data messages taken */
+	_Atomic long long inflight_bytes; /* input + output bytes held in batches */
+	int cap_paused;                   /* consumer thread: paused for run.max_inflight_bytes */
+
+	/*
+	 * exactly_once. The producer thread owns the transaction. An abort
+	 * drops every batch handed out before it: under rewind_mu it sets
+	 * drop_below past the consumer's epoch and counts the abort; the
+	 * consumer, between two batch calls, bumps its epoch under the same
+	 * lock, notes the abort as served and seeks back to the committed
+	 * offsets. A batch from an older epoch reaching the producer is dropped
+	 * unproduced. A drain asks the producer to commit (commit_req) and waits
+	 * for the answer (commit_done).
+	 */
+	int eos;
+	pthread_mutex_t rewind_mu;
+	unsigned epoch, drop_below;       /* rewind_mu (each written by one thread) */
+	_Atomic unsigned long abort_seq;  /* aborts so far (written under rewind_mu) */
+	unsigned long served_seq;         /* consumer thread: aborts rewound so far */
+	_Atomic unsigned long commit_req, commit_done;
+	sem_t commit_bell;
+	_Atomic int producer_running;
+	/* producer thread only */
+	rd_kafka_topic_partition_list_t *txn_offsets; /* next offsets of inputs in the txn */
+	int txn_open, txn_failed;
+	rd_kafka_resp_err_t txn_err; /* the first output error in the transaction */
+	double txn_t0;
+	uint64_t txn_msgs;
+	unsigned long commit_seen;
 };
 
 static struct engine *signal_engine;
@@ -200,6 +232,9 @@ static void assess_batch(struct worker *w, struct fg_batch *b)
 		b->buf.len += o->len + key_len;
 	}
 	fg_refstore_quiescent();
+	b->out_bytes = b->buf.len;
+	atomic_fetch_add_explicit(&w->e->inflight_bytes, (long long)b->out_bytes,
+				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->e->assessed, pl->stats.assessed - assessed0,
 				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->e->dead, pl->stats.dead - dead0, memory_order_relaxed);
@@ -239,10 +274,31 @@ static void on_delivery(void *msg_opaque, rd_kafka_resp_err_t err, void *ctx)
 {
 	struct fg_batch *b = msg_opaque;
 
-	(void)ctx;
+	struct engine *e = ctx;
+
 	if (err && !b->err)
 		b->err = err;
+	if (err && e->eos && !e->txn_failed) {
+		e->txn_failed = 1; /* the transaction cannot commit: abort it */
+		e->txn_err = err;
+	}
 	b->pending--;
+}
+
+/* Frees a batch's messages and gives it back to the consumer. done: count its
+ * inputs as answered. @locality: producer thread. */
+static void recycle(struct engine *e, struct fg_batch *b, int done)
+{
+	for (uint32_t k = 0; k < b->n; k++)
+		rd_kafka_message_destroy(b->msgs[k]);
+	if (done)
+		atomic_fetch_add(&fg_runner_done, b->n);
+	atomic_fetch_sub(&e->inflight_bytes, (long long)(b->in_bytes + b->out_bytes));
+	b->n = 0;
+	b->in_bytes = b->out_bytes = 0;
+	b->next = NULL;
+	hand_off(&e->free_ring, e->free_buf, &e->free_bell, b);
+	atomic_fetch_sub(&e->in_flight, 1);
 }
 
 /* Returns the batches at the heads of the in-flight lists whose outputs
@@ -253,6 +309,15 @@ static void complete(struct engine *e)
 		struct worker *w = &e->w[i];
 		while (w->head && w->head->pending == 0) {
 			struct fg_batch *b = w->head;
+			if (e->eos) {
+				/* Its offsets went into the transaction when it was
+				 * produced; the transaction's outcome decides. */
+				w->head = b->next;
+				if (!w->head)
+					w->tail = NULL;
+				recycle(e, b, 0);
+				continue;
+			}
 			if (b->err) {
 				set_fatal(e, "an output was not delivered: %s%s",
 					  rd_kafka_err2str(b->err), "");
@@ -265,19 +330,136 @@ static void complete(struct engine *e)
 			w->head = b->next;
 			if (!w->head)
 				w->tail = NULL;
-			for (uint32_t k = 0; k < b->n; k++)
-				rd_kafka_message_destroy(b->msgs[k]);
-			atomic_fetch_add(&fg_runner_done, b->n);
-			b->n = 0;
-			b->next = NULL;
-			hand_off(&e->free_ring, e->free_buf, &e->free_bell, b);
-			atomic_fetch_sub(&e->in_flight, 1);
+			recycle(e, b, 1);
 		}
+	}
+}
+
+/* ---- exactly once (producer thread) ---------------------------------------- */
+
+/* Adds a batch's input offsets to the open transaction's. */
+static void txn_add_offsets(struct engine *e, const struct fg_batch *b)
+{
+	for (uint32_t k = 0; k < b->n; k++) {
+		const rd_kafka_message_t *m = b->msgs[k];
+		const char *topic = rd_kafka_topic_name(m->rkt);
+		rd_kafka_topic_partition_t *tp =
+			rd_kafka_topic_partition_list_find(e->txn_offsets, topic, m->partition);
+		if (!tp)
+			tp = rd_kafka_topic_partition_list_add(e->txn_offsets, topic, m->partition);
+		if (m->offset + 1 > tp->offset)
+			tp->offset = m->offset + 1;
+	}
+	e->txn_msgs += b->n;
+}
+
+static void txn_reset(struct engine *e)
+{
+	rd_kafka_topic_partition_list_destroy(e->txn_offsets);
+	e->txn_offsets = rd_kafka_topic_partition_list_new(16);
+	e->txn_open = 0;
+	e->txn_msgs = 0;
+}
+
+/* Aborts the open transaction and has the consumer rewind. */
+static void txn_abort(struct engine *e, const char *why)
+{
+	char err[512];
+	double until = now_s() + e->cfg->flush_timeout_ms / 1e3;
+	int busy = 1;
+
+	fprintf(stderr, "floorgate: aborting the transaction (%llu inputs), they will be read "
+			"again: %s%s%s\n",
+		(unsigned long long)e->txn_msgs, why, e->txn_err ? ": " : "",
+		e->txn_err ? rd_kafka_err2str(e->txn_err) : "");
+	/* Everything handed out so far belongs to the aborted work: drop it. */
+	pthread_mutex_lock(&e->rewind_mu);
+	e->drop_below = e->epoch + 1;
+	atomic_fetch_add(&e->abort_seq, 1);
+	pthread_mutex_unlock(&e->rewind_mu);
+	if (fg_kafka_sink_txn_abort(e->sink, err, sizeof(err)) != FG_TXN_OK)
+		set_fatal(e, "%s%s", err, "");
+	/* The purged outputs come back with errors; their batches can go. */
+	while (busy && now_s() < until) {
+		fg_kafka_sink_poll(e->sink, 10);
+		complete(e);
+		busy = 0;
+		for (int i = 0; i < e->nworkers; i++)
+			busy |= e->w[i].head != NULL;
+	}
+	e->txn_failed = 0;
+	e->txn_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+	atomic_fetch_add(&fg_runner_aborts, 1);
+	txn_reset(e);
+}
+
+/* Commits the open transaction with its input offsets (or aborts it). */
+static void txn_commit(struct engine *e)
+{
+	char err[512];
+	enum fg_txn_result r;
+	rd_kafka_consumer_group_metadata_t *cgmd;
+
+	if (!e->txn_open)
+		return;
+	if (e->txn_failed) {
+		txn_abort(e, "an output was not delivered");
+		return;
+	}
+	cgmd = fg_kafka_source_group_metadata(e->src);
+	if (!cgmd) {
+		set_fatal(e, "%s%s", "no consumer group metadata for the transaction", "");
+		return;
+	}
+	r = fg_kafka_sink_txn_commit(e->sink, e->txn_offsets, cgmd, err, sizeof(err));
+	rd_kafka_consumer_group_metadata_destroy(cgmd);
+	if (r == FG_TXN_OK) {
+		fg_kafka_source_committed(e->src, e->txn_offsets);
+		atomic_fetch_add(&fg_runner_done, e->txn_msgs);
+		atomic_fetch_add(&fg_runner_commits, 1);
+		txn_reset(e);
+	} else if (r == FG_TXN_ABORT) {
+		txn_abort(e, err);
+	} else {
+		set_fatal(e, "%s%s", err, "");
+	}
+}
+
+/* Commits when the interval or the size says so, or a drain asks. */
+static void txn_tick(struct engine *e)
+{
+	unsigned long req = atomic_load(&e->commit_req);
+
+	if (e->txn_open && (req != e->commit_seen ||
+			    (now_s() - e->txn_t0) * 1e3 >= (double)e->cfg->commit_interval_ms ||
+			    e->txn_msgs >= (uint64_t)e->cfg->commit_max_messages))
+		txn_commit(e);
+	if (req != e->commit_seen) {
+		e->commit_seen = req;
+		atomic_store(&e->commit_done, req);
+		sem_post(&e->commit_bell);
 	}
 }
 
 static void produce_batch(struct engine *e, struct worker *w, struct fg_batch *b)
 {
+	if (e->eos) {
+		if (b->epoch < e->drop_below) {
+			recycle(e, b, 0); /* assessed before an abort: read again after the rewind */
+			return;
+		}
+		if (!e->txn_open) {
+			char err[512];
+			if (fg_kafka_sink_txn_begin(e->sink, err, sizeof(err)) != FG_TXN_OK) {
+				set_fatal(e, "%s%s", err, "");
+				recycle(e, b, 0);
+				return;
+			}
+			e->txn_open = 1;
+			e->txn_t0 = now_s();
+		}
+		txn_add_offsets(e, b);
+	}
 	b->pending = b->n;
 	b->err = RD_KAFKA_RESP_ERR_NO_ERROR;
 	b->next = NULL;
@@ -296,6 +478,10 @@ static void produce_batch(struct engine *e, struct worker *w, struct fg_batch *b
 			b->pending -= b->n - i;
 			if (!b->err)
 				b->err = err;
+			if (e->eos && !e->txn_failed) {
+				e->txn_failed = 1; /* its offsets are in the transaction */
+				e->txn_err = err;
+			}
 			break;
 		}
 	}
@@ -305,6 +491,7 @@ static void *producer_main(void *arg)
 {
 	struct engine *e = arg;
 	int finished = 0;
+	char why[512];
 
 	while (finished < e->nworkers || atomic_load(&e->in_flight) > 0) {
 		int got = 0;
@@ -320,6 +507,12 @@ static void *producer_main(void *arg)
 		}
 		fg_kafka_sink_poll(e->sink, 0);
 		complete(e);
+		if (e->eos)
+			txn_tick(e);
+		if (fg_kafka_sink_fatal(e->sink, why, sizeof(why)))
+			set_fatal(e, "the producer cannot go on (fenced by another instance with the "
+				     "same transactional.id, or a fatal broker error): %s%s",
+				  why, "");
 		if (atomic_load(&e->fatal))
 			break;
 		if (!got) {
@@ -330,8 +523,18 @@ static void *producer_main(void *arg)
 				bell_wait(&e->out_bell, 1);
 		}
 	}
-	fg_kafka_sink_flush(e->sink);
+	if (e->eos && !atomic_load(&e->fatal)) {
+		atomic_store(&e->commit_req, e->commit_seen + 1);
+		txn_tick(e); /* commits whatever is left */
+	}
+	if (atomic_load(&e->fatal))
+		fg_kafka_sink_purge(e->sink); /* stopping on an error: no waiting */
+	else if (!e->eos)
+		fg_kafka_sink_flush(e->sink);
+	fg_kafka_sink_poll(e->sink, 0);
 	complete(e);
+	atomic_store(&e->producer_running, 0);
+	sem_post(&e->commit_bell);
 	return NULL;
 }
 
@@ -366,6 +569,7 @@ static void dispatch(struct engine *e, struct worker *w)
 	if (!b || b->n == 0)
 		return;
 	w->current = NULL;
+	b->epoch = e->epoch; /* only this thread writes it */
 	atomic_fetch_add(&e->in_flight, 1);
 	hand_off(&w->in, w->in_buf, &w->in_bell, b);
 }
@@ -377,7 +581,7 @@ static struct fg_batch *free_batch(struct engine *e)
 	int paused = 0;
 
 	while (!b) {
-		if (!paused) {
+		if (!paused && !e->cap_paused) {
 			/* Full: stop fetching rather than buffer without bound. */
 			fg_kafka_source_pause(e->src, 1);
 			paused = 1;
@@ -392,15 +596,68 @@ static struct fg_batch *free_batch(struct engine *e)
 	return b;
 }
 
-/* Finishes everything in flight (rebalance, shutdown). */
-static void drain(void *ctx)
+/*
+ * Finishes everything in flight (rebalance, shutdown); exactly_once also
+ * commits the open transaction. Returns 0 when everything taken so far is
+ * acknowledged (at_least_once) or committed (exactly_once), -1 otherwise.
+ * @locality: consumer thread.
+ */
+static int drain(void *ctx)
 {
 	struct engine *e = ctx;
 
+	double until = now_s() + e->cfg->flush_timeout_ms / 1e3;
+
 	for (int i = 0; i < e->nworkers; i++)
 		dispatch(e, &e->w[i]);
-	while (atomic_load(&e->in_flight) > 0 && !atomic_load(&e->fatal))
+	while (atomic_load(&e->in_flight) > 0 && !atomic_load(&e->fatal)) {
+		if (now_s() > until) {
+			/* Bounded: what is unacknowledged stays uncommitted and is read again. */
+			set_fatal(e, "outputs still unacknowledged after run.flush_timeout_ms%s%s", "",
+				  "");
+			break;
+		}
 		bell_wait(&e->free_bell, 10);
+	}
+	if (atomic_load(&e->fatal))
+		return -1;
+	if (e->eos && atomic_load(&e->producer_running)) {
+		unsigned long req = atomic_fetch_add(&e->commit_req, 1) + 1;
+		sem_post(&e->out_bell);
+		while (atomic_load(&e->commit_done) < req && !atomic_load(&e->fatal) &&
+		       atomic_load(&e->producer_running))
+			bell_wait(&e->commit_bell, 10);
+		if (atomic_load(&e->commit_done) < req)
+			return -1;
+	}
+	return e->eos && atomic_load(&e->abort_seq) != e->served_seq ? -1 : 0;
+}
+
+/*
+ * exactly_once, after an abort: drops the batches being filled, starts a new
+ * epoch (the producer drops every batch of older ones) and seeks the input
+ * back to the committed offsets. @locality: consumer thread.
+ */
+static void rewind_input(struct engine *e)
+{
+	char err[512];
+
+	for (int i = 0; i < e->nworkers; i++) {
+		struct fg_batch *b = e->w[i].current;
+		if (!b)
+			continue;
+		for (uint32_t k = 0; k < b->n; k++)
+			rd_kafka_message_destroy(b->msgs[k]);
+		atomic_fetch_sub(&e->inflight_bytes, (long long)b->in_bytes);
+		b->n = 0;
+		b->in_bytes = 0;
+	}
+	pthread_mutex_lock(&e->rewind_mu);
+	e->epoch++;
+	e->served_seq = atomic_load(&e->abort_seq);
+	pthread_mutex_unlock(&e->rewind_mu);
+	if (fg_kafka_source_rewind(e->src, err, sizeof(err)) < 0)
+		set_fatal(e, "%s%s", err, "");
 }
 
 static void progress(struct engine *e, double t0, int final)
@@ -438,6 +695,10 @@ static int engine_init(struct engine *e, const struct fg_config *cfg,
 	sem_init(&e->free_bell, 0, 0);
 	sem_init(&e->out_bell, 0, 0);
 	sem_init(&e->reload_bell, 0, 0);
+	sem_init(&e->commit_bell, 0, 0);
+	pthread_mutex_init(&e->rewind_mu, NULL);
+	e->eos = cfg->guarantee == FG_CONFIG_EXACTLY_ONCE;
+	e->txn_offsets = rd_kafka_topic_partition_list_new(16);
 	for (int i = 0; i < e->nbatches; i++) {
 		struct fg_batch *b = &e->batches[i];
 		b->cap = (uint32_t)cfg->batch_size;
@@ -499,6 +760,10 @@ static void engine_fini(struct engine *e, struct fg_pipeline_stats *stats)
 	sem_destroy(&e->free_bell);
 	sem_destroy(&e->out_bell);
 	sem_destroy(&e->reload_bell);
+	sem_destroy(&e->commit_bell);
+	pthread_mutex_destroy(&e->rewind_mu);
+	if (e->txn_offsets)
+		rd_kafka_topic_partition_list_destroy(e->txn_offsets);
 }
 
 int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *reg,
@@ -529,7 +794,9 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 			fg_errf(errstr, errstr_size, "cannot start worker threads");
 			goto stop;
 		}
+	atomic_store(&e.producer_running, 1); /* before the thread can clear it */
 	if (pthread_create(&e.producer, NULL, producer_main, &e)) {
+		atomic_store(&e.producer_running, 0);
 		fg_errf(errstr, errstr_size, "cannot start the producer thread");
 		goto stop;
 	}
@@ -544,6 +811,17 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 			want = (size_t)((uint64_t)cfg->max_messages - e.taken);
 		if (want == 0)
 			break;
+		if (e.eos && atomic_load(&e.abort_seq) != e.served_seq)
+			rewind_input(&e);
+		/* Memory cap: stop fetching above it, resume below; nothing is dropped
+		 * and the consume call below keeps serving rebalances meanwhile. */
+		int over = atomic_load(&e.inflight_bytes) > cfg->max_inflight_bytes;
+		if (over != e.cap_paused) {
+			fg_kafka_source_pause(e.src, over);
+			e.cap_paused = over;
+			if (over)
+				atomic_fetch_add(&fg_runner_cap_pauses, 1);
+		}
 		/* librdkafka 2.0.2's batch call returns when the batch is full or the
 		 * wait is over: a short wait bounds the latency a quiet stream adds. */
 		ssize_t n = fg_kafka_source_consume(e.src, msgs, want, 10);
@@ -580,6 +858,8 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 				w->current->worker = (uint32_t)w->idx;
 			}
 			w->current->msgs[w->current->n++] = m;
+			w->current->in_bytes += m->len + m->key_len;
+			atomic_fetch_add(&e.inflight_bytes, (long long)(m->len + m->key_len));
 			e.taken++;
 			if (w->current->n == w->current->cap)
 				dispatch(&e, w);
@@ -592,8 +872,9 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 			progress(&e, t0, 0);
 		}
 		if (cfg->exit_on_eof && fg_kafka_source_at_end(e.src) &&
-		    atomic_load(&e.in_flight) == 0)
-			break;
+		    atomic_load(&e.in_flight) == 0 &&
+		    (!e.eos || atomic_load(&e.abort_seq) == e.served_seq) && drain(&e) == 0)
+			break; /* exactly_once: the end is only reached once it is committed */
 	}
 	rc = 0;
 stop:
@@ -619,6 +900,16 @@ stop:
 	if (cfg->progress_interval_ms)
 		progress(&e, t0, 1);
 done:
+	/* Inputs still held (a fatal stop leaves batches mid-way) go back first:
+	 * librdkafka 2.0.2's consumer does not finish closing while the
+	 * application holds any of its messages. Outputs live in the batches'
+	 * own buffers, so the producer is not affected. */
+	for (int i = 0; e.batches && i < e.nbatches; i++) {
+		struct fg_batch *b = &e.batches[i];
+		for (uint32_t k = 0; k < b->n; k++)
+			rd_kafka_message_destroy(b->msgs[k]);
+		b->n = 0;
+	}
 	/* Commits what was stored: only inputs whose outputs were acknowledged. */
 	fg_kafka_source_destroy(e.src);
 	fg_kafka_sink_destroy(e.sink);

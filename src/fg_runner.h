@@ -24,18 +24,37 @@
  * FIFO, and the producer drains each worker's ring in order, so the outputs
  * of a partition are produced in the order its inputs came in.
  *
- * Delivery (at least once): the producer produces a batch's outputs
- * without copying them (the batch lives until they are acknowledged).
- * When every output of the batch at the head of a worker's in-flight list
- * is acknowledged, the batch's offsets are stored (and so committed later)
- * and the batch returns to the free ring. A failed delivery stops the
- * engine with that batch's offsets unstored: a restart re-reads it.
+ * Delivery, at_least_once (the default): the producer produces a
+ * batch's outputs without copying them (the batch lives until they are
+ * acknowledged). When every output of the batch at the head of a worker's
+ * in-flight list is acknowledged, the batch's offsets are stored (and so
+ * committed later) and the batch returns to the free ring. A failed
+ * delivery stops the engine with that batch's offsets unstored: a restart
+ * re-reads it.
+ *
+ * Delivery, exactly_once: the producer thread owns one Kafka transaction
+ * at a time. A batch's input offsets join the open transaction when its
+ * outputs are produced; every run.commit_interval_ms (or
+ * run.commit_max_messages inputs) the offsets are sent to the transaction
+ * with the consumer's group metadata and it is committed. Batches go back
+ * to the free ring once acknowledged; the transaction's outcome decides
+ * for their inputs. An abortable error (a failed output, a commit the
+ * coordinator refuses) aborts: every batch handed out before the abort is
+ * dropped (the consumer's epoch, checked by the producer) and the consumer
+ * seeks back to the committed offsets, on its own thread between batch
+ * calls (librdkafka 2.0.2's batch consume must not race seeks). A fatal
+ * error (fenced by a newer instance) stops the engine. A rebalance
+ * revocation or a stop drains the pipeline and commits inside the
+ * callback, before the partitions go.
  *
  * Backpressure: when the consumer has no free batch (every batch is in a
  * ring or in flight), it pauses the assigned partitions
- * (rd_kafka_pause_partitions) and waits on the free-ring semaphore,
- * serving rebalances; it resumes when a batch comes back. Memory is
- * bounded by run.batches x run.batch_size messages.
+ * (rd_kafka_pause_partitions) and waits on the free-ring semaphore; it
+ * resumes when a batch comes back. Independently, when the input and
+ * output bytes held in batches pass run.max_inflight_bytes, the consumer
+ * pauses the partitions and keeps calling consume (serving rebalances,
+ * taking nothing new) until acknowledgements bring it back under. Nothing
+ * is dropped and nothing sleeps waiting for room.
  *
  * Reference data: workers read it through fg_refstore (liburcu QSBR); a
  * SIGHUP reload is done by a separate thread and never blocks the path.
@@ -53,12 +72,18 @@
 extern volatile sig_atomic_t fg_runner_stop;
 void fg_runner_install_signals(void);
 
-/* Inputs whose outputs were acknowledged so far (for observers such as the demo). */
+/* Inputs whose outputs were acknowledged so far (exactly_once: committed) (for
+ * observers such as the demo). */
 extern _Atomic unsigned long long fg_runner_done;
+/* exactly_once: transactions committed and aborted so far (for observers and tests). */
+extern _Atomic unsigned long long fg_runner_commits, fg_runner_aborts;
+/* Times the input was paused for run.max_inflight_bytes (for observers and tests). */
+extern _Atomic unsigned long long fg_runner_cap_pauses;
 
 /*
  * Runs until stopped, until run.max_messages inputs are done, or (with
- * run.exit_on_eof) until every assigned partition is read to its end.
+ * run.exit_on_eof) until every assigned partition is read to its end (and,
+ * exactly_once, committed).
  * The reference data must have been installed with fg_refstore_init().
  * Returns 0, or -1 with a message. stats receives the merged counters.
  */

@@ -7,7 +7,8 @@
 # (audit, completeness, whatif and the HTML report in a headless browser),
 # fuzz, mock (the embedded-cluster demo:
 # Kafka integration with one output per input), e2e (a real Apache Kafka
-# broker, a producer and consumer that are not floorgate).
+# broker, a producer and consumer that are not floorgate), faults (a 3-broker
+# cluster and injected failures, tests/faults/README.md).
 # Ends with one line: `tests: N passed, N failed[, N skipped]`.
 set -u
 B=${1:-build}
@@ -72,6 +73,10 @@ expect_fail "cli/run missing config file" 2 "nope.conf" $FG run -c "$T/nope.conf
 expect_fail "cli/run bad number" 2 "run.batch_size: \"0\" is not a whole number" \
 	$FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X run.batch_size=0
 expect_fail "cli/run without brokers" 2 "kafka.bootstrap.servers is not set" $FG run
+expect_fail "cli/run unknown processing.guarantee" 2 "processing.guarantee: \"exactly\" is not one of at_least_once, exactly_once" \
+	$FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X processing.guarantee=exactly
+expect_fail "cli/run transactional.id without exactly_once" 2 "kafka.transactional.id is for processing.guarantee=exactly_once" \
+	$FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X kafka.transactional.id=x
 expect_fail "cli/run unreachable broker times out" 1 "cannot reach Kafka at 127.0.0.1:1 within 2000 ms" \
 	timeout 60 $FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X run.connect_timeout_ms=2000 -X kafka.log_level=0
 check "cli/docs/CONFIGURATION.md matches the key table" sh -c \
@@ -295,6 +300,34 @@ else
 		ok "e2e/real broker ($(grep -E '^e2e: ' "$T/e2e.out" | tail -n1))"
 	else
 		bad "e2e/real broker" "$T/e2e.out"
+	fi
+fi
+
+# ---- faults --------------------------------------------------------------
+# A 3-broker cluster (scripts/kafka.sh start --nodes 3 --tls) and floorgate through
+# crashes, a group failover, a broker kill, fencing, poison, a reload and TLS+SASL, in
+# exactly_once and at_least_once mode: one line per scenario and mode.
+section faults
+if [ "${FG_SKIP_E2E:-0}" = 1 ]; then
+	skipped "faults/real cluster" "FG_SKIP_E2E=1"
+elif [ -n "${SANITIZER_BUILD:-}" ]; then
+	skipped "faults/real cluster" "runs in the plain build's test run (timing-bound, not memory checks)"
+else
+	FLOORGATE="$FG" timeout 480 bash tests/faults/run.sh >"$T/faults.out" 2>&1
+	frc=$?
+	n_lines=0
+	while read -r st rest; do
+		case $st in
+		PASS) ok "faults/$rest"; n_lines=$((n_lines + 1)) ;;
+		FAIL) bad "faults/$rest"; n_lines=$((n_lines + 1))
+			# its problem lines, printed under it by test_faults.py
+			awk -v l="FAIL $rest" 'f && /^     - /{print " " $0; next} {f = ($0 == l)}' \
+				"$T/faults.out" | head -n 12 ;;
+		SKIP) skipped "faults/${rest%%:*}" "${rest#*: }"; n_lines=$((n_lines + 1)) ;;
+		esac
+	done < <(grep -E '^(PASS|FAIL|SKIP) ' "$T/faults.out")
+	if [ "$n_lines" = 0 ] || { [ "$frc" != 0 ] && ! grep -q '^FAIL ' "$T/faults.out"; }; then
+		bad "faults/setup or harness (exit $frc)" "$T/faults.out"
 	fi
 fi
 

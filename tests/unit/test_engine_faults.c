@@ -1,0 +1,601 @@
+/*
+ * test_engine_faults.c: the engine under broker faults, on librdkafka's
+ * mock cluster, deterministically (errors injected on the next N requests
+ * of one protocol API, a broker taken down and brought back mid-stream).
+ *
+ * at_least_once, whatever fails: every input offset gets at least one
+ * output, every repeated output is byte-identical to the first, and the
+ * group's committed offsets never pass an input without an output; an
+ * output that cannot be delivered stops the engine, and a restart finishes
+ * the job.
+ *
+ * exactly_once: the mock cluster keeps no transaction markers and does not
+ * store transactional offset commits, so aborted outputs stay readable and
+ * a restart reads from the start. These tests check what it can show: the
+ * engine retries the transaction APIs, aborts and rewinds on an abortable
+ * error without losing an input, and stops with exit status 1 (-1 here)
+ * when it is fenced.
+ *
+ * Each test is bounded by alarm(): a hang kills the binary, which fails.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "../../ingest/fg_gen.h"
+#include "../../pricing/fg_refstore.h"
+#include "../../src/fg_runner.h"
+#include "fg_test_util.h"
+
+#define PARTS 4
+#define COUNT 3000
+#define TEST_SECONDS 60
+
+/* Kafka protocol API keys (not in librdkafka's public headers). */
+#define API_PRODUCE 0
+#define API_FETCH 1
+#define API_OFFSET_COMMIT 8
+#define API_INIT_PRODUCER_ID 22
+#define API_ADD_PARTITIONS_TO_TXN 24
+#define API_END_TXN 26
+
+static rd_kafka_t *mock_rk;
+static rd_kafka_mock_cluster_t *mc;
+static const char *bootstraps;
+static struct fg_schema_registry reg;
+static char data_dir[8192];
+
+/* An output, reduced to what the checks need. */
+struct out {
+	int32_t src_part;
+	int64_t src_off;
+	uint8_t *bytes;
+	size_t len;
+};
+
+/* Every output read so far for the current test, by input position. */
+struct answers {
+	struct out *v;
+	size_t n, cap;
+	size_t per_input[PARTS][COUNT];
+};
+
+static void produce_inputs(const struct fg_refdata *rd)
+{
+	char err[512], key[64];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	struct fg_gen_opts go = { .seed = 21, .invalid_per_mille = 30, .bad_frame_per_mille = 10,
+				  .schema_id = 1, .date_from = 20240, .date_to = 20757 };
+	struct fg_gen *g = fg_gen_create(rd, &go);
+	struct fg_avrobin w;
+
+	assert_non_null(g);
+	assert_int_equal(fg_avrobin_init(&w, 1024), 0);
+	rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof(err));
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	assert_non_null(rk);
+	for (int i = 0; i < COUNT; i++) {
+		assert_int_equal(fg_gen_next(g, 1, &w, key, sizeof(key)), 0);
+		/* Spread evenly and known: input i goes to partition i % PARTS. */
+		assert_int_equal(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("in"),
+						   RD_KAFKA_V_PARTITION(i % PARTS),
+						   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+						   RD_KAFKA_V_KEY(key, strlen(key)),
+						   RD_KAFKA_V_VALUE(w.buf, w.len), RD_KAFKA_V_END),
+				 0);
+		rd_kafka_poll(rk, 0);
+	}
+	assert_int_equal(rd_kafka_flush(rk, 30000), 0);
+	rd_kafka_destroy(rk);
+	fg_avrobin_fini(&w);
+	fg_gen_destroy(g);
+}
+
+/* The source position an output names (shared trailing fields of both schemas). */
+static void source_of(const void *payload, size_t len, int dead, int32_t *part, int64_t *off)
+{
+	avro_schema_t s = fg_schemas_parse(dead ? fg_schema_text_deadletter :
+						  fg_schema_text_assessment, NULL, 0);
+	avro_value_iface_t *iface = avro_generic_class_from_schema(s);
+	avro_value_t v, f, b;
+	avro_reader_t rdr;
+
+	assert_true(len > 5);
+	avro_generic_value_new(iface, &v);
+	rdr = avro_reader_memory((const char *)payload + 5, (int64_t)len - 5);
+	assert_int_equal(avro_value_read(rdr, &v), 0);
+	assert_int_equal(avro_value_get_by_name(&v, "source_partition", &f, NULL), 0);
+	avro_value_get_current_branch(&f, &b);
+	assert_int_equal(avro_value_get_int(&b, part), 0);
+	assert_int_equal(avro_value_get_by_name(&v, "source_offset", &f, NULL), 0);
+	avro_value_get_current_branch(&f, &b);
+	assert_int_equal(avro_value_get_long(&b, off), 0);
+	avro_reader_free(rdr);
+	avro_value_decref(&v);
+	avro_value_iface_decref(iface);
+	avro_schema_decref(s);
+}
+
+/* Reads every record of both output topics of tag from the start into a. */
+static void read_outputs(const char *tag, struct answers *a)
+{
+	char topic[2][64];
+	char err[512];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	int eofs = 0;
+
+	rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof(err));
+	rd_kafka_conf_set(conf, "group.id", "test-reader", err, sizeof(err));
+	rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof(err));
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(2 * PARTS);
+	snprintf(topic[0], sizeof(topic[0]), "%s.a", tag);
+	snprintf(topic[1], sizeof(topic[1]), "%s.d", tag);
+	for (int t = 0; t < 2; t++)
+		for (int p = 0; p < PARTS; p++)
+			rd_kafka_topic_partition_list_add(l, topic[t], p)->offset =
+				RD_KAFKA_OFFSET_BEGINNING;
+	rd_kafka_assign(rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	while (eofs < 2 * PARTS) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 10000);
+		assert_non_null(m); /* no stall */
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			eofs++;
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		assert_int_equal(m->err, 0);
+		if (a->n == a->cap) {
+			a->cap = a->cap ? a->cap * 2 : 4096;
+			a->v = realloc(a->v, a->cap * sizeof(*a->v));
+			assert_non_null(a->v);
+		}
+		struct out *o = &a->v[a->n++];
+		int dead = !strcmp(rd_kafka_topic_name(m->rkt), topic[1]);
+		source_of(m->payload, m->len, dead, &o->src_part, &o->src_off);
+		assert_true(o->src_part >= 0 && o->src_part < PARTS);
+		assert_true(o->src_off >= 0 && o->src_off < COUNT / PARTS);
+		o->len = m->len;
+		o->bytes = malloc(m->len);
+		memcpy(o->bytes, m->payload, m->len);
+		rd_kafka_message_destroy(m);
+	}
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+}
+
+static void answers_free(struct answers *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i].bytes);
+	free(a->v);
+	free(a);
+}
+
+/*
+ * Reads both output topics of tag and checks: repeated outputs of an input
+ * are byte-identical. Returns the answers, with per_input counts.
+ */
+static struct answers *collect(const char *tag)
+{
+	struct answers *a = calloc(1, sizeof(*a));
+	const struct out *first[PARTS][COUNT / PARTS] = { { 0 } };
+
+	assert_non_null(a);
+	read_outputs(tag, a);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct out *o = &a->v[i];
+		const struct out **f = &first[o->src_part][o->src_off];
+		a->per_input[o->src_part][o->src_off]++;
+		if (!*f) {
+			*f = o;
+			continue;
+		}
+		/* A repeat (at least once) must be the same bytes. */
+		assert_int_equal(o->len, (*f)->len);
+		assert_memory_equal(o->bytes, (*f)->bytes, o->len);
+	}
+	return a;
+}
+
+/* Every input has at least one output; returns how many have more than one. */
+static size_t assert_all_answered(const struct answers *a)
+{
+	size_t repeated = 0, missing = 0;
+
+	for (int p = 0; p < PARTS; p++)
+		for (int o = 0; o < COUNT / PARTS; o++) {
+			if (a->per_input[p][o] == 0 && missing++ < 10)
+				print_message("input %d/%d (partition/offset) has no output\n", p, o);
+			repeated += a->per_input[p][o] > 1;
+		}
+	if (missing)
+		fail_msg("%zu inputs have no output", missing);
+	return repeated;
+}
+
+/* The group's committed offsets never pass an input without an output. */
+static void assert_commits_covered(const char *group, const struct answers *a, int want_end)
+{
+	char err[512];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(PARTS);
+
+	rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof(err));
+	rd_kafka_conf_set(conf, "group.id", group, err, sizeof(err));
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	assert_non_null(rk);
+	for (int p = 0; p < PARTS; p++)
+		rd_kafka_topic_partition_list_add(l, "in", p);
+	assert_int_equal(rd_kafka_committed(rk, l, 10000), 0);
+	for (int i = 0; i < l->cnt; i++) {
+		int p = l->elems[i].partition;
+		int64_t c = l->elems[i].offset;
+		if (c < 0)
+			c = 0; /* nothing committed */
+		assert_true(c <= COUNT / PARTS);
+		for (int64_t o = 0; o < c; o++)
+			if (a->per_input[p][o] == 0)
+				fail_msg("partition %d committed at %lld, but input %lld has no output", p,
+					 (long long)c, (long long)o);
+		if (want_end)
+			assert_int_equal(c, COUNT / PARTS);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	rd_kafka_destroy(rk);
+}
+
+struct run {
+	const char *tag, *group;
+	const char *const *extra; /* more key, value pairs, NULL-terminated */
+	void *(*side)(void *);
+	int rc;
+	char err[1024];
+};
+
+/* The engine's configuration for a run: from "in" to <tag>.a / <tag>.d until every
+ * assigned partition is read. */
+static void configure(struct fg_config *c, const struct run *r)
+{
+	struct fg_config cfg;
+	char err[1024], buf[64];
+
+	fg_config_init(&cfg);
+	assert_int_equal(fg_config_set(&cfg, "kafka.bootstrap.servers", bootstraps, err, sizeof(err)), 0);
+	assert_int_equal(fg_config_set(&cfg, "kafka.group.id", r->group, err, sizeof(err)), 0);
+	fg_config_set(&cfg, "input.topic", "in", err, sizeof(err));
+	snprintf(buf, sizeof(buf), "%s.a", r->tag);
+	fg_config_set(&cfg, "output.topic", buf, err, sizeof(err));
+	snprintf(buf, sizeof(buf), "%s.d", r->tag);
+	fg_config_set(&cfg, "deadletter.topic", buf, err, sizeof(err));
+	fg_config_set(&cfg, "run.exit_on_eof", "true", err, sizeof(err));
+	fg_config_set(&cfg, "run.progress_interval_ms", "0", err, sizeof(err));
+	fg_config_set(&cfg, "run.batch_size", "100", err, sizeof(err));
+	fg_config_set(&cfg, "run.batches", "6", err, sizeof(err));
+	fg_config_set(&cfg, "run.workers", "2", err, sizeof(err));
+	fg_config_set(&cfg, "run.flush_timeout_ms", "20000", err, sizeof(err));
+	fg_config_set(&cfg, "run.connect_timeout_ms", "10000", err, sizeof(err));
+	fg_config_set(&cfg, "kafka.log_level", "2", err, sizeof(err));
+	/* Short fetch waits: a partition at its end is answered at once. */
+	fg_config_set(&cfg, "kafka.fetch.wait.max.ms", "20", err, sizeof(err));
+	fg_config_set(&cfg, "data.dir", data_dir, err, sizeof(err));
+	for (const char *const *kv = r->extra; kv && kv[0]; kv += 2)
+		if (fg_config_set(&cfg, kv[0], kv[1], err, sizeof(err)))
+			fail_msg("%s", err);
+	*c = cfg;
+}
+
+static void run_engine(struct run *r)
+{
+	struct fg_config cfg;
+	char buf[64];
+	struct fg_pipeline_stats st;
+	pthread_t t;
+
+	snprintf(buf, sizeof(buf), "%s.a", r->tag);
+	rd_kafka_mock_topic_create(mc, buf, PARTS, 1);
+	snprintf(buf, sizeof(buf), "%s.d", r->tag);
+	rd_kafka_mock_topic_create(mc, buf, PARTS, 1);
+	configure(&cfg, r);
+	fg_runner_stop = 0;
+	fg_runner_done = 0;
+	fg_runner_commits = 0;
+	fg_runner_aborts = 0;
+	fg_runner_cap_pauses = 0;
+	if (r->side)
+		assert_int_equal(pthread_create(&t, NULL, r->side, r), 0);
+	r->rc = fg_runner_run(&cfg, &reg, &st, r->err, sizeof(r->err));
+	if (r->side)
+		pthread_join(t, NULL);
+	fg_config_fini(&cfg);
+}
+
+/* ---- at least once ------------------------------------------------------- */
+
+static void test_request_errors_are_retried(void **state)
+{
+	(void)state;
+	/* Auto-commit every 50 ms, so the errors meet commits in mid-stream. */
+	static const char *const extra[] = { "kafka.auto.commit.interval.ms", "50", NULL };
+	struct run r = { .tag = "reqerr", .group = "g-reqerr", .extra = extra };
+
+	alarm(TEST_SECONDS);
+	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 6,
+					  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+					  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+					  RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+					  RD_KAFKA_RESP_ERR__TRANSPORT,
+					  RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+					  RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+	rd_kafka_mock_push_request_errors(mc, API_FETCH, 5,
+					  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+					  RD_KAFKA_RESP_ERR__TRANSPORT,
+					  RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH,
+					  RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE,
+					  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
+	rd_kafka_mock_push_request_errors(mc, API_OFFSET_COMMIT, 5,
+					  RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
+					  RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+					  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+					  RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
+					  RD_KAFKA_RESP_ERR__TRANSPORT);
+	run_engine(&r);
+	if (r.rc)
+		fail_msg("engine: %s", r.err);
+	struct answers *a = collect(r.tag);
+	size_t rep = assert_all_answered(a);
+	/* A commit lost to an error may leave the group behind, never ahead. */
+	assert_commits_covered(r.group, a, 0);
+	print_message("request errors: %zu outputs, %zu inputs answered more than once\n", a->n,
+		      rep);
+	answers_free(a);
+	alarm(0);
+}
+
+/* Takes broker 2 down once a quarter of the inputs are answered, then back up. */
+static void *broker_flap(void *arg)
+{
+	(void)arg;
+	while (fg_runner_done < COUNT / 4 && !fg_runner_stop)
+		usleep(1000);
+	rd_kafka_mock_broker_set_down(mc, 2);
+	usleep(1500 * 1000);
+	rd_kafka_mock_broker_set_up(mc, 2);
+	return NULL;
+}
+
+static void test_broker_down_and_up_mid_stream(void **state)
+{
+	(void)state;
+	struct run r = { .tag = "down", .group = "g-down", .side = broker_flap };
+
+	alarm(TEST_SECONDS);
+	run_engine(&r);
+	if (r.rc)
+		fail_msg("engine: %s", r.err);
+	struct answers *a = collect(r.tag);
+	assert_all_answered(a);
+	assert_commits_covered(r.group, a, 1);
+	answers_free(a);
+	alarm(0);
+}
+
+static void test_undelivered_output_stops_and_restart_finishes(void **state)
+{
+	(void)state;
+	/* The stopped member's session must lapse before the restart joins. */
+	static const char *const extra[] = { "kafka.session.timeout.ms", "6000",
+					     "kafka.heartbeat.interval.ms", "500", NULL };
+	struct run r = { .tag = "crash", .group = "g-crash", .extra = extra };
+
+	alarm(TEST_SECONDS);
+	/* A permanent error: those outputs cannot be delivered. */
+	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 1,
+					  RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+	run_engine(&r);
+	assert_int_equal(r.rc, -1);
+	assert_non_null(strstr(r.err, "not delivered"));
+	struct answers *a = collect(r.tag);
+	assert_commits_covered(r.group, a, 0); /* what was committed was answered */
+	answers_free(a);
+
+	/* The restart reads from the committed offsets and answers the rest. */
+	run_engine(&r);
+	if (r.rc)
+		fail_msg("restart: %s", r.err);
+	a = collect(r.tag);
+	assert_all_answered(a);
+	assert_commits_covered(r.group, a, 1);
+	answers_free(a);
+	alarm(0);
+}
+
+/* A second instance of the same group, started once a quarter of the inputs
+ * are answered: the group rebalances partitions away from the first one. */
+static struct run second;
+
+static void *second_member(void *arg)
+{
+	struct run *first = arg;
+	struct fg_config cfg;
+	struct fg_pipeline_stats st;
+
+	while (fg_runner_done < COUNT / 4 && !fg_runner_stop)
+		usleep(1000);
+	second = *first;
+	second.side = NULL;
+	configure(&cfg, &second);
+	second.rc = fg_runner_run(&cfg, &reg, &st, second.err, sizeof(second.err));
+	fg_config_fini(&cfg);
+	return NULL;
+}
+
+static void test_second_member_joins_mid_stream(void **state)
+{
+	(void)state;
+	/* Small batches and a slower pace, so the first member is mid-stream
+	 * when the second joins; a short session so that leaving is quick. */
+	static const char *const extra[] = { "run.batch_size", "20",
+					     "kafka.session.timeout.ms", "6000",
+					     "kafka.heartbeat.interval.ms", "500", NULL };
+	struct run r = { .tag = "join", .group = "g-join", .extra = extra, .side = second_member };
+
+	alarm(TEST_SECONDS);
+	run_engine(&r);
+	if (r.rc)
+		fail_msg("first member: %s", r.err);
+	if (second.rc)
+		fail_msg("second member: %s", second.err);
+	struct answers *a = collect(r.tag);
+	size_t rep = assert_all_answered(a);
+	/* Not necessarily at the end: a member's last commit can race the other's
+	 * leaving (illegal generation), which leaves the group behind, never ahead. */
+	assert_commits_covered(r.group, a, 0);
+	print_message("two members: %zu outputs, %zu inputs answered more than once\n", a->n, rep);
+	answers_free(a);
+	alarm(0);
+}
+
+/* ---- exactly once -------------------------------------------------------- */
+
+static const char *const eos[] = { "processing.guarantee", "exactly_once",
+				   "run.commit_interval_ms", "20", NULL };
+
+static void test_eos_one_output_per_input_under_memory_cap(void **state)
+{
+	(void)state;
+	/* A cap of about one and a half batches of inputs and outputs: the input is paused
+	 * and resumed along the way, and nothing may be dropped. */
+	static const char *const extra[] = { "processing.guarantee", "exactly_once",
+					     "run.commit_interval_ms", "20",
+					     "run.max_inflight_bytes", "131072", NULL };
+	struct run r = { .tag = "eos", .group = "g-eos", .extra = extra };
+
+	alarm(TEST_SECONDS);
+	run_engine(&r);
+	if (r.rc)
+		fail_msg("engine: %s", r.err);
+	assert_true(fg_runner_commits > 1);
+	assert_int_equal(fg_runner_aborts, 0);
+	assert_true(fg_runner_cap_pauses > 0);
+	print_message("memory cap: input paused %llu times, %llu transactions\n",
+		      (unsigned long long)fg_runner_cap_pauses,
+		      (unsigned long long)fg_runner_commits);
+	assert_int_equal(fg_runner_done, COUNT);
+	struct answers *a = collect(r.tag);
+	assert_int_equal(assert_all_answered(a), 0);
+	assert_int_equal(a->n, COUNT);
+	answers_free(a);
+	alarm(0);
+}
+
+static void test_eos_retries_and_aborts_without_loss(void **state)
+{
+	(void)state;
+	struct run r = { .tag = "eosfault", .group = "g-eosfault", .extra = eos };
+
+	alarm(TEST_SECONDS);
+	/* Retriable errors on the transaction APIs: retried, nothing aborted for them. */
+	rd_kafka_mock_push_request_errors(mc, API_INIT_PRODUCER_ID, 2,
+					  RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
+					  RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	rd_kafka_mock_push_request_errors(mc, API_ADD_PARTITIONS_TO_TXN, 2,
+					  RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS,
+					  RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	rd_kafka_mock_push_request_errors(mc, API_END_TXN, 3,
+					  RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
+					  RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+					  RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS);
+	/* A permanent produce error inside a transaction makes it abortable: the
+	 * engine aborts, rewinds the input and assesses those inputs again. */
+	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 1, RD_KAFKA_RESP_ERR_INVALID_RECORD);
+	run_engine(&r);
+	if (r.rc)
+		fail_msg("engine: %s", r.err);
+	assert_true(fg_runner_aborts >= 1);
+	assert_true(fg_runner_commits > 0);
+	assert_int_equal(fg_runner_done, COUNT); /* committed: each input once */
+	struct answers *a = collect(r.tag);
+	assert_all_answered(a);
+	print_message("transaction faults: %llu aborted, %llu committed\n",
+		      (unsigned long long)fg_runner_aborts, (unsigned long long)fg_runner_commits);
+	answers_free(a);
+	alarm(0);
+}
+
+static void test_eos_fenced_instance_stops(void **state)
+{
+	(void)state;
+	struct run r = { .tag = "fenced", .group = "g-fenced", .extra = eos };
+
+	alarm(TEST_SECONDS);
+	/* What the coordinator answers a zombie once a newer producer registered
+	 * its transactional.id (the mock does not fence by itself). */
+	rd_kafka_mock_push_request_errors(mc, API_END_TXN, 1, RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
+	run_engine(&r);
+	assert_int_equal(r.rc, -1);
+	print_message("fenced: %s\n", r.err);
+	assert_true(strcasestr(r.err, "fenced") != NULL);
+	alarm(0);
+}
+
+static int setup(void **state)
+{
+	char err[512], cwd[4096], path[8192];
+	(void)state;
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(data_dir, sizeof(data_dir), "%s/data", cwd);
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_set(conf, "log_level", "2", err, sizeof(err));
+	mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	mc = rd_kafka_mock_cluster_new(mock_rk, 3);
+	bootstraps = rd_kafka_mock_cluster_bootstraps(mc);
+	rd_kafka_mock_topic_create(mc, "in", PARTS, 1);
+	snprintf(path, sizeof(path), "%s/schemas/registry", cwd);
+	assert_int_equal(fg_schema_registry_load_dir(&reg, path, err, sizeof(err)), 0);
+	struct fg_refdata *rd = fg_refdata_load(data_dir, err, sizeof(err));
+	assert_non_null(rd);
+	produce_inputs(rd);
+	fg_refstore_init(rd);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fg_refstore_fini();
+	fg_schema_registry_fini(&reg);
+	rd_kafka_mock_cluster_destroy(mc);
+	rd_kafka_destroy(mock_rk);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_request_errors_are_retried),
+		cmocka_unit_test(test_broker_down_and_up_mid_stream),
+		cmocka_unit_test(test_undelivered_output_stops_and_restart_finishes),
+		cmocka_unit_test(test_second_member_joins_mid_stream),
+		cmocka_unit_test(test_eos_one_output_per_input_under_memory_cap),
+		cmocka_unit_test(test_eos_retries_and_aborts_without_loss),
+		cmocka_unit_test(test_eos_fenced_instance_stops),
+	};
+	/* FG_TEST_FILTER=test_eos_* runs some of them (a cmocka glob). */
+	if (getenv("FG_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("FG_TEST_FILTER"));
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
