@@ -1,5 +1,6 @@
 #include "fg_kafka_sink.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -143,6 +144,19 @@ rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_l
 void fg_kafka_sink_poll(struct fg_kafka_sink *sink, int timeout_ms)
 {
 	rd_kafka_poll(sink->rk, timeout_ms);
+}
+
+size_t fg_kafka_sink_max_message_bytes(struct fg_kafka_sink *sink)
+{
+	char v[32];
+	size_t n = sizeof(v);
+	unsigned long long max;
+
+	if (rd_kafka_conf_get(rd_kafka_conf(sink->rk), "message.max.bytes", v, &n) !=
+		    RD_KAFKA_CONF_OK ||
+	    sscanf(v, "%llu", &max) != 1)
+		return 1000000; /* librdkafka's default */
+	return (size_t)max;
 }
 
 rd_kafka_resp_err_t fg_kafka_sink_flush(struct fg_kafka_sink *sink)

@@ -48,6 +48,8 @@ void fg_kafka_sink_destroy(struct fg_kafka_sink *sink);
 rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_letter,
 					  const void *key, size_t key_len, const void *payload,
 					  size_t len, void *msg_opaque);
+/* The producer's message.max.bytes: no record it sends may be larger. */
+size_t fg_kafka_sink_max_message_bytes(struct fg_kafka_sink *sink);
 /* Serves delivery reports, waiting up to timeout_ms for the first. */
 void fg_kafka_sink_poll(struct fg_kafka_sink *sink, int timeout_ms);
 /* Waits (up to run.flush_timeout_ms) until nothing is queued or in flight. */

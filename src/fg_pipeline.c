@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "../core/fg_decimal.h"
 #include "../ingest/fg_frame.h"
@@ -40,6 +41,14 @@ static int dead(struct fg_pipeline *pl, enum fg_reason reason, const uint8_t *by
 	out->kind = FG_OUT_DEAD_LETTER;
 	out->reason = reason;
 	out->decl = decl;
+	if (pl->max_dead_payload && len > pl->max_dead_payload) {
+		size_t used = strlen(pl->msg);
+		snprintf(pl->msg + used, sizeof(pl->msg) - used,
+			 "%spayload truncated to its first %zu of %zu bytes (XXH3-64 of all: %016llx)",
+			 used ? "; " : "", pl->max_dead_payload, len,
+			 (unsigned long long)XXH3_64bits(bytes, len));
+		len = pl->max_dead_payload;
+	}
 	pl->stats.dead++;
 	pl->stats.dead_by_reason[reason]++;
 	return fg_encoder_dead_letter(pl->enc, reason, pl->msg, bytes, len, decl,

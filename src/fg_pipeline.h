@@ -58,6 +58,14 @@ struct fg_pipeline {
 	/* stats.mineral slot of each mineral id of slot_rd (rebuilt when rd changes) */
 	char slot_fp[33]; /* by fingerprint: a reloaded set may reuse a freed address */
 	uint32_t *slot, n_slot;
+	/*
+	 * Largest input kept whole in a dead letter (0: no limit). A bigger
+	 * input keeps its first max_dead_payload bytes, and the message says
+	 * so with the full length and an XXH3-64 of all the bytes, so the
+	 * dead letter still fits the producer's message.max.bytes and the
+	 * partition does not stall on it.
+	 */
+	size_t max_dead_payload;
 	char msg[512];
 };
 

@@ -388,6 +388,28 @@ static void test_counters_add_up(void **state)
 	assert_int_equal(sum.mineral[mineral(&sum, "lithium")].lines, 12);
 }
 
+/* An input larger than max_dead_payload is dead-lettered with its first bytes, and the
+ * message names the full length; below the limit nothing is cut. */
+static void test_enormous_input_is_dead_lettered_truncated(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t *big = malloc(5000);
+
+	assert_non_null(big);
+	for (size_t i = 0; i < 5000; i++)
+		big[i] = (uint8_t)(i * 7 + 3);
+	big[0] = 0;
+	big[1] = big[2] = big[3] = 0;
+	big[4] = 99; /* unknown schema id 99 */
+	fx->pl.max_dead_payload = 1000;
+	assert_int_equal(process(fx, big, 5000, NULL), 0);
+	check_dead(fx, FG_REASON_UNKNOWN_SCHEMA, big, 1000,
+		   "payload truncated to its first 1000 of 5000 bytes");
+	assert_int_equal(process(fx, big, 1000, NULL), 0);
+	check_dead(fx, FG_REASON_UNKNOWN_SCHEMA, big, 1000, "99");
+	free(big);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -400,6 +422,7 @@ int main(void)
 		T(test_valid_message_is_assessed),
 		T(test_bare_body_with_entry),
 		T(test_counters_add_up),
+		T(test_enormous_input_is_dead_lettered_truncated),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
