@@ -260,14 +260,24 @@ err:
 
 void fg_kafka_source_destroy(struct fg_kafka_source *src)
 {
+	char why[256];
+	int fatal;
+
 	if (!src)
 		return;
-	if (!src->eos)
+	/* A fenced (fatal) consumer can neither commit nor leave its group: both
+	 * would wait on a coordinator that no longer answers it. */
+	fatal = fg_kafka_source_fatal(src, why, sizeof(why));
+	if (!src->eos && !fatal)
 		rd_kafka_commit(src->rk, NULL, 0);
 	if (src->q)
 		rd_kafka_queue_destroy(src->q);
-	rd_kafka_consumer_close(src->rk);
-	rd_kafka_destroy(src->rk);
+	if (fatal) {
+		rd_kafka_destroy_flags(src->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	} else {
+		rd_kafka_consumer_close(src->rk);
+		rd_kafka_destroy(src->rk);
+	}
 	if (src->assigned)
 		rd_kafka_topic_partition_list_destroy(src->assigned);
 	pthread_mutex_destroy(&src->mu);
@@ -279,6 +289,11 @@ ssize_t fg_kafka_source_consume(struct fg_kafka_source *src, rd_kafka_message_t 
 				int timeout_ms)
 {
 	return rd_kafka_consume_batch_queue(src->q, timeout_ms, msgs, n);
+}
+
+int fg_kafka_source_fatal(struct fg_kafka_source *src, char *buf, size_t size)
+{
+	return rd_kafka_fatal_error(src->rk, buf, size) != RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 int fg_kafka_source_accept(struct fg_kafka_source *src, const rd_kafka_message_t *m)

@@ -79,6 +79,9 @@ ssize_t fg_kafka_source_consume(struct fg_kafka_source *src, rd_kafka_message_t 
 				int timeout_ms);
 /* Notes a partition EOF event or a message (which clears that partition's EOF). */
 void fg_kafka_source_track(struct fg_kafka_source *src, const rd_kafka_message_t *m);
+/* Whether the consumer has hit a fatal error (e.g. fenced), with its text in buf. */
+int fg_kafka_source_fatal(struct fg_kafka_source *src, char *buf, size_t size);
+
 /*
  * Whether a data message is to be taken: its partition is assigned and its
  * offset is at or beyond the next offset this consumer has to take from it.

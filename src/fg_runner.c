@@ -785,6 +785,14 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 	e.sink = fg_kafka_sink_create(cfg, on_delivery, &e, errstr, errstr_size);
 	if (!e.sink)
 		goto done;
+	{
+		/* A dead letter carries its input: keep it under the producer's limit
+		 * (record overhead, reason and key included), so an input the input
+		 * topic accepted never stalls its partition on the way out. */
+		size_t max = fg_kafka_sink_max_message_bytes(e.sink);
+		for (int i = 0; i < e.nworkers; i++)
+			e.w[i].pl.max_dead_payload = max > 32768 ? max - 16384 : max / 2;
+	}
 	e.src = fg_kafka_source_create(cfg, topics, drain, &e, errstr, errstr_size);
 	if (!e.src)
 		goto done;
@@ -830,15 +838,35 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 				rd_kafka_err2str(rd_kafka_last_error()));
 			goto stop;
 		}
+		if (n == 0) {
+			/* A fatal consumer error may come with no message at all. */
+			char why[512];
+			if (fg_kafka_source_fatal(e.src, why, sizeof(why))) {
+				set_fatal(&e, "the consumer hit a fatal error: %s%s", why, "");
+				break;
+			}
+		}
 		for (ssize_t i = 0; i < n; i++) {
 			rd_kafka_message_t *m = msgs[i];
 			/* End-of-partition events exist only with exit_on_eof: track only then. */
 			if (cfg->exit_on_eof)
 				fg_kafka_source_track(e.src, m);
 			if (m->err) {
-				if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+				char why[512];
+				if (m->err == RD_KAFKA_RESP_ERR__FATAL ||
+				    fg_kafka_source_fatal(e.src, why, sizeof(why))) {
+					/* e.g. fenced by a newer member with the same
+					 * group.instance.id: this instance can never
+					 * consume again, so it stops (exit 1) rather than
+					 * idle. What it committed stays committed. */
+					if (!fg_kafka_source_fatal(e.src, why, sizeof(why)))
+						snprintf(why, sizeof(why), "%s",
+							 rd_kafka_message_errstr(m));
+					set_fatal(&e, "the consumer hit a fatal error: %s%s", why, "");
+				} else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 					fprintf(stderr, "floorgate: consumer: %s\n",
 						rd_kafka_message_errstr(m));
+				}
 				rd_kafka_message_destroy(m);
 				continue;
 			}
