@@ -426,6 +426,12 @@ static void test_undelivered_output_stops_and_restart_finishes(void **state)
  * are answered: the group rebalances partitions away from the first one. */
 static struct run second;
 static uint64_t second_in; /* inputs the second member assessed */
+/* Small batches so that the first member is mid-stream when the second joins;
+ * a short session so that the mock group settles in seconds. */
+#define JOIN_KEYS                                                                      \
+	"run.batch_size", "50", "kafka.session.timeout.ms", "3000",                    \
+		"kafka.heartbeat.interval.ms", "300"
+static const char *const join_second[] = { JOIN_KEYS, NULL };
 
 static void *second_member(void *arg)
 {
@@ -437,6 +443,7 @@ static void *second_member(void *arg)
 		usleep(1000);
 	second = *first;
 	second.side = NULL;
+	second.extra = join_second; /* reads to the end */
 	configure(&cfg, &second);
 	second.rc = fg_runner_run(&cfg, &reg, &st, second.err, sizeof(second.err));
 	second_in = st.in;
@@ -447,11 +454,10 @@ static void *second_member(void *arg)
 static void test_second_member_joins_mid_stream(void **state)
 {
 	(void)state;
-	/* Small batches and a slower pace, so the first member is mid-stream
-	 * when the second joins; a short session so that leaving is quick. */
-	static const char *const extra[] = { "run.batch_size", "50",
-					     "kafka.session.timeout.ms", "3000",
-					     "kafka.heartbeat.interval.ms", "300", NULL };
+	/* The first member stops after half the inputs (and commits them inside
+	 * its revocation), so the second one must take over partitions and finish
+	 * the stream, whenever the group settles. */
+	static const char *const extra[] = { JOIN_KEYS, "run.max_messages", "1500", NULL };
 	struct run r = { .tag = "join", .group = "g-join", .extra = extra, .side = second_member };
 
 	alarm(TEST_SECONDS);
