@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/fg_common.h"
 
@@ -258,6 +259,36 @@ err:
 	return NULL;
 }
 
+static void *destroy_main(void *rk)
+{
+	rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	return NULL;
+}
+
+/*
+ * librdkafka 2.0.2 can wait forever destroying a consumer fenced out of its
+ * group. The instance is stopping with an error anyway: give the destroy
+ * FG_FENCED_DESTROY_S seconds on a thread of its own, then leave it behind.
+ */
+#define FG_FENCED_DESTROY_S 5
+static void destroy_fenced(rd_kafka_t *rk)
+{
+	pthread_t t;
+	struct timespec until;
+
+	if (pthread_create(&t, NULL, destroy_main, rk)) {
+		fprintf(stderr, "floorgate: left the fenced consumer without destroying it\n");
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += FG_FENCED_DESTROY_S;
+	if (pthread_timedjoin_np(t, NULL, &until)) {
+		pthread_detach(t);
+		fprintf(stderr, "floorgate: the fenced consumer did not shut down within %d s; "
+			"leaving it\n", FG_FENCED_DESTROY_S);
+	}
+}
+
 void fg_kafka_source_destroy(struct fg_kafka_source *src)
 {
 	char why[256];
@@ -273,7 +304,7 @@ void fg_kafka_source_destroy(struct fg_kafka_source *src)
 	if (src->q)
 		rd_kafka_queue_destroy(src->q);
 	if (fatal) {
-		rd_kafka_destroy_flags(src->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+		destroy_fenced(src->rk);
 	} else {
 		rd_kafka_consumer_close(src->rk);
 		rd_kafka_destroy(src->rk);
