@@ -488,11 +488,11 @@ static const char *const eos[] = { "processing.guarantee", "exactly_once",
 static void test_eos_one_output_per_input_under_memory_cap(void **state)
 {
 	(void)state;
-	/* A cap of about one and a half batches of inputs and outputs: the input is paused
+	/* The smallest cap allowed, well under a batch of inputs and outputs: the input is paused
 	 * and resumed along the way, and nothing may be dropped. */
 	static const char *const extra[] = { "processing.guarantee", "exactly_once",
 					     "run.commit_interval_ms", "20",
-					     "run.max_inflight_bytes", "131072", NULL };
+					     "run.max_inflight_bytes", "65536", NULL };
 	struct run r = { .tag = "eos", .group = "g-eos", .extra = extra };
 
 	alarm(TEST_SECONDS);
