@@ -115,11 +115,17 @@ static void test_message_after_a_hole_is_not_taken(void **state)
 		assert_int_equal(m->offset, i);
 		rd_kafka_message_destroy(m);
 	}
-	/* 6 comes after the hole: refused, or its store would cover 3..5. */
+	/*
+	 * 6 comes after the hole: refused, or its store would cover 3..5. (When a
+	 * batch call comes back empty first, the source sees its position past
+	 * 3 and reads again from there before 6 shows up.)
+	 */
 	m = next_message(src, 10000);
 	assert_non_null(m);
-	assert_int_equal(m->offset, 6);
-	assert_int_equal(fg_kafka_source_accept(src, m), 0);
+	if (m->offset > 3)
+		assert_int_equal(fg_kafka_source_accept(src, m), 0);
+	else if (fg_kafka_source_accept(src, m))
+		taken[ntaken++] = m->offset;
 	rd_kafka_message_destroy(m);
 	/* The partition is read again from 3: everything is taken once, in order. */
 	while (ntaken < COUNT && (m = next_message(src, 10000))) {
