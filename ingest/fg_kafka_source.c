@@ -7,12 +7,25 @@
 
 #include "../core/fg_common.h"
 
+/* FG_DEBUG_OFFSETS=1: log assignments, refusals, gaps and stores on stderr. */
+static int debug_offsets(void)
+{
+	static int v = -1;
+	if (v < 0) {
+		const char *e = getenv("FG_DEBUG_OFFSETS");
+		v = e && *e && strcmp(e, "0");
+	}
+	return v;
+}
+
 /* What the source knows about one partition of the input topic. */
 struct fg_part {
 	int64_t next;      /* next offset to take (-1: take whatever comes) */
 	int64_t first;     /* first offset taken since assigned (-1: none) */
 	int64_t committed; /* exactly_once: last committed by a transaction (-1: unknown); mu */
 	int64_t rewind_end; /* after a rewind, until the refetch reaches it (-1: not rewinding) */
+	int64_t gap;        /* at_least_once: offset refused past a gap, read again from next (-1) */
+	unsigned long gap_call; /* the consume call that asked for that refetch */
 	unsigned char assigned, eof;
 };
 
@@ -25,6 +38,7 @@ struct fg_kafka_source {
 	rd_kafka_topic_partition_list_t *assigned;
 	int ever_assigned;
 	int paused;
+	unsigned long calls; /* batch consume calls so far */
 	fg_kafka_source_revoke_cb *before_revoke;
 	void *ctx;
 	pthread_mutex_t mu;
@@ -44,7 +58,7 @@ static struct fg_part *part(struct fg_kafka_source *src, int32_t p)
 		if (v) {
 			for (int32_t i = src->n_parts; i < n; i++)
 				v[i] = (struct fg_part){ .next = -1, .first = -1, .committed = -1,
-							 .rewind_end = -1 };
+							 .rewind_end = -1, .gap = -1 };
 			src->parts = v;
 			src->n_parts = n;
 		}
@@ -79,6 +93,7 @@ static void assignment_add(struct fg_kafka_source *src, const rd_kafka_topic_par
 			st->eof = 0;
 			st->first = -1;
 			st->rewind_end = -1;
+			st->gap = -1;
 			pthread_mutex_lock(&src->mu);
 			st->committed = -1; /* another member may have moved it meanwhile */
 			pthread_mutex_unlock(&src->mu);
@@ -316,10 +331,60 @@ void fg_kafka_source_destroy(struct fg_kafka_source *src)
 	free(src);
 }
 
+/*
+ * at_least_once, when a batch call returned nothing: a partition whose
+ * position (one past the last message librdkafka handed out) is beyond the
+ * next offset to take lost its last messages on the way (see accept), and
+ * no later message will show the hole: read it again from next. A gap that
+ * holds no message (a transaction marker at the end) is read again once.
+ */
+static void reread_lost_tails(struct fg_kafka_source *src)
+{
+	rd_kafka_topic_partition_list_t *l, *seek;
+
+	if (!src->assigned || src->assigned->cnt == 0)
+		return;
+	l = rd_kafka_topic_partition_list_copy(src->assigned);
+	seek = rd_kafka_topic_partition_list_new(l->cnt);
+	if (rd_kafka_position(src->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		for (int i = 0; i < l->cnt; i++) {
+			struct fg_part *st = part(src, l->elems[i].partition);
+			if (!st || !st->assigned || st->next < 0 || st->gap >= 0 ||
+			    l->elems[i].offset <= st->next)
+				continue;
+			if (debug_offsets())
+				fprintf(stderr, "floorgate: debug: position [%d] %lld past next %lld\n",
+					(int)l->elems[i].partition, (long long)l->elems[i].offset,
+					(long long)st->next);
+			st->gap = l->elems[i].offset;
+			st->gap_call = src->calls;
+			rd_kafka_topic_partition_list_add(seek, l->elems[i].topic,
+							  l->elems[i].partition)->offset = st->next;
+		}
+	if (seek->cnt > 0) {
+		rd_kafka_error_t *error = rd_kafka_seek_partitions(src->rk, seek, 0);
+		if (error) {
+			fprintf(stderr, "floorgate: cannot read the input again: %s\n",
+				rd_kafka_error_string(error));
+			rd_kafka_error_destroy(error);
+			for (int i = 0; i < seek->cnt; i++)
+				part(src, seek->elems[i].partition)->gap = -1;
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(seek);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
 ssize_t fg_kafka_source_consume(struct fg_kafka_source *src, rd_kafka_message_t **msgs, size_t n,
 				int timeout_ms)
 {
-	return rd_kafka_consume_batch_queue(src->q, timeout_ms, msgs, n);
+	ssize_t got = rd_kafka_consume_batch_queue(src->q, timeout_ms, msgs, n);
+
+	src->calls++;
+
+	if (got == 0 && !src->eos)
+		reread_lost_tails(src);
+	return got;
 }
 
 int fg_kafka_source_fatal(struct fg_kafka_source *src, char *buf, size_t size)
@@ -333,13 +398,59 @@ int fg_kafka_source_accept(struct fg_kafka_source *src, const rd_kafka_message_t
 
 	if (!st)
 		return 1; /* cannot track: take it (at least once) */
-	if (!st->assigned)
+	if (!st->assigned) {
+		if (debug_offsets())
+			fprintf(stderr, "floorgate: debug: refuse [%d]@%lld unassigned\n",
+				(int)m->partition, (long long)m->offset);
 		return 0; /* fetched before its revocation: its new owner takes it */
+	}
 	if (st->rewind_end >= 0 && m->offset >= st->rewind_end)
 		return 0; /* fetched before the rewind: the refetch brings it again, in order */
-	if (m->offset < st->next)
+	if (m->offset < st->next) {
+		if (debug_offsets())
+			fprintf(stderr, "floorgate: debug: refuse [%d]@%lld below next %lld\n",
+				(int)m->partition, (long long)m->offset, (long long)st->next);
 		return 0;
+	}
+	if (!src->eos && st->next >= 0 && m->offset > st->next && m->offset != st->gap) {
+		/*
+		 * Offsets next..offset-1 never reached us. librdkafka 2.0.2 can
+		 * drop fetched messages while a rebalance is served inside a batch
+		 * call (the fetch goes on past them); taking this one would store
+		 * its offset, and commit, past inputs never answered. Read again
+		 * from next: when the refetch comes straight back to this offset,
+		 * nothing lies between (control records, compaction) and it is
+		 * taken. Higher offsets in the same batch were fetched before the
+		 * seek; in a later one they ask for the refetch again.
+		 */
+		if (debug_offsets())
+			fprintf(stderr, "floorgate: debug: refuse [%d]@%lld past a gap from %lld\n",
+				(int)m->partition, (long long)m->offset, (long long)st->next);
+		if (st->gap < 0 || m->offset < st->gap || st->gap_call != src->calls) {
+			rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+			rd_kafka_error_t *error;
+			rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)
+				->offset = st->next;
+			error = rd_kafka_seek_partitions(src->rk, l, 0);
+			if (error) {
+				fprintf(stderr, "floorgate: cannot read [%d] again from %lld: %s\n",
+					(int)m->partition, (long long)st->next,
+					rd_kafka_error_string(error));
+				rd_kafka_error_destroy(error);
+			} else {
+				st->gap = m->offset;
+				st->gap_call = src->calls;
+			}
+			rd_kafka_topic_partition_list_destroy(l);
+		}
+		return 0;
+	}
+	if (debug_offsets() && (st->first < 0 || m->offset != st->next))
+		fprintf(stderr, "floorgate: debug: take [%d]@%lld next was %lld%s\n",
+			(int)m->partition, (long long)m->offset, (long long)st->next,
+			st->first < 0 ? " (first)" : " (nothing between)");
 	st->next = m->offset + 1;
+	st->gap = -1;
 	if (st->next == st->rewind_end)
 		st->rewind_end = -1; /* the refetch has caught up */
 	if (st->first < 0)
@@ -388,6 +499,9 @@ int fg_kafka_source_store(struct fg_kafka_source *src, rd_kafka_message_t **msgs
 			p->offset = m->offset + 1;
 	}
 	err = l->cnt ? rd_kafka_offsets_store(src->rk, l) : RD_KAFKA_RESP_ERR_NO_ERROR;
+	for (int i = 0; debug_offsets() && i < l->cnt; i++)
+		fprintf(stderr, "floorgate: debug: store [%d] %lld: %s\n", (int)l->elems[i].partition,
+			(long long)l->elems[i].offset, rd_kafka_err2str(l->elems[i].err));
 	rd_kafka_topic_partition_list_destroy(l);
 	/* A partition revoked meanwhile refuses the store: its messages will be re-read
 	 * by the new owner, which is the at-least-once promise, not an error. */

@@ -90,6 +90,16 @@ int fg_kafka_source_fatal(struct fg_kafka_source *src, char *buf, size_t size);
  * committed offset, which would give those messages twice. Taking each
  * offset once (until a rewind or a failed commit moves the mark back)
  * removes that. Call for every data message taken.
+ *
+ * at_least_once, offsets are taken without a hole: the runner stores the
+ * offset of the last message it answers, so a message after offsets that
+ * never came (2.0.2 can drop fetched messages while a rebalance is served
+ * inside a batch call) is refused and its partition read again from the
+ * first missing offset; when the refetch comes straight back to it, the
+ * hole holds no message and it is taken. fg_kafka_source_consume() does
+ * the same when an idle partition's position is past the next offset to
+ * take (lost last messages). FG_DEBUG_OFFSETS=1 logs refusals, holes and
+ * stores on stderr.
  */
 int fg_kafka_source_accept(struct fg_kafka_source *src, const rd_kafka_message_t *m);
 /* True once partitions were assigned and every one of them is at its end. */
