@@ -106,13 +106,16 @@ struct engine {
 	unsigned long commit_seen;
 };
 
-static struct engine *signal_engine;
+/* The engine SIGHUP reaches. Several engines may run in one process (the
+ * tests do); the first to start owns the signal until it stops. */
+static _Atomic(struct engine *) signal_engine;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP) {
-		if (signal_engine)
-			sem_post(&signal_engine->reload_bell); /* async-signal-safe */
+		struct engine *e = atomic_load(&signal_engine);
+		if (e)
+			sem_post(&e->reload_bell); /* async-signal-safe */
 		return;
 	}
 	if (fg_runner_stop) {
@@ -811,7 +814,8 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 	started_producer = 1;
 	if (pthread_create(&e.reloader, NULL, reloader_main, &e) == 0)
 		started_reloader = 1;
-	signal_engine = &e;
+	struct engine *no_engine = NULL;
+	atomic_compare_exchange_strong(&signal_engine, &no_engine, &e);
 
 	while (!fg_runner_stop && !atomic_load(&e.fatal)) {
 		size_t want = (size_t)cfg->batch_size;
@@ -920,7 +924,8 @@ stop:
 		sem_post(&e.reload_bell);
 		pthread_join(e.reloader, NULL);
 	}
-	signal_engine = NULL;
+	struct engine *self = &e;
+	atomic_compare_exchange_strong(&signal_engine, &self, NULL);
 	if (atomic_load(&e.fatal)) {
 		fg_errf(errstr, errstr_size, "%s", e.fatal_msg);
 		rc = -1;
