@@ -74,7 +74,11 @@ void fg_kafka_source_pause(struct fg_kafka_source *src, int pause);
  */
 void fg_kafka_source_destroy(struct fg_kafka_source *src);
 
-/* Up to n messages (some may be errors or partition EOF events). */
+/*
+ * Up to n messages (some may be errors or partition EOF events): waits up
+ * to timeout_ms for the first, then adds those already fetched, without
+ * waiting for more.
+ */
 ssize_t fg_kafka_source_consume(struct fg_kafka_source *src, rd_kafka_message_t **msgs, size_t n,
 				int timeout_ms);
 /* Notes a partition EOF event or a message (which clears that partition's EOF). */

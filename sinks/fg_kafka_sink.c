@@ -141,6 +141,15 @@ rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_l
 	}
 }
 
+void fg_kafka_sink_wake_fd(struct fg_kafka_sink *sink, int fd)
+{
+	static const uint64_t one = 1; /* an eventfd takes 8-byte writes */
+	rd_kafka_queue_t *q = rd_kafka_queue_get_main(sink->rk);
+
+	rd_kafka_queue_io_event_enable(q, fd, &one, sizeof(one));
+	rd_kafka_queue_destroy(q);
+}
+
 void fg_kafka_sink_poll(struct fg_kafka_sink *sink, int timeout_ms)
 {
 	rd_kafka_poll(sink->rk, timeout_ms);

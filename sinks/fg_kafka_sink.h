@@ -50,6 +50,13 @@ rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_l
 					  size_t len, void *msg_opaque);
 /* The producer's message.max.bytes: no record it sends may be larger. */
 size_t fg_kafka_sink_max_message_bytes(struct fg_kafka_sink *sink);
+/*
+ * Has librdkafka write 8 bytes (an eventfd's 1) to fd whenever a delivery
+ * report or other event arrives for fg_kafka_sink_poll() while none was
+ * waiting, so the caller can sleep in poll() on fd along with other work.
+ * fd must stay open until fg_kafka_sink_destroy().
+ */
+void fg_kafka_sink_wake_fd(struct fg_kafka_sink *sink, int fd);
 /* Serves delivery reports, waiting up to timeout_ms for the first. */
 void fg_kafka_sink_poll(struct fg_kafka_sink *sink, int timeout_ms);
 /* Waits (up to run.flush_timeout_ms) until nothing is queued or in flight. */

@@ -45,9 +45,12 @@ static const struct entry {
 	I("run.workers", "1", 1, 64, workers,
 	  "Assessment threads. A partition is always assessed by the same one, so outputs keep "
 	  "each partition's order."),
-	I("run.batches", "8", 2, 4096, batches,
+	I("run.batches", "64", 2, 4096, batches,
 	  "Batches in circulation. When all are in use the input partitions are paused: memory "
-	  "stays below run.batches x run.batch_size messages."),
+	  "stays below run.batches x run.batch_size messages (and run.max_inflight_bytes)."),
+	I("run.linger_ms", "1", 0, 1000, linger_ms,
+	  "How long a batch that is not full waits for more input before its worker gets it "
+	  "(up to 10 ms more while fewer than a quarter of the batches are free)."),
 	I("run.batch_size", "10000", 1, 1000000, batch_size,
 	  "Most messages consumed, assessed and produced per batch; offsets are stored after "
 	  "a batch's outputs are acknowledged."),

@@ -45,6 +45,7 @@ struct fg_config {
 	int64_t workers;
 	int64_t batches;
 	int64_t batch_size;
+	int64_t linger_ms;
 	int64_t progress_interval_ms;
 	int64_t max_messages;       /* 0: unbounded */
 	int64_t flush_timeout_ms;

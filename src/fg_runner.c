@@ -3,9 +3,11 @@
 #include <ck_ring.h>
 #include <errno.h>
 #include <pthread.h>
+#include <poll.h>
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +24,8 @@ _Atomic unsigned long long fg_runner_commits, fg_runner_aborts;
 _Atomic unsigned long long fg_runner_cap_pauses;
 
 #define FG_RUNNER_MAX_WORKERS 64
+/* How long a partial batch may wait for more input while batches are scarce. */
+#define LINGER_SCARCE_MS 10
 
 struct fg_out {
 	uint32_t off, len;         /* framed record in batch->buf */
@@ -55,6 +59,7 @@ struct worker {
 	struct fg_pipeline pl;
 	int pl_ok;
 	struct fg_batch *current; /* consumer thread: batch being filled */
+	double current_t0;        /* consumer thread: when its first message came */
 	struct fg_batch *head, *tail; /* producer thread: in flight, FIFO */
 };
 
@@ -66,7 +71,11 @@ struct engine {
 	struct fg_batch *batches;
 	ck_ring_t free_ring;
 	ck_ring_buffer_t *free_buf;
-	sem_t free_bell, out_bell, reload_bell;
+	sem_t free_bell, reload_bell;
+	/* The producer thread's doorbell: an eventfd that workers, drain() and
+	 * librdkafka (a delivery report for a queue that was empty) write, so
+	 * one poll() wakes it for either. */
+	int out_fd;
 	_Atomic int in_flight; /* batches handed to workers and not yet returned */
 	_Atomic int fatal;
 	char fatal_msg[1024];
@@ -168,6 +177,26 @@ static void set_fatal(struct engine *e, const char *fmt, const char *a, const ch
 		snprintf(e->fatal_msg, sizeof(e->fatal_msg), fmt, a, b);
 }
 
+static void ring_out_bell(struct engine *e)
+{
+	const uint64_t one = 1;
+
+	if (write(e->out_fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is full, so the producer is being woken anyway. */
+	}
+}
+
+/* Waits on the producer's doorbell for at most ms milliseconds, then resets it. */
+static void out_bell_wait(struct engine *e, int ms)
+{
+	struct pollfd pfd = { .fd = e->out_fd, .events = POLLIN };
+	uint64_t v;
+
+	if (poll(&pfd, 1, ms) > 0 && read(e->out_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: another read reset it first; nothing is lost. */
+	}
+}
+
 /* Hands a batch to its next owner through an SPSC ring. Rings hold every
  * batch at once, so an enqueue cannot fail. */
 static void hand_off(ck_ring_t *r, ck_ring_buffer_t *buf, sem_t *bell, struct fg_batch *b)
@@ -175,7 +204,8 @@ static void hand_off(ck_ring_t *r, ck_ring_buffer_t *buf, sem_t *bell, struct fg
 	FG_TSAN_RELEASE(b);
 	FG_TSAN_RELEASE(r);
 	ck_ring_enqueue_spsc(r, buf, b);
-	sem_post(bell);
+	if (bell)
+		sem_post(bell);
 }
 
 static struct fg_batch *take(ck_ring_t *r, ck_ring_buffer_t *buf)
@@ -259,11 +289,13 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		if (b == &sentinel) {
-			hand_off(&w->out, w->out_buf, &e->out_bell, &sentinel);
+			hand_off(&w->out, w->out_buf, NULL, &sentinel);
+			ring_out_bell(e);
 			break;
 		}
 		assess_batch(w, b);
-		hand_off(&w->out, w->out_buf, &e->out_bell, b);
+		hand_off(&w->out, w->out_buf, NULL, b);
+		ring_out_bell(e);
 	}
 	fg_refstore_offline();
 	fg_refstore_reader_unregister();
@@ -519,11 +551,11 @@ static void *producer_main(void *arg)
 		if (atomic_load(&e->fatal))
 			break;
 		if (!got) {
-			/* Nothing new from the workers: wait for delivery reports. */
-			fg_kafka_sink_poll(e->sink, 5);
+			/* Nothing new: sleep until a worker hands a batch over or a
+			 * delivery report comes (both ring the doorbell), then serve. */
+			out_bell_wait(e, 5);
+			fg_kafka_sink_poll(e->sink, 0);
 			complete(e);
-			if (finished == e->nworkers && atomic_load(&e->in_flight) > 0)
-				bell_wait(&e->out_bell, 1);
 		}
 	}
 	if (e->eos && !atomic_load(&e->fatal)) {
@@ -626,7 +658,7 @@ static int drain(void *ctx)
 		return -1;
 	if (e->eos && atomic_load(&e->producer_running)) {
 		unsigned long req = atomic_fetch_add(&e->commit_req, 1) + 1;
-		sem_post(&e->out_bell);
+		ring_out_bell(e);
 		while (atomic_load(&e->commit_done) < req && !atomic_load(&e->fatal) &&
 		       atomic_load(&e->producer_running))
 			bell_wait(&e->commit_bell, 10);
@@ -683,6 +715,7 @@ static int engine_init(struct engine *e, const struct fg_config *cfg,
 	unsigned ring = 2;
 
 	memset(e, 0, sizeof(*e));
+	e->out_fd = -1;
 	e->cfg = cfg;
 	e->reg = reg;
 	e->nworkers = (int)cfg->workers;
@@ -696,7 +729,11 @@ static int engine_init(struct engine *e, const struct fg_config *cfg,
 		goto oom;
 	ck_ring_init(&e->free_ring, ring);
 	sem_init(&e->free_bell, 0, 0);
-	sem_init(&e->out_bell, 0, 0);
+	e->out_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (e->out_fd < 0) {
+		fg_errf(errstr, errstr_size, "cannot create an eventfd: %s", strerror(errno));
+		return -1;
+	}
 	sem_init(&e->reload_bell, 0, 0);
 	sem_init(&e->commit_bell, 0, 0);
 	pthread_mutex_init(&e->rewind_mu, NULL);
@@ -707,7 +744,7 @@ static int engine_init(struct engine *e, const struct fg_config *cfg,
 		b->cap = (uint32_t)cfg->batch_size;
 		b->msgs = calloc(b->cap, sizeof(*b->msgs));
 		b->outs = calloc(b->cap, sizeof(*b->outs));
-		if (!b->msgs || !b->outs || fg_avrobin_init(&b->buf, (size_t)b->cap * 512))
+		if (!b->msgs || !b->outs || fg_avrobin_init(&b->buf, 65536))
 			goto oom;
 		ck_ring_enqueue_spsc(&e->free_ring, e->free_buf, b);
 	}
@@ -761,7 +798,8 @@ static void engine_fini(struct engine *e, struct fg_pipeline_stats *stats)
 	free(e->batches);
 	free(e->free_buf);
 	sem_destroy(&e->free_bell);
-	sem_destroy(&e->out_bell);
+	if (e->out_fd >= 0)
+		close(e->out_fd);
 	sem_destroy(&e->reload_bell);
 	sem_destroy(&e->commit_bell);
 	pthread_mutex_destroy(&e->rewind_mu);
@@ -788,6 +826,7 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 	e.sink = fg_kafka_sink_create(cfg, on_delivery, &e, errstr, errstr_size);
 	if (!e.sink)
 		goto done;
+	fg_kafka_sink_wake_fd(e.sink, e.out_fd);
 	{
 		/* A dead letter carries its input: keep it under the producer's limit
 		 * (record overhead, reason and key included), so an input the input
@@ -817,6 +856,9 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 	struct engine *no_engine = NULL;
 	atomic_compare_exchange_strong(&signal_engine, &no_engine, &e);
 
+	const double linger_s = (double)cfg->linger_ms / 1e3;
+	const double scarce_s = linger_s > LINGER_SCARCE_MS / 1e3 ? linger_s : LINGER_SCARCE_MS / 1e3;
+
 	while (!fg_runner_stop && !atomic_load(&e.fatal)) {
 		size_t want = (size_t)cfg->batch_size;
 		if (cfg->max_messages && (uint64_t)cfg->max_messages - e.taken < want)
@@ -834,9 +876,17 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 			if (over)
 				atomic_fetch_add(&fg_runner_cap_pauses, 1);
 		}
-		/* librdkafka 2.0.2's batch call returns when the batch is full or the
-		 * wait is over: a short wait bounds the latency a quiet stream adds. */
-		ssize_t n = fg_kafka_source_consume(e.src, msgs, want, 10);
+		/* Waits for the first message only (then takes what is ready): a quiet
+		 * stream adds no wait, a busy one still fills whole batches. */
+		int wait_ms = 10;
+		for (int i = 0; i < e.nworkers; i++)
+			if (e.w[i].current) {
+				double due = e.w[i].current_t0 + linger_s - now_s();
+				int ms = due <= 0 ? 0 : (int)(due * 1e3) + 1;
+				if (ms < wait_ms)
+					wait_ms = ms;
+			}
+		ssize_t n = fg_kafka_source_consume(e.src, msgs, want, wait_ms);
 		if (n < 0) {
 			fg_errf(errstr, errstr_size, "consume failed: %s",
 				rd_kafka_err2str(rd_kafka_last_error()));
@@ -888,6 +938,7 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 					goto stop;
 				}
 				w->current->worker = (uint32_t)w->idx;
+				w->current_t0 = now_s();
 			}
 			w->current->msgs[w->current->n++] = m;
 			w->current->in_bytes += m->len + m->key_len;
@@ -896,9 +947,20 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 			if (w->current->n == w->current->cap)
 				dispatch(&e, w);
 		}
-		/* Hand over partial batches at once: latency over batch size. */
-		for (int i = 0; i < e.nworkers; i++)
-			dispatch(&e, &e.w[i]);
+		/* Partial batches go after run.linger_ms. While batches are scarce
+		 * (under a quarter free) they fill up for up to LINGER_SCARCE_MS
+		 * more, so small batches do not use up the supply and pause the
+		 * input, which costs librdkafka 2.0.2 about a second to resume. */
+		double now = now_s();
+		unsigned nfree = ck_ring_size(&e.free_ring);
+		for (int i = 0; i < e.nworkers; i++) {
+			struct worker *w = &e.w[i];
+			if (!w->current)
+				continue;
+			double age = now - w->current_t0;
+			if (age >= scarce_s || (age >= linger_s && nfree * 4 >= (unsigned)e.nbatches))
+				dispatch(&e, w);
+		}
 		if (cfg->progress_interval_ms && now_s() - last >= cfg->progress_interval_ms / 1e3) {
 			last = now_s();
 			progress(&e, t0, 0);

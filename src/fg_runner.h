@@ -20,6 +20,15 @@
  * per-message path locks; a semaphore post per batch wakes a sleeping
  * thread.
  *
+ * Batching: each consume call waits for the first message only and takes
+ * what is already fetched with it (up to run.batch_size), so a busy stream
+ * fills whole batches and a quiet one adds no wait. A batch that is not
+ * full goes to its worker run.linger_ms after its first message; while
+ * fewer than a quarter of run.batches are free it fills for up to 10 ms
+ * more, so that small batches do not use up the supply (running out
+ * pauses the input, and librdkafka 2.0.2 takes about a second to fetch a
+ * resumed partition again).
+ *
  * Order: a partition always goes to the same worker, a worker's rings are
  * FIFO, and the producer drains each worker's ring in order, so the outputs
  * of a partition are produced in the order its inputs came in.
