@@ -490,23 +490,40 @@ int fg_kafka_source_at_end(const struct fg_kafka_source *src)
 	return 1;
 }
 
+void fg_kafka_offsets_add(rd_kafka_topic_partition_list_t *l, rd_kafka_message_t *const *msgs,
+			  size_t n)
+{
+	/* A batch holds runs of one partition (fetch responses come per
+	 * partition): look an entry up only when the run changes. */
+	const rd_kafka_topic_t *run_rkt = NULL;
+	int32_t run_part = -1;
+	int run_ix = -1;
+
+	for (size_t k = 0; k < n; k++) {
+		const rd_kafka_message_t *m = msgs[k];
+		if (m->err || !m->rkt)
+			continue;
+		if (m->rkt != run_rkt || m->partition != run_part) {
+			const char *topic = rd_kafka_topic_name(m->rkt);
+			rd_kafka_topic_partition_t *p =
+				rd_kafka_topic_partition_list_find(l, topic, m->partition);
+			if (!p)
+				p = rd_kafka_topic_partition_list_add(l, topic, m->partition);
+			run_rkt = m->rkt;
+			run_part = m->partition;
+			run_ix = (int)(p - l->elems); /* elems may move as the list grows */
+		}
+		if (m->offset + 1 > l->elems[run_ix].offset)
+			l->elems[run_ix].offset = m->offset + 1;
+	}
+}
+
 int fg_kafka_source_store(struct fg_kafka_source *src, rd_kafka_message_t **msgs, size_t n)
 {
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
 	rd_kafka_resp_err_t err;
 
-	for (size_t k = 0; k < n; k++) {
-		const rd_kafka_message_t *m = msgs[k];
-		rd_kafka_topic_partition_t *p;
-		if (m->err || !m->rkt)
-			continue;
-		p = rd_kafka_topic_partition_list_find(l, rd_kafka_topic_name(m->rkt), m->partition);
-		if (!p)
-			p = rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt),
-							      m->partition);
-		if (m->offset + 1 > p->offset)
-			p->offset = m->offset + 1;
-	}
+	fg_kafka_offsets_add(l, msgs, n);
 	err = l->cnt ? rd_kafka_offsets_store(src->rk, l) : RD_KAFKA_RESP_ERR_NO_ERROR;
 	for (int i = 0; debug_offsets() && i < l->cnt; i++)
 		fprintf(stderr, "floorgate: debug: store [%d] %lld: %s\n", (int)l->elems[i].partition,

@@ -75,6 +75,13 @@ void fg_kafka_source_pause(struct fg_kafka_source *src, int pause);
 void fg_kafka_source_destroy(struct fg_kafka_source *src);
 
 /*
+ * Raises each partition's entry in l to one past the highest offset among
+ * msgs (adding entries as needed; errors and messages without a topic are
+ * skipped): the offsets to store or commit once msgs are answered.
+ */
+void fg_kafka_offsets_add(rd_kafka_topic_partition_list_t *l, rd_kafka_message_t *const *msgs,
+			  size_t n);
+/*
  * Up to n messages (some may be errors or partition EOF events): waits up
  * to timeout_ms for the first, then adds those already fetched, without
  * waiting for more.

@@ -58,6 +58,7 @@
 #include "../core/fg_avrobin.h"
 #include "../ingest/fg_frame.h"
 #include "../ingest/fg_gen.h"
+#include "../ingest/fg_kafka_source.h"
 #include "../ingest/fg_schemas.h"
 #include "../pricing/fg_refstore.h"
 #include "fg_cmd.h"
@@ -983,16 +984,7 @@ static int null_store(rd_kafka_t *c, rd_kafka_message_t **msgs, uint32_t n)
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
 	rd_kafka_resp_err_t err;
 
-	for (uint32_t k = 0; k < n; k++) {
-		const rd_kafka_message_t *m = msgs[k];
-		rd_kafka_topic_partition_t *tp =
-			rd_kafka_topic_partition_list_find(l, rd_kafka_topic_name(m->rkt), m->partition);
-		if (!tp)
-			tp = rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt),
-							       m->partition);
-		if (m->offset + 1 > tp->offset)
-			tp->offset = m->offset + 1;
-	}
+	fg_kafka_offsets_add(l, msgs, n);
 	err = l->cnt ? rd_kafka_offsets_store(c, l) : RD_KAFKA_RESP_ERR_NO_ERROR;
 	rd_kafka_topic_partition_list_destroy(l);
 	return err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__STATE ? 0 : -1;

@@ -375,16 +375,7 @@ static void complete(struct engine *e)
 /* Adds a batch's input offsets to the open transaction's. */
 static void txn_add_offsets(struct engine *e, const struct fg_batch *b)
 {
-	for (uint32_t k = 0; k < b->n; k++) {
-		const rd_kafka_message_t *m = b->msgs[k];
-		const char *topic = rd_kafka_topic_name(m->rkt);
-		rd_kafka_topic_partition_t *tp =
-			rd_kafka_topic_partition_list_find(e->txn_offsets, topic, m->partition);
-		if (!tp)
-			tp = rd_kafka_topic_partition_list_add(e->txn_offsets, topic, m->partition);
-		if (m->offset + 1 > tp->offset)
-			tp->offset = m->offset + 1;
-	}
+	fg_kafka_offsets_add(e->txn_offsets, b->msgs, b->n);
 	e->txn_msgs += b->n;
 }
 
@@ -605,6 +596,8 @@ static void dispatch(struct engine *e, struct worker *w)
 		return;
 	w->current = NULL;
 	b->epoch = e->epoch; /* only this thread writes it */
+	/* Counted once a batch (not each message): it is what the cap holds. */
+	atomic_fetch_add(&e->inflight_bytes, (long long)b->in_bytes);
 	atomic_fetch_add(&e->in_flight, 1);
 	hand_off(&w->in, w->in_buf, &w->in_bell, b);
 }
@@ -683,8 +676,7 @@ static void rewind_input(struct engine *e)
 			continue;
 		for (uint32_t k = 0; k < b->n; k++)
 			rd_kafka_message_destroy(b->msgs[k]);
-		atomic_fetch_sub(&e->inflight_bytes, (long long)b->in_bytes);
-		b->n = 0;
+		b->n = 0; /* not dispatched, so not counted in inflight_bytes */
 		b->in_bytes = 0;
 	}
 	pthread_mutex_lock(&e->rewind_mu);
@@ -880,7 +872,7 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 		 * stream adds no wait, a busy one still fills whole batches. */
 		int wait_ms = 10;
 		for (int i = 0; i < e.nworkers; i++)
-			if (e.w[i].current) {
+			if (e.w[i].current && e.w[i].current->n) {
 				double due = e.w[i].current_t0 + linger_s - now_s();
 				int ms = due <= 0 ? 0 : (int)(due * 1e3) + 1;
 				if (ms < wait_ms)
@@ -938,11 +930,11 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 					goto stop;
 				}
 				w->current->worker = (uint32_t)w->idx;
-				w->current_t0 = now_s();
 			}
+			if (w->current->n == 0)
+				w->current_t0 = now_s();
 			w->current->msgs[w->current->n++] = m;
 			w->current->in_bytes += m->len + m->key_len;
-			atomic_fetch_add(&e.inflight_bytes, (long long)(m->len + m->key_len));
 			e.taken++;
 			if (w->current->n == w->current->cap)
 				dispatch(&e, w);
@@ -955,7 +947,7 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 		unsigned nfree = ck_ring_size(&e.free_ring);
 		for (int i = 0; i < e.nworkers; i++) {
 			struct worker *w = &e.w[i];
-			if (!w->current)
+			if (!w->current || !w->current->n)
 				continue;
 			double age = now - w->current_t0;
 			if (age >= scarce_s || (age >= linger_s && nfree * 4 >= (unsigned)e.nbatches))
