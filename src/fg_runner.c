@@ -1,6 +1,7 @@
 #include "fg_runner.h"
 
 #include <ck_ring.h>
+#include <ck_stack.h>
 #include <errno.h>
 #include <pthread.h>
 #include <poll.h>
@@ -35,6 +36,7 @@ struct fg_out {
 
 struct fg_batch {
 	struct fg_batch *next; /* producer: in-flight list of its worker */
+	ck_stack_entry_t free_entry; /* on engine.free_stack */
 	uint32_t worker;
 	uint32_t n, cap;
 	rd_kafka_message_t **msgs;
@@ -69,8 +71,12 @@ struct engine {
 	int nworkers, nbatches;
 	struct worker *w;
 	struct fg_batch *batches;
-	ck_ring_t free_ring;
-	ck_ring_buffer_t *free_buf;
+	/* Free batches, last in first out: the batch used last is taken next, warm
+	 * in the cache, and batches nobody needed stay small (their buffers grow
+	 * only when used). One pusher (the producer thread), one popper (the
+	 * consumer thread), so Treiber's stack has no ABA problem here. */
+	ck_stack_t free_stack;
+	_Atomic int nfree;
 	sem_t free_bell, reload_bell;
 	/* The producer thread's doorbell: an eventfd that workers, drain() and
 	 * librdkafka (a delivery report for a queue that was empty) write, so
@@ -219,6 +225,31 @@ static struct fg_batch *take(ck_ring_t *r, ck_ring_buffer_t *buf)
 	return b;
 }
 
+CK_STACK_CONTAINER(struct fg_batch, free_entry, batch_of_free_entry)
+
+/* Returns a batch to the free stack. @locality: producer thread (the only pusher). */
+static void free_put(struct engine *e, struct fg_batch *b)
+{
+	FG_TSAN_RELEASE(b);
+	ck_stack_push_upmc(&e->free_stack, &b->free_entry);
+	FG_TSAN_RELEASE(&e->free_stack);
+	atomic_fetch_add_explicit(&e->nfree, 1, memory_order_relaxed);
+	sem_post(&e->free_bell);
+}
+
+/* The batch freed last, or NULL. @locality: consumer thread (the only popper). */
+static struct fg_batch *free_get(struct engine *e)
+{
+	FG_TSAN_ACQUIRE(&e->free_stack);
+	ck_stack_entry_t *entry = ck_stack_pop_upmc(&e->free_stack);
+	if (!entry)
+		return NULL;
+	atomic_fetch_sub_explicit(&e->nfree, 1, memory_order_relaxed);
+	struct fg_batch *b = batch_of_free_entry(entry);
+	FG_TSAN_ACQUIRE(b);
+	return b;
+}
+
 /* ---- workers ---------------------------------------------------------- */
 
 static void assess_batch(struct worker *w, struct fg_batch *b)
@@ -332,7 +363,7 @@ static void recycle(struct engine *e, struct fg_batch *b, int done)
 	b->n = 0;
 	b->in_bytes = b->out_bytes = 0;
 	b->next = NULL;
-	hand_off(&e->free_ring, e->free_buf, &e->free_bell, b);
+	free_put(e, b);
 	atomic_fetch_sub(&e->in_flight, 1);
 }
 
@@ -605,7 +636,7 @@ static void dispatch(struct engine *e, struct worker *w)
 /* A free batch, pausing the partitions while none is free. NULL on fatal or stop. */
 static struct fg_batch *free_batch(struct engine *e)
 {
-	struct fg_batch *b = take(&e->free_ring, e->free_buf);
+	struct fg_batch *b = free_get(e);
 	int paused = 0;
 
 	while (!b) {
@@ -617,7 +648,7 @@ static struct fg_batch *free_batch(struct engine *e)
 		if (atomic_load(&e->fatal))
 			break;
 		bell_wait(&e->free_bell, 10);
-		b = take(&e->free_ring, e->free_buf);
+		b = free_get(e);
 	}
 	if (paused)
 		fg_kafka_source_pause(e->src, 0);
@@ -716,10 +747,9 @@ static int engine_init(struct engine *e, const struct fg_config *cfg,
 		ring <<= 1; /* every batch fits in every ring (ck_ring keeps one slot free) */
 	e->w = calloc((size_t)e->nworkers, sizeof(*e->w));
 	e->batches = calloc((size_t)e->nbatches, sizeof(*e->batches));
-	e->free_buf = calloc(ring, sizeof(ck_ring_buffer_t));
-	if (!e->w || !e->batches || !e->free_buf)
+	if (!e->w || !e->batches)
 		goto oom;
-	ck_ring_init(&e->free_ring, ring);
+	ck_stack_init(&e->free_stack);
 	sem_init(&e->free_bell, 0, 0);
 	e->out_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (e->out_fd < 0) {
@@ -738,7 +768,8 @@ static int engine_init(struct engine *e, const struct fg_config *cfg,
 		b->outs = calloc(b->cap, sizeof(*b->outs));
 		if (!b->msgs || !b->outs || fg_avrobin_init(&b->buf, 65536))
 			goto oom;
-		ck_ring_enqueue_spsc(&e->free_ring, e->free_buf, b);
+		ck_stack_push_spnc(&e->free_stack, &b->free_entry); /* no thread runs yet */
+		e->nfree++;
 	}
 	for (int i = 0; i < e->nworkers; i++) {
 		struct worker *w = &e->w[i];
@@ -788,7 +819,6 @@ static void engine_fini(struct engine *e, struct fg_pipeline_stats *stats)
 	}
 	free(e->w);
 	free(e->batches);
-	free(e->free_buf);
 	sem_destroy(&e->free_bell);
 	if (e->out_fd >= 0)
 		close(e->out_fd);
@@ -944,13 +974,13 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 		 * more, so small batches do not use up the supply and pause the
 		 * input, which costs librdkafka 2.0.2 about a second to resume. */
 		double now = now_s();
-		unsigned nfree = ck_ring_size(&e.free_ring);
+		int nfree = atomic_load_explicit(&e.nfree, memory_order_relaxed);
 		for (int i = 0; i < e.nworkers; i++) {
 			struct worker *w = &e.w[i];
 			if (!w->current || !w->current->n)
 				continue;
 			double age = now - w->current_t0;
-			if (age >= scarce_s || (age >= linger_s && nfree * 4 >= (unsigned)e.nbatches))
+			if (age >= scarce_s || (age >= linger_s && nfree * 4 >= e.nbatches))
 				dispatch(&e, w);
 		}
 		if (cfg->progress_interval_ms && now_s() - last >= cfg->progress_interval_ms / 1e3) {

@@ -10,14 +10,17 @@
  *    thread)    partitions      price, encode into    reports, store
  *       ^       p % N == w)     the batch's buffer)    offsets)
  *       |                                                  |
- *       +---------------------- free ring <----------------+
+ *       +--------------------- free stack <----------------+
  *
  * A batch (struct fg_batch) carries up to run.batch_size messages of the
  * partitions one worker owns, and their encoded outputs. Ownership moves
  * with the pointer through single-producer single-consumer rings
- * (Concurrency Kit ck_ring_*_spsc): consumer -> worker -> producer ->
- * consumer. Nobody else touches a batch in between, so nothing on the
- * per-message path locks; a semaphore post per batch wakes a sleeping
+ * (Concurrency Kit ck_ring_*_spsc): consumer -> worker -> producer, and
+ * back to the consumer through a free stack (ck_stack, one pusher and one
+ * popper; last in first out, so the batch used last is reused warm and
+ * batches nobody needed keep small buffers). Nobody else touches a batch
+ * in between, so nothing on the per-message path locks; a semaphore post
+ * (an eventfd write towards the producer) per batch wakes a sleeping
  * thread.
  *
  * Batching: each consume call waits for the first message only and takes
@@ -37,7 +40,7 @@
  * batch's outputs without copying them (the batch lives until they are
  * acknowledged). When every output of the batch at the head of a worker's
  * in-flight list is acknowledged, the batch's offsets are stored (and so
- * committed later) and the batch returns to the free ring. A failed
+ * committed later) and the batch returns to the free stack. A failed
  * delivery stops the engine with that batch's offsets unstored: a restart
  * re-reads it.
  *
@@ -46,7 +49,7 @@
  * outputs are produced; every run.commit_interval_ms (or
  * run.commit_max_messages inputs) the offsets are sent to the transaction
  * with the consumer's group metadata and it is committed. Batches go back
- * to the free ring once acknowledged; the transaction's outcome decides
+ * to the free stack once acknowledged; the transaction's outcome decides
  * for their inputs. An abortable error (a failed output, a commit the
  * coordinator refuses) aborts: every batch handed out before the abort is
  * dropped (the consumer's epoch, checked by the producer) and the consumer
@@ -58,7 +61,7 @@
  *
  * Backpressure: when the consumer has no free batch (every batch is in a
  * ring or in flight), it pauses the assigned partitions
- * (rd_kafka_pause_partitions) and waits on the free-ring semaphore; it
+ * (rd_kafka_pause_partitions) and waits on the free-stack semaphore; it
  * resumes when a batch comes back. Independently, when the input and
  * output bytes held in batches pass run.max_inflight_bytes, the consumer
  * pauses the partitions and keeps calling consume (serving rebalances,
