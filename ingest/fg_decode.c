@@ -36,6 +36,7 @@ struct fg_decoder {
 	size_t n_cache, cap_cache;
 	struct fg_decl_line *lines;
 	uint32_t cap_lines;
+	struct fg_avro_track track;
 };
 
 struct fg_decoder *fg_decoder_create(char *errstr, size_t errstr_size)
@@ -63,7 +64,7 @@ void fg_decoder_destroy(struct fg_decoder *dec)
 		struct writer_cache *c = &dec->cache[i];
 		if (c->has_rvalue)
 			avro_value_decref(&c->rvalue);
-		if (c->w_iface)
+		if (c->w_iface && c->wvalue.iface)
 			avro_value_decref(&c->wvalue);
 		if (c->r_iface)
 			avro_value_iface_decref(c->r_iface);
@@ -73,6 +74,7 @@ void fg_decoder_destroy(struct fg_decoder *dec)
 		free(c->resolve_error);
 	}
 	free(dec->cache);
+	free(dec->track.v);
 	if (dec->mem)
 		avro_reader_free(dec->mem);
 	if (dec->reader)
@@ -232,6 +234,24 @@ static struct writer_cache *cache_get(struct fg_decoder *dec, avro_schema_t sche
 		}
 	}
 	return c;
+}
+
+/*
+ * After a failed read (tracking on): frees the value read into, and with it
+ * what it owns, then what the read leaked, and makes a new value.
+ */
+static void renew_value(struct fg_decoder *dec, struct writer_cache *c)
+{
+	if (c->has_rvalue)
+		avro_resolved_reader_clear_source(&c->rvalue);
+	avro_value_decref(&c->wvalue);
+	fg_avro_track_end(&dec->track, 1);
+	if (avro_generic_value_new(c->w_iface, &c->wvalue)) {
+		c->wvalue.iface = NULL; /* refused from now on, see fg_decoder_decode */
+		return;
+	}
+	if (c->has_rvalue)
+		avro_resolved_reader_set_source(&c->rvalue, &c->wvalue);
 }
 
 #define CHECK(expr, what)                                                  \
@@ -458,11 +478,18 @@ static int decode_generic(struct fg_decoder *dec, struct writer_cache *c,
 		return -1;
 	}
 	avro_reader_memory_set_source(dec->mem, (const char *)body, (int64_t)len);
+	if (!c->wvalue.iface) {
+		fg_errf(msg, msg_size, "out of memory for a value of schema %d", (int)entry->id);
+		return -1;
+	}
 	avro_value_reset(&c->wvalue);
+	fg_avro_track_begin(&dec->track);
 	if (avro_value_read(dec->mem, &c->wvalue)) {
 		fg_errf(msg, msg_size, "body is not valid Avro for schema %d: %s", (int)entry->id,
 			avro_strerror());
+		renew_value(dec, c);
 		return -1;
 	}
+	fg_avro_track_end(&dec->track, 0);
 	return extract(dec, c->has_rvalue ? &c->rvalue : &c->wvalue, out, msg, msg_size);
 }

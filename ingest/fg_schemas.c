@@ -147,18 +147,75 @@ void fg_schema_registry_fini(struct fg_schema_registry *reg)
 }
 
 static size_t alloc_limit;
+static _Thread_local struct fg_avro_track *track;
+
+static void track_forget(struct fg_avro_track *t, const void *p)
+{
+	for (size_t i = t->n; i-- > 0;) /* the latest allocations go first */
+		if (t->v[i] == p) {
+			t->v[i] = t->v[--t->n];
+			return;
+		}
+}
+
+static void track_add(struct fg_avro_track *t, void *p)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		void **v = realloc(t->v, cap * sizeof(*v));
+		if (!v) {
+			t->lost = 1;
+			return;
+		}
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = p;
+}
 
 static void *limited_allocator(void *ud, void *ptr, size_t osize, size_t nsize)
 {
+	void *r;
+
 	(void)ud;
 	(void)osize;
 	if (nsize == 0) {
+		if (track && ptr)
+			track_forget(track, ptr);
 		free(ptr);
 		return NULL;
 	}
 	if (nsize > alloc_limit)
 		return NULL;
-	return realloc(ptr, nsize);
+	r = realloc(ptr, nsize);
+	if (track && r) {
+		if (ptr)
+			track_forget(track, ptr);
+		track_add(track, r);
+	}
+	return r;
+}
+
+void fg_avro_track_begin(struct fg_avro_track *t)
+{
+	t->n = 0;
+	t->lost = 0;
+	track = t;
+}
+
+size_t fg_avro_track_end(struct fg_avro_track *t, int free_rest)
+{
+	size_t freed = 0;
+
+	track = NULL;
+	if (free_rest && !t->lost)
+		for (; freed < t->n; freed++)
+			free(t->v[freed]);
+	/* Keep no copy: a pointer left here would hide a leak from LeakSanitizer. */
+	if (t->n)
+		memset(t->v, 0, t->n * sizeof(*t->v));
+	t->n = 0;
+	return freed;
 }
 
 void fg_schemas_limit_allocations(size_t max_bytes)

@@ -52,4 +52,24 @@ void fg_schema_registry_fini(struct fg_schema_registry *reg);
  */
 void fg_schemas_limit_allocations(size_t max_bytes);
 
+/*
+ * Allocation tracking around one Avro C call on this thread (needs
+ * fg_schemas_limit_allocations(), whose allocator does the tracking).
+ * avro-c 1.11's read_string()/read_bytes() leak their buffer when a read
+ * fails part-way (a body avro_skip_data() accepts can still fail the read:
+ * the two walk over-long varints differently). After a failed read, free
+ * the value that was read into (which frees what it owns while still
+ * tracked), then end with free_rest: what is left was allocated during the
+ * call and is owned by nobody. If the tracker itself could not grow, it
+ * frees nothing (a leak, never a double free).
+ */
+struct fg_avro_track {
+	void **v;
+	size_t n, cap;
+	int lost; /* an allocation could not be recorded */
+};
+void fg_avro_track_begin(struct fg_avro_track *t);
+/* Returns how many allocations it freed. */
+size_t fg_avro_track_end(struct fg_avro_track *t, int free_rest);
+
 #endif

@@ -32,6 +32,7 @@ struct fg_avroc_ref {
 	avro_reader_t mem;
 	struct fg_decl_line *lines;
 	uint32_t cap_lines;
+	struct fg_avro_track track;
 };
 
 static inline void fg_avroc_ref_destroy(struct fg_avroc_ref *ref)
@@ -39,9 +40,11 @@ static inline void fg_avroc_ref_destroy(struct fg_avroc_ref *ref)
 	if (!ref)
 		return;
 	if (ref->iface) {
-		avro_value_decref(&ref->value);
+		if (ref->value.iface)
+			avro_value_decref(&ref->value);
 		avro_value_iface_decref(ref->iface);
 	}
+	free(ref->track.v);
 	if (ref->mem)
 		avro_reader_free(ref->mem);
 	if (ref->schema)
@@ -140,11 +143,20 @@ static inline int fg_avroc_ref_decode(struct fg_avroc_ref *ref, const uint8_t *b
 		return -1;
 	}
 	avro_reader_memory_set_source(ref->mem, (const char *)body, (int64_t)len);
+	if (!v->iface)
+		abort(); /* an earlier failed read could not make a new value */
 	avro_value_reset(v);
+	fg_avro_track_begin(&ref->track);
 	if (avro_value_read(ref->mem, v)) {
 		snprintf(msg, msg_size, "avro: %s", avro_strerror());
+		/* Free what the failed read leaked (see fg_avro_track_begin). */
+		avro_value_decref(v);
+		fg_avro_track_end(&ref->track, 1);
+		if (avro_generic_value_new(ref->iface, v))
+			v->iface = NULL;
 		return -1;
 	}
+	fg_avro_track_end(&ref->track, 0);
 	snprintf(msg, msg_size, "avro: extraction failed");
 	memset(d, 0, sizeof(*d));
 	/* Field positions as in schemas/declaration.avsc. */
