@@ -60,6 +60,40 @@ static int int_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static inline int is_usd(struct fg_str s)
+{
+	return s.len == 3 && s.p[0] == 'U' && s.p[1] == 'S' && s.p[2] == 'D';
+}
+
+/* Branch-light forms of is_digits(s, 6, 10) and is_upper(s, 2): one test per field. */
+static inline int is_code(struct fg_str s)
+{
+	unsigned bad = s.len - 6 > 4; /* size_t: a length below 6 wraps round */
+
+	for (size_t i = 0; i < s.len && !bad; i++)
+		bad |= (unsigned)((unsigned char)s.p[i] - '0') > 9u;
+	return !bad;
+}
+
+static inline int is_upper2(struct fg_str s)
+{
+	return s.len == 2 && (unsigned)((unsigned char)s.p[0] - 'A') < 26u &&
+	       (unsigned)((unsigned char)s.p[1] - 'A') < 26u;
+}
+
+/*
+ * Every per-line check of fg_assess_validate() in one walk over the lines,
+ * without messages: 1 when the line passes them all. A declaration whose
+ * lines all pass (nearly every one) skips the ordered walks below, which
+ * then only run to find and word the first failure.
+ */
+static inline int line_ok(const struct fg_decl_line *l)
+{
+	return is_code(l->commodity_code) & is_upper2(l->origin_country) &
+	       (l->net_mass_kg > 0) & (l->customs_value >= 0) &
+	       ((l->has_content == 0) | ((l->content_percent > 0) & (l->content_percent <= 1000000)));
+}
+
 #define FAIL(reason, ...)                                          \
 	do {                                                       \
 		snprintf(msg, msg_size, __VA_ARGS__);              \
@@ -71,6 +105,7 @@ enum fg_reason fg_assess_validate(struct fg_assessment *as, const struct fg_refd
 {
 	char q[96];
 	uint32_t n = d->n_lines;
+	int lines_ok = 1;
 
 	msg[0] = '\0';
 	if (n == 0)
@@ -106,6 +141,11 @@ enum fg_reason fg_assess_validate(struct fg_assessment *as, const struct fg_refd
 				FAIL(DUPLICATE_ITEM, "item_no %d appears on more than one line",
 				     (int)as->scratch[i]);
 	}
+
+	for (uint32_t i = 0; i < n; i++)
+		lines_ok &= line_ok(&d->lines[i]);
+	if (lines_ok && is_upper(d->export_country, 2) && is_upper(d->invoice_currency, 3))
+		goto fx;
 
 	for (uint32_t i = 0; i < n; i++)
 		if (!is_digits(d->lines[i].commodity_code, 6, 10)) {
@@ -154,7 +194,8 @@ enum fg_reason fg_assess_validate(struct fg_assessment *as, const struct fg_refd
 		}
 	}
 
-	if (!fg_str_eq_cstr(d->invoice_currency, "USD") &&
+fx:
+	if (!is_usd(d->invoice_currency) &&
 	    !fg_refdata_fx(rd, d->invoice_currency.p, d->acceptance_date)) {
 		char date[11];
 		fg_date_format(d->acceptance_date, date);
@@ -436,7 +477,7 @@ int fg_assess_run(struct fg_assessment *as, const struct fg_refdata *rd, const s
 	as->rd = rd;
 	as->n_lines = d->n_lines;
 	as->total_value_usd = as->total_base_duty = as->total_floor_duty = as->total_duty = 0;
-	if (!fg_str_eq_cstr(d->invoice_currency, "USD")) {
+	if (!is_usd(d->invoice_currency)) {
 		fx = fg_refdata_fx(rd, d->invoice_currency.p, d->acceptance_date);
 		if (!fx)
 			return -1; /* validation rejects this first */
