@@ -804,9 +804,11 @@ void fg_refdata_line_lookup(const struct fg_refdata *rd, const struct fg_prefix_
 			    struct fg_str description, int32_t date, const struct fg_rule **rule,
 			    const struct fg_mfn **mfn)
 {
+	struct fg_rules_text t;
 	uint32_t len;
 	int need_rule = 1, need_mfn = 1;
 
+	fg_rules_text_init(&t, description);
 	*rule = NULL;
 	*mfn = NULL;
 	for (uint32_t m = fg_prefix_lengths(&rd->code_ix, pr); m && (need_rule || need_mfn);
@@ -816,8 +818,8 @@ void fg_refdata_line_lookup(const struct fg_refdata *rd, const struct fg_prefix_
 		if (!s)
 			continue;
 		if (need_rule && s->count[0] &&
-		    (*rule = fg_rules_match_run(&rd->rules, s->first[0], s->count[0], description,
-						date)))
+		    (*rule = fg_rules_match_run_text(&rd->rules, s->first[0], s->count[0], &t,
+						     date)))
 			need_rule = 0;
 		if (need_mfn && s->count[1] && (*mfn = mfn_run(rd, s, date)))
 			need_mfn = 0;
