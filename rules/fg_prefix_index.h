@@ -12,7 +12,10 @@
  * (Fibonacci hashing into an open-addressing table, linear probe). A code
  * is turned into its prefix keys once (struct fg_prefix_probe) and the
  * classification and MFN tables both probe with them, longest length
- * first, only at the lengths some row has. Codes are validated as digits
+ * first, only at the lengths some row has and, for lengths from
+ * FG_PREFIX_HEAD_LEN up, only at those some row has under the code's first
+ * FG_PREFIX_HEAD_LEN digits (a table of 10^4 length masks): most probes
+ * that would miss are never made. Codes are validated as digits
  * before assessment; a code that is not all digits only probes the prefix
  * lengths before its first non-digit, which no digit prefix could extend.
  */
@@ -25,6 +28,8 @@
 #include "../core/fg_common.h"
 
 #define FG_PREFIX_MAX_LEN 10
+#define FG_PREFIX_HEAD_LEN 4
+#define FG_PREFIX_HEADS 10000 /* 10^FG_PREFIX_HEAD_LEN */
 
 /* Up to two tables share one index (classification and MFN): run r of a
  * slot is that table's rows with this prefix, count 0 when it has none. */
@@ -40,6 +45,9 @@ struct fg_prefix_index {
 	uint32_t mask;
 	unsigned shift;       /* 64 - log2(number of slots) */
 	uint16_t len_present; /* bit L set when some prefix has length L */
+	/* [first FG_PREFIX_HEAD_LEN digits]: bit L (L >= FG_PREFIX_HEAD_LEN) set when
+	 * some prefix of length L starts with them */
+	uint16_t *head_lens;
 };
 
 /* The prefix keys of one code, for lengths 1..max. */
@@ -98,9 +106,15 @@ static inline const struct fg_prefix_slot *fg_prefix_index_find_key(const struct
 static inline uint32_t fg_prefix_lengths(const struct fg_prefix_index *ix,
 					 const struct fg_prefix_probe *pr)
 {
+	uint32_t m;
+
 	if (!ix->slots)
 		return 0;
-	return ix->len_present & ((2u << pr->max) - 1);
+	m = ix->len_present & ((2u << pr->max) - 1);
+	if (pr->max >= FG_PREFIX_HEAD_LEN)
+		m &= ix->head_lens[pr->key[FG_PREFIX_HEAD_LEN] >> 4] |
+		     ((1u << FG_PREFIX_HEAD_LEN) - 1);
+	return m;
 }
 
 static inline uint32_t fg_prefix_top(uint32_t m)
