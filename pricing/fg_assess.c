@@ -65,14 +65,34 @@ static inline int is_usd(struct fg_str s)
 	return s.len == 3 && s.p[0] == 'U' && s.p[1] == 'S' && s.p[2] == 'D';
 }
 
+/* Whether the n (4 or 8) bytes of x are all ASCII digits: high nibble 3, and
+ * still 3 after adding 6 (a byte that fails the first test is the only one
+ * that could carry into its neighbour). */
+static inline int digits_swar(uint64_t x, uint64_t hi, uint64_t three, uint64_t six)
+{
+	return (x & hi) == three && ((x + six) & hi) == three;
+}
+
 /* Branch-light forms of is_digits(s, 6, 10) and is_upper(s, 2): one test per field. */
 static inline int is_code(struct fg_str s)
 {
-	unsigned bad = s.len - 6 > 4; /* size_t: a length below 6 wraps round */
-
-	for (size_t i = 0; i < s.len && !bad; i++)
-		bad |= (unsigned)((unsigned char)s.p[i] - '0') > 9u;
-	return !bad;
+	if (s.len - 6 > 4) /* size_t: a length below 6 wraps round */
+		return 0;
+	if (s.len >= 8) {
+		/* two overlapping 8-byte loads cover 8 to 16 bytes, inside the string */
+		uint64_t a, b;
+		memcpy(&a, s.p, 8);
+		memcpy(&b, s.p + s.len - 8, 8);
+		return digits_swar(a, 0xF0F0F0F0F0F0F0F0ull, 0x3030303030303030ull,
+				   0x0606060606060606ull) &&
+		       digits_swar(b, 0xF0F0F0F0F0F0F0F0ull, 0x3030303030303030ull,
+				   0x0606060606060606ull);
+	}
+	uint32_t a, b; /* 6 or 7 bytes: two overlapping 4-byte loads */
+	memcpy(&a, s.p, 4);
+	memcpy(&b, s.p + s.len - 4, 4);
+	return digits_swar(a, 0xF0F0F0F0u, 0x30303030u, 0x06060606u) &&
+	       digits_swar(b, 0xF0F0F0F0u, 0x30303030u, 0x06060606u);
 }
 
 static inline int is_upper2(struct fg_str s)
@@ -334,6 +354,17 @@ static int floor_duty_u128(struct fg_assessed_line *al, const struct fg_price *p
 	return 1;
 }
 
+/* fg_str_eq for element symbols ("Li2O", "Co"): a few bytes, compared in line. */
+static inline int same_element(struct fg_str a, struct fg_str b)
+{
+	if (a.len != b.len)
+		return 0;
+	for (size_t i = 0; i < a.len; i++)
+		if (a.p[i] != b.p[i])
+			return 0;
+	return 1;
+}
+
 static int floor_duty(struct fg_assessed_line *al, const struct fg_price *p,
 		      const struct fg_tariff *t)
 {
@@ -342,7 +373,7 @@ static int floor_duty(struct fg_assessed_line *al, const struct fg_price *p,
 	struct fg_wide an, ad, tmp, sn, sd, vcad;
 
 	if (p->basis == FG_BASIS_CONTAINED) {
-		if (l->has_content && fg_str_eq(l->content_element, p->element)) {
+		if (l->has_content && same_element(l->content_element, p->element)) {
 			f_num = (u128)l->content_percent;
 			f_den = pow10u(FG_DECL_PERCENT_SCALE) * 100;
 		} else {
