@@ -107,20 +107,40 @@ static void text_prepare(struct fg_rules_text *t)
 		t->state = 2;
 		return;
 	}
-	if (len)
-		memcpy(t->buf, t->s.p, len);
-	memset(t->buf + len, 0, 32);
 #ifdef __SSE2__
 	/* x - ('A' + 128) as a signed byte is below -128 + 26 exactly for 'A'..'Z' */
 	const __m128i shift = _mm_set1_epi8((char)('A' + 128));
 	const __m128i limit = _mm_set1_epi8((char)(-128 + 26));
 	const __m128i bit = _mm_set1_epi8(0x20);
-	for (size_t i = 0; i < len; i += 16) {
-		__m128i x = _mm_load_si128((const __m128i *)(t->buf + i));
-		__m128i up = _mm_cmpgt_epi8(limit, _mm_sub_epi8(x, shift));
-		_mm_store_si128((__m128i *)(t->buf + i), _mm_or_si128(x, _mm_and_si128(up, bit)));
+	const unsigned char *src = (const unsigned char *)t->s.p;
+#define FG_LOWER16(x) \
+	_mm_or_si128((x), _mm_and_si128(_mm_cmpgt_epi8(limit, _mm_sub_epi8((x), shift)), bit))
+	if (len >= 16) {
+		/* Copy and fold 16 bytes at a time, loading only inside the text:
+		 * the last block overlaps the one before it. */
+		size_t i;
+		for (i = 0; i + 16 <= len; i += 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(src + i));
+			_mm_store_si128((__m128i *)(t->buf + i), FG_LOWER16(x));
+		}
+		if (i < len) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(src + len - 16));
+			_mm_storeu_si128((__m128i *)(t->buf + len - 16), FG_LOWER16(x));
+		}
+	} else {
+		_mm_store_si128((__m128i *)t->buf, _mm_setzero_si128());
+		if (len)
+			memcpy(t->buf, src, len);
+		__m128i x = _mm_load_si128((const __m128i *)t->buf);
+		_mm_store_si128((__m128i *)t->buf, FG_LOWER16(x));
 	}
+#undef FG_LOWER16
+	_mm_storeu_si128((__m128i *)(t->buf + len), _mm_setzero_si128());
+	_mm_storeu_si128((__m128i *)(t->buf + len + 16), _mm_setzero_si128());
 #else
+	if (len)
+		memcpy(t->buf, t->s.p, len);
+	memset(t->buf + len, 0, 32);
 	for (size_t i = 0; i < len; i++)
 		t->buf[i] = lower(t->buf[i]);
 #endif
