@@ -60,6 +60,60 @@ static int int_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static inline int is_usd(struct fg_str s)
+{
+	return s.len == 3 && s.p[0] == 'U' && s.p[1] == 'S' && s.p[2] == 'D';
+}
+
+/* Whether the n (4 or 8) bytes of x are all ASCII digits: high nibble 3, and
+ * still 3 after adding 6 (a byte that fails the first test is the only one
+ * that could carry into its neighbour). */
+static inline int digits_swar(uint64_t x, uint64_t hi, uint64_t three, uint64_t six)
+{
+	return (x & hi) == three && ((x + six) & hi) == three;
+}
+
+/* Branch-light forms of is_digits(s, 6, 10) and is_upper(s, 2): one test per field. */
+static inline int is_code(struct fg_str s)
+{
+	if (s.len - 6 > 4) /* size_t: a length below 6 wraps round */
+		return 0;
+	if (s.len >= 8) {
+		/* two overlapping 8-byte loads cover 8 to 16 bytes, inside the string */
+		uint64_t a, b;
+		memcpy(&a, s.p, 8);
+		memcpy(&b, s.p + s.len - 8, 8);
+		return digits_swar(a, 0xF0F0F0F0F0F0F0F0ull, 0x3030303030303030ull,
+				   0x0606060606060606ull) &&
+		       digits_swar(b, 0xF0F0F0F0F0F0F0F0ull, 0x3030303030303030ull,
+				   0x0606060606060606ull);
+	}
+	uint32_t a, b; /* 6 or 7 bytes: two overlapping 4-byte loads */
+	memcpy(&a, s.p, 4);
+	memcpy(&b, s.p + s.len - 4, 4);
+	return digits_swar(a, 0xF0F0F0F0u, 0x30303030u, 0x06060606u) &&
+	       digits_swar(b, 0xF0F0F0F0u, 0x30303030u, 0x06060606u);
+}
+
+static inline int is_upper2(struct fg_str s)
+{
+	return s.len == 2 && (unsigned)((unsigned char)s.p[0] - 'A') < 26u &&
+	       (unsigned)((unsigned char)s.p[1] - 'A') < 26u;
+}
+
+/*
+ * Every per-line check of fg_assess_validate() in one walk over the lines,
+ * without messages: 1 when the line passes them all. A declaration whose
+ * lines all pass (nearly every one) skips the ordered walks below, which
+ * then only run to find and word the first failure.
+ */
+static inline int line_ok(const struct fg_decl_line *l)
+{
+	return is_code(l->commodity_code) & is_upper2(l->origin_country) &
+	       (l->net_mass_kg > 0) & (l->customs_value >= 0) &
+	       ((l->has_content == 0) | ((l->content_percent > 0) & (l->content_percent <= 1000000)));
+}
+
 #define FAIL(reason, ...)                                          \
 	do {                                                       \
 		snprintf(msg, msg_size, __VA_ARGS__);              \
@@ -71,6 +125,7 @@ enum fg_reason fg_assess_validate(struct fg_assessment *as, const struct fg_refd
 {
 	char q[96];
 	uint32_t n = d->n_lines;
+	int lines_ok = 1;
 
 	msg[0] = '\0';
 	if (n == 0)
@@ -106,6 +161,11 @@ enum fg_reason fg_assess_validate(struct fg_assessment *as, const struct fg_refd
 				FAIL(DUPLICATE_ITEM, "item_no %d appears on more than one line",
 				     (int)as->scratch[i]);
 	}
+
+	for (uint32_t i = 0; i < n; i++)
+		lines_ok &= line_ok(&d->lines[i]);
+	if (lines_ok && is_upper(d->export_country, 2) && is_upper(d->invoice_currency, 3))
+		goto fx;
 
 	for (uint32_t i = 0; i < n; i++)
 		if (!is_digits(d->lines[i].commodity_code, 6, 10)) {
@@ -154,7 +214,8 @@ enum fg_reason fg_assess_validate(struct fg_assessment *as, const struct fg_refd
 		}
 	}
 
-	if (!fg_str_eq_cstr(d->invoice_currency, "USD") &&
+fx:
+	if (!is_usd(d->invoice_currency) &&
 	    !fg_refdata_fx(rd, d->invoice_currency.p, d->acceptance_date)) {
 		char date[11];
 		fg_date_format(d->acceptance_date, date);
@@ -293,6 +354,17 @@ static int floor_duty_u128(struct fg_assessed_line *al, const struct fg_price *p
 	return 1;
 }
 
+/* fg_str_eq for element symbols ("Li2O", "Co"): a few bytes, compared in line. */
+static inline int same_element(struct fg_str a, struct fg_str b)
+{
+	if (a.len != b.len)
+		return 0;
+	for (size_t i = 0; i < a.len; i++)
+		if (a.p[i] != b.p[i])
+			return 0;
+	return 1;
+}
+
 static int floor_duty(struct fg_assessed_line *al, const struct fg_price *p,
 		      const struct fg_tariff *t)
 {
@@ -301,7 +373,7 @@ static int floor_duty(struct fg_assessed_line *al, const struct fg_price *p,
 	struct fg_wide an, ad, tmp, sn, sd, vcad;
 
 	if (p->basis == FG_BASIS_CONTAINED) {
-		if (l->has_content && fg_str_eq(l->content_element, p->element)) {
+		if (l->has_content && same_element(l->content_element, p->element)) {
 			f_num = (u128)l->content_percent;
 			f_den = pow10u(FG_DECL_PERCENT_SCALE) * 100;
 		} else {
@@ -436,7 +508,7 @@ int fg_assess_run(struct fg_assessment *as, const struct fg_refdata *rd, const s
 	as->rd = rd;
 	as->n_lines = d->n_lines;
 	as->total_value_usd = as->total_base_duty = as->total_floor_duty = as->total_duty = 0;
-	if (!fg_str_eq_cstr(d->invoice_currency, "USD")) {
+	if (!is_usd(d->invoice_currency)) {
 		fx = fg_refdata_fx(rd, d->invoice_currency.p, d->acceptance_date);
 		if (!fx)
 			return -1; /* validation rejects this first */

@@ -612,6 +612,57 @@ static uint32_t tariff_slot(const struct fg_refdata *rd, uint32_t mineral, uint3
 	return (m * (FG_STAGE_COUNT + 1) + s) * FG_TREAT_COUNT + treatment;
 }
 
+/* The four slots of fg_refdata_tariff()'s fallback for one real key, most specific first. */
+static void tariff_fallback(const struct fg_refdata *rd, uint32_t m, uint32_t s, uint32_t t,
+			    uint32_t slot[4])
+{
+	slot[0] = tariff_slot(rd, m, s, t);
+	slot[1] = tariff_slot(rd, m, FG_REFDATA_ANY, t);
+	slot[2] = tariff_slot(rd, FG_REFDATA_ANY, s, t);
+	slot[3] = tariff_slot(rd, FG_REFDATA_ANY, FG_REFDATA_ANY, t);
+}
+
+/*
+ * The chains repeat the generic rows once per mineral and stage: a table set
+ * with very many of both could make them large, so past this many entries
+ * (4 MB) there are none and fg_refdata_tariff() walks the four slots.
+ */
+#define TARIFF_CHAIN_MAX (1u << 20)
+
+/* Lays out tariff_chain (see fg_refdata.h): the fallback walked once, here. */
+static int build_tariff_chains(struct fg_refdata *rd)
+{
+	size_t nkeys = (size_t)rd->n_minerals * FG_STAGE_COUNT * FG_TREAT_COUNT, total = 0, o = 0;
+	uint32_t slot[4];
+
+	for (uint32_t m = 0; m < rd->n_minerals; m++)
+		for (uint32_t s = 0; s < FG_STAGE_COUNT; s++)
+			for (uint32_t t = 0; t < FG_TREAT_COUNT; t++) {
+				tariff_fallback(rd, m, s, t, slot);
+				for (int j = 0; j < 4; j++)
+					total += rd->tariff_count[slot[j]];
+			}
+	if (total > TARIFF_CHAIN_MAX)
+		return 0;
+	rd->tariff_chain = malloc((total + 1) * sizeof(uint32_t));
+	rd->chain_first = malloc((nkeys + 1) * sizeof(uint32_t));
+	rd->chain_count = malloc((nkeys + 1) * sizeof(uint32_t));
+	if (!rd->tariff_chain || !rd->chain_first || !rd->chain_count)
+		return -1;
+	for (uint32_t m = 0; m < rd->n_minerals; m++)
+		for (uint32_t s = 0; s < FG_STAGE_COUNT; s++)
+			for (uint32_t t = 0; t < FG_TREAT_COUNT; t++) {
+				size_t key = ((size_t)m * FG_STAGE_COUNT + s) * FG_TREAT_COUNT + t;
+				tariff_fallback(rd, m, s, t, slot);
+				rd->chain_first[key] = (uint32_t)o;
+				for (int j = 0; j < 4; j++)
+					for (uint32_t c = 0; c < rd->tariff_count[slot[j]]; c++)
+						rd->tariff_chain[o++] = rd->tariff_first[slot[j]] + c;
+				rd->chain_count[key] = (uint32_t)(o - rd->chain_first[key]);
+			}
+	return 0;
+}
+
 static int build_indexes(struct loader *L)
 {
 	struct fg_refdata *rd = L->rd;
@@ -671,6 +722,8 @@ static int build_indexes(struct loader *L)
 		rd->tariff_first[k] = (uint32_t)i;
 		rd->tariff_count[k]++;
 	}
+	if (build_tariff_chains(rd))
+		return -1;
 
 	if (rd->n_members)
 		qsort(rd->members, rd->n_members, sizeof(*rd->members), member_cmp);
@@ -767,6 +820,9 @@ void fg_refdata_destroy(struct fg_refdata *rd)
 	free(rd->tariffs);
 	free(rd->tariff_first);
 	free(rd->tariff_count);
+	free(rd->tariff_chain);
+	free(rd->chain_first);
+	free(rd->chain_count);
 	free(rd->members);
 	free(rd->fx);
 	free(rd->minerals);
@@ -804,9 +860,11 @@ void fg_refdata_line_lookup(const struct fg_refdata *rd, const struct fg_prefix_
 			    struct fg_str description, int32_t date, const struct fg_rule **rule,
 			    const struct fg_mfn **mfn)
 {
+	struct fg_rules_text t;
 	uint32_t len;
 	int need_rule = 1, need_mfn = 1;
 
+	fg_rules_text_init(&t, description);
 	*rule = NULL;
 	*mfn = NULL;
 	for (uint32_t m = fg_prefix_lengths(&rd->code_ix, pr); m && (need_rule || need_mfn);
@@ -816,8 +874,8 @@ void fg_refdata_line_lookup(const struct fg_refdata *rd, const struct fg_prefix_
 		if (!s)
 			continue;
 		if (need_rule && s->count[0] &&
-		    (*rule = fg_rules_match_run(&rd->rules, s->first[0], s->count[0], description,
-						date)))
+		    (*rule = fg_rules_match_run_text(&rd->rules, s->first[0], s->count[0], &t,
+						     date)))
 			need_rule = 0;
 		if (need_mfn && s->count[1] && (*mfn = mfn_run(rd, s, date)))
 			need_mfn = 0;
@@ -856,6 +914,15 @@ const struct fg_tariff *fg_refdata_tariff(const struct fg_refdata *rd, uint32_t 
 {
 	const struct fg_tariff *r;
 
+	if (rd->chain_first && mineral < rd->n_minerals && (uint32_t)stage < FG_STAGE_COUNT &&
+	    (uint32_t)t < FG_TREAT_COUNT) {
+		size_t key = ((size_t)mineral * FG_STAGE_COUNT + stage) * FG_TREAT_COUNT + t;
+		const uint32_t *c = rd->tariff_chain + rd->chain_first[key];
+		for (uint32_t i = 0; i < rd->chain_count[key]; i++)
+			if (fg_range_has(rd->tariffs[c[i]].eff, date))
+				return &rd->tariffs[c[i]];
+		return NULL;
+	}
 	if ((r = tariff_at(rd, tariff_slot(rd, mineral, stage, t), date)) ||
 	    (r = tariff_at(rd, tariff_slot(rd, mineral, FG_REFDATA_ANY, t), date)) ||
 	    (r = tariff_at(rd, tariff_slot(rd, FG_REFDATA_ANY, stage, t), date)))

@@ -107,6 +107,11 @@ struct fg_refdata {
 	struct fg_tariff *tariffs; /* sorted by key, from */
 	size_t n_tariffs;
 	uint32_t *tariff_first, *tariff_count; /* [fg_refdata_tariff_slot()] */
+	/* For each real (mineral, stage, treatment), [(m * FG_STAGE_COUNT + s) *
+	 * FG_TREAT_COUNT + t]: the rows of its four slots, most specific first,
+	 * as indexes into tariffs, so one walk does the fallback of
+	 * fg_refdata_tariff(). NULL when they would be too large. */
+	uint32_t *tariff_chain, *chain_first, *chain_count;
 
 	struct fg_member *members; /* sorted by country, from */
 	size_t n_members;

@@ -28,6 +28,8 @@ static int add_table(struct fg_prefix_index *ix, int t, const struct fg_str *pre
 		ix->slots[k].first[t] = (uint32_t)i;
 		ix->slots[k].count[t] = (uint32_t)(j - i);
 		ix->len_present |= (uint16_t)(1u << pr.max);
+		if (pr.max >= FG_PREFIX_HEAD_LEN)
+			ix->head_lens[pr.key[FG_PREFIX_HEAD_LEN] >> 4] |= (uint16_t)(1u << pr.max);
 		i = j;
 	}
 	return 0;
@@ -45,8 +47,11 @@ int fg_prefix_index_build2(struct fg_prefix_index *ix, const struct fg_str *a, s
 		bits++;
 	}
 	ix->slots = calloc(cap, sizeof(*ix->slots));
-	if (!ix->slots)
+	ix->head_lens = calloc(FG_PREFIX_HEADS, sizeof(*ix->head_lens));
+	if (!ix->slots || !ix->head_lens) {
+		fg_prefix_index_fini(ix);
 		return -1;
+	}
 	ix->mask = (uint32_t)(cap - 1);
 	ix->shift = 64 - bits;
 	if (add_table(ix, 0, a, na) || add_table(ix, 1, b, nb)) {
@@ -64,7 +69,9 @@ int fg_prefix_index_build(struct fg_prefix_index *ix, const struct fg_str *prefi
 void fg_prefix_index_fini(struct fg_prefix_index *ix)
 {
 	free(ix->slots);
+	free(ix->head_lens);
 	ix->slots = NULL;
+	ix->head_lens = NULL;
 	ix->len_present = 0;
 }
 

@@ -46,6 +46,7 @@ struct fg_rule {
 	struct fg_str rule_id;
 	struct fg_str hs_prefix;
 	struct fg_str keyword; /* len 0: no keyword condition */
+	struct fg_str keyword_lc; /* keyword with A-Z lower-cased, made by fg_rules_build() */
 	uint32_t mineral;      /* index into the reference data's mineral names */
 	enum fg_stage stage;
 	int64_t priority;
@@ -57,7 +58,27 @@ struct fg_rules {
 	struct fg_rule *v; /* sorted by (hs_prefix, priority, rule_id) */
 	size_t n;
 	struct fg_prefix_index ix;
+	char *keyword_lc; /* the rules' keyword_lc bytes, owned */
 };
+
+/*
+ * A description prepared for several keyword tests (a run of rules, and the
+ * runs of shorter prefixes): lower-cased once, on the first test that needs
+ * it, into buf, zero-padded so the matcher can load 16 bytes past any start.
+ * Longer descriptions are tested in place. Lives on the caller's stack.
+ */
+#define FG_RULES_TEXT_MAX 256
+struct fg_rules_text {
+	struct fg_str s;
+	int state; /* 0: not prepared, 1: buf holds s lower-cased, 2: too long for buf */
+	unsigned char buf[FG_RULES_TEXT_MAX + 32] __attribute__((aligned(16)));
+};
+
+static inline void fg_rules_text_init(struct fg_rules_text *t, struct fg_str description)
+{
+	t->s = description;
+	t->state = 0;
+}
 
 /* Sorts the rules and builds the prefix index. Returns 0 or -1. */
 int fg_rules_build(struct fg_rules *rs);
@@ -75,6 +96,10 @@ const struct fg_rule *fg_rules_classify_probe(const struct fg_rules *rs,
  * the description contains, or NULL. */
 const struct fg_rule *fg_rules_match_run(const struct fg_rules *rs, uint32_t first,
 					 uint32_t count, struct fg_str description, int32_t date);
+/* The same with a prepared description (fg_rules_text_init), for several runs of one line. */
+const struct fg_rule *fg_rules_match_run_text(const struct fg_rules *rs, uint32_t first,
+					      uint32_t count, struct fg_rules_text *t,
+					      int32_t date);
 
 /* ASCII case-insensitive substring test (keyword conditions). */
 int fg_rules_contains_nocase(struct fg_str haystack, struct fg_str needle);

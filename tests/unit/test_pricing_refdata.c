@@ -768,6 +768,60 @@ static void test_tariff_specificity(void **state)
 #undef GAP
 }
 
+/* fg_refdata_tariff()'s fallback by a scan of every row, level by level. */
+static const struct fg_tariff *brute_tariff(const struct fg_refdata *rd, uint32_t m,
+					    enum fg_stage s, enum fg_treatment tr, int32_t date)
+{
+	const uint32_t lm[4] = { m, m, FG_REFDATA_ANY, FG_REFDATA_ANY };
+	const uint32_t ls[4] = { s, FG_REFDATA_ANY, s, FG_REFDATA_ANY };
+
+	for (int level = 0; level < 4; level++)
+		for (size_t i = 0; i < rd->n_tariffs; i++) {
+			const struct fg_tariff *t = &rd->tariffs[i];
+			if (t->mineral == lm[level] && t->stage == ls[level] && t->treatment == tr &&
+			    fg_range_has(t->eff, date))
+				return t;
+		}
+	return NULL;
+}
+
+/* The tariff chains made at load give the four-level fallback, for every key and date. */
+static void test_tariff_matches_fallback_scan(void **state)
+{
+	struct fixture *fx = *state;
+	struct fg_test_tables t = base;
+	const char *dates[] = { "2019-12-31", "2020-01-01", "2020-06-01", "2020-12-31",
+				"2021-01-01", "2021-06-30", "2021-07-01", "2030-01-01" };
+	unsigned found = 0;
+
+	t.classification = CLS_HDR "LI-1,283691,,lithium,REFINED,10,2020-01-01,\n"
+				   "CO-1,810520,,cobalt,REFINED,10,2020-01-01,\n"
+				   "NI-1,750210,,nickel,ORE_CONCENTRATE,10,2020-01-01,\n";
+	t.tariffs = TARIFF_HDR "*,*,MEMBER,0.4,,2020-01-01,2021-07-01\n"
+			       "*,REFINED,MEMBER,0.3,,2020-06-01,\n"
+			       "cobalt,REFINED,MEMBER,0.11,,2020-01-01,2021-01-01\n"
+			       "cobalt,REFINED,MEMBER,0.12,,2021-01-01,2021-07-01\n"
+			       "lithium,*,PARTNER,0.2,,2020-01-01,\n"
+			       "lithium,REFINED,NON_MEMBER,0.1,5,2021-01-01,\n"
+			       "nickel,*,MEMBER,0.25,,2021-01-01,\n"
+			       "*,ORE_CONCENTRATE,PARTNER,0.35,,2020-01-01,2021-01-01\n"
+			       "*,*,PARTNER,0.5,25,2020-01-01,\n";
+	load_ok(fx, &t);
+	for (uint32_t m = 0; m < fx->rd->n_minerals; m++)
+		for (int st = 0; st < FG_STAGE_COUNT; st++)
+			for (int tr = 0; tr < FG_TREAT_COUNT; tr++)
+				for (size_t di = 0; di < sizeof(dates) / sizeof(dates[0]); di++) {
+					int32_t d = day(dates[di]);
+					const struct fg_tariff *want = brute_tariff(
+						fx->rd, m, (enum fg_stage)st, (enum fg_treatment)tr, d);
+					assert_ptr_equal(fg_refdata_tariff(fx->rd, m, (enum fg_stage)st,
+									   (enum fg_treatment)tr, d),
+							 want);
+					found += want != NULL;
+				}
+	assert_true(found > 50);
+}
+
 /* The longest-prefix answer by brute force over every row, for the index to match. */
 static const struct fg_rule *brute_rule(const struct fg_refdata *rd, struct fg_str code,
 					struct fg_str desc, int32_t date)
@@ -881,6 +935,7 @@ int main(void)
 		T(test_fx_greatest_date_on_or_before),
 		T(test_tariff_specificity),
 		T(test_line_lookup_matches_brute_force),
+		T(test_tariff_matches_fallback_scan),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -267,6 +267,51 @@ static void test_many_rules_same_prefix_and_many_prefixes(void **state)
 	fg_rules_fini(&s.rs);
 }
 
+/*
+ * The keyword matcher (descriptions lower-cased once, 16 starts per step)
+ * against the plain byte-by-byte scan, on random texts from a small alphabet
+ * of letters, their other cases, the non-letters next to them, NUL and
+ * bytes above 0x7f: lengths around every 16-byte step and past the longest
+ * description that is lower-cased into a buffer.
+ */
+static void test_keyword_match_agrees_with_plain_scan(void **state)
+{
+	static const char alphabet[] = { 'a', 'A', 'b', 'B', 'z', 'Z', '@', '`', '[', '{',
+					  '\0', (char)0x80, (char)0xc1, (char)0xe1 };
+	static char kw[8], text[300];
+	uint64_t x = 0x243f6a8885a308d3ull;
+	int matches = 0;
+
+	(void)state;
+	for (int round = 0; round < 4000; round++) {
+		struct set s = { 0 };
+		size_t kn, tn;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		kn = 1 + x % 6;
+		tn = round % 8 == 7 ? 250 + (x >> 8) % 50 : (x >> 8) % 40;
+		for (size_t i = 0; i < kn + tn; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			char c = alphabet[(x >> 20) % sizeof(alphabet)];
+			if (i < kn)
+				kw[i] = c;
+			else
+				text[i - kn] = c;
+		}
+		add(&s, "K", "2825", "", 1, "", "");
+		s.v[0].keyword = fg_str_make(kw, kn); /* may hold NUL bytes */
+		build(&s);
+		struct fg_str t = fg_str_make(text, tn);
+		int want = fg_rules_contains_nocase(t, fg_str_make(kw, kn));
+		const struct fg_rule *r = fg_rules_classify(&s.rs, FG_STR_LIT("2825000000"), t, day(D));
+		if ((r != NULL) != want)
+			fail_msg("keyword of %zu bytes in a text of %zu bytes: got %d, want %d", kn,
+				 tn, r != NULL, want);
+		matches += want;
+		fg_rules_fini(&s.rs);
+	}
+	assert_true(matches > 200); /* the alphabet is small enough for both outcomes */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_effective_dates),
 		cmocka_unit_test(test_no_candidate),
 		cmocka_unit_test(test_many_rules_same_prefix_and_many_prefixes),
+		cmocka_unit_test(test_keyword_match_agrees_with_plain_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
