@@ -1,7 +1,6 @@
 #include "fg_runner.h"
 
 #include <ck_ring.h>
-#include <ck_stack.h>
 #include <errno.h>
 #include <pthread.h>
 #include <poll.h>
@@ -36,7 +35,7 @@ struct fg_out {
 
 struct fg_batch {
 	struct fg_batch *next; /* producer: in-flight list of its worker */
-	ck_stack_entry_t free_entry; /* on engine.free_stack */
+	struct fg_batch *free_next; /* on engine.free_top */
 	uint32_t worker;
 	uint32_t n, cap;
 	rd_kafka_message_t **msgs;
@@ -74,8 +73,10 @@ struct engine {
 	/* Free batches, last in first out: the batch used last is taken next, warm
 	 * in the cache, and batches nobody needed stay small (their buffers grow
 	 * only when used). One pusher (the producer thread), one popper (the
-	 * consumer thread), so Treiber's stack has no ABA problem here. */
-	ck_stack_t free_stack;
+	 * consumer thread), so Treiber's stack has no ABA problem here. C11
+	 * atomics rather than ck_stack: TSan sees their ordering, not ck's
+	 * inline assembly. */
+	struct fg_batch *_Atomic free_top;
 	_Atomic int nfree;
 	sem_t free_bell, reload_bell;
 	/* The producer thread's doorbell: an eventfd that workers, drain() and
@@ -225,14 +226,15 @@ static struct fg_batch *take(ck_ring_t *r, ck_ring_buffer_t *buf)
 	return b;
 }
 
-CK_STACK_CONTAINER(struct fg_batch, free_entry, batch_of_free_entry)
-
 /* Returns a batch to the free stack. @locality: producer thread (the only pusher). */
 static void free_put(struct engine *e, struct fg_batch *b)
 {
-	FG_TSAN_RELEASE(b);
-	ck_stack_push_upmc(&e->free_stack, &b->free_entry);
-	FG_TSAN_RELEASE(&e->free_stack);
+	struct fg_batch *top = atomic_load_explicit(&e->free_top, memory_order_relaxed);
+
+	do
+		b->free_next = top;
+	while (!atomic_compare_exchange_weak_explicit(&e->free_top, &top, b, memory_order_release,
+						      memory_order_relaxed));
 	atomic_fetch_add_explicit(&e->nfree, 1, memory_order_relaxed);
 	sem_post(&e->free_bell);
 }
@@ -240,13 +242,17 @@ static void free_put(struct engine *e, struct fg_batch *b)
 /* The batch freed last, or NULL. @locality: consumer thread (the only popper). */
 static struct fg_batch *free_get(struct engine *e)
 {
-	FG_TSAN_ACQUIRE(&e->free_stack);
-	ck_stack_entry_t *entry = ck_stack_pop_upmc(&e->free_stack);
-	if (!entry)
+	struct fg_batch *b = atomic_load_explicit(&e->free_top, memory_order_acquire);
+
+	/* Only this thread pops, so b stays on the stack until the exchange:
+	 * b->free_next cannot change under it. */
+	while (b && !atomic_compare_exchange_weak_explicit(&e->free_top, &b, b->free_next,
+							   memory_order_acquire,
+							   memory_order_acquire))
+		;
+	if (!b)
 		return NULL;
 	atomic_fetch_sub_explicit(&e->nfree, 1, memory_order_relaxed);
-	struct fg_batch *b = batch_of_free_entry(entry);
-	FG_TSAN_ACQUIRE(b);
 	return b;
 }
 
@@ -749,7 +755,7 @@ static int engine_init(struct engine *e, const struct fg_config *cfg,
 	e->batches = calloc((size_t)e->nbatches, sizeof(*e->batches));
 	if (!e->w || !e->batches)
 		goto oom;
-	ck_stack_init(&e->free_stack);
+	atomic_init(&e->free_top, NULL);
 	sem_init(&e->free_bell, 0, 0);
 	e->out_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (e->out_fd < 0) {
@@ -768,7 +774,8 @@ static int engine_init(struct engine *e, const struct fg_config *cfg,
 		b->outs = calloc(b->cap, sizeof(*b->outs));
 		if (!b->msgs || !b->outs || fg_avrobin_init(&b->buf, 65536))
 			goto oom;
-		ck_stack_push_spnc(&e->free_stack, &b->free_entry); /* no thread runs yet */
+		b->free_next = atomic_load_explicit(&e->free_top, memory_order_relaxed);
+		atomic_store_explicit(&e->free_top, b, memory_order_relaxed); /* no thread runs yet */
 		e->nfree++;
 	}
 	for (int i = 0; i < e->nworkers; i++) {

@@ -16,12 +16,12 @@
  * partitions one worker owns, and their encoded outputs. Ownership moves
  * with the pointer through single-producer single-consumer rings
  * (Concurrency Kit ck_ring_*_spsc): consumer -> worker -> producer, and
- * back to the consumer through a free stack (ck_stack, one pusher and one
- * popper; last in first out, so the batch used last is reused warm and
- * batches nobody needed keep small buffers). Nobody else touches a batch
- * in between, so nothing on the per-message path locks; a semaphore post
- * (an eventfd write towards the producer) per batch wakes a sleeping
- * thread.
+ * back to the consumer through a free stack (a Treiber stack in C11
+ * atomics, one pusher and one popper; last in first out, so the batch used
+ * last is reused warm and batches nobody needed keep small buffers).
+ * Nobody else touches a batch in between, so nothing on the per-message
+ * path locks; a semaphore post (an eventfd write towards the producer)
+ * per batch wakes a sleeping thread.
  *
  * Batching: each consume call waits for the first message only and takes
  * what is already fetched with it (up to run.batch_size), so a busy stream
