@@ -290,6 +290,19 @@ static void configure(struct fg_config *c, const struct run *r)
 	fg_config_set(&cfg, "kafka.log_level", "2", err, sizeof(err));
 	/* Short fetch waits: a partition at its end is answered at once. */
 	fg_config_set(&cfg, "kafka.fetch.wait.max.ms", "20", err, sizeof(err));
+	/*
+	 * One produce request in flight per broker. When a request fails and a
+	 * later one for the same partition succeeds, the idempotent producer
+	 * takes the failed one's messages as delivered (a real broker refuses
+	 * a later sequence while an earlier one is missing). The mock checks
+	 * no sequences for a producer without a transactional id, so those
+	 * messages would be reported delivered and never written: a producer
+	 * that wrote 51 messages through the mock, one request failing, had
+	 * 51 delivery reports and 50 messages in the log (1 in flight: 51).
+	 * Faults on a real cluster run with the default (tests/faults).
+	 */
+	fg_config_set(&cfg, "kafka.max.in.flight.requests.per.connection", "1", err,
+		      sizeof(err));
 	fg_config_set(&cfg, "data.dir", data_dir, err, sizeof(err));
 	for (const char *const *kv = r->extra; kv && kv[0]; kv += 2)
 		if (fg_config_set(&cfg, kv[0], kv[1], err, sizeof(err)))
