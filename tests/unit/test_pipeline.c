@@ -20,6 +20,7 @@
 #include "../../core/fg_avrobin.h"
 #include "../../ingest/fg_frame.h"
 #include "../../src/fg_pipeline.h"
+#include "fg_test_avro.h"
 #include "fg_test_util.h"
 
 static const struct fg_test_tables tables = {
@@ -126,35 +127,6 @@ static int process(struct fixture *fx, const uint8_t *b, size_t len, const struc
 
 /* ---- reading the output back ------------------------------------------------ */
 
-struct readback {
-	avro_schema_t schema;
-	avro_value_iface_t *iface;
-	avro_value_t v;
-	avro_reader_t r;
-};
-
-static void read_back(struct readback *rb, const char *schema_text, const struct fg_encoded *e)
-{
-	char err[256];
-	uint8_t extra;
-
-	rb->schema = fg_schemas_parse(schema_text, err, sizeof(err));
-	rb->iface = avro_generic_class_from_schema(rb->schema);
-	assert_int_equal(avro_generic_value_new(rb->iface, &rb->v), 0);
-	rb->r = avro_reader_memory((const char *)e->body, (int64_t)e->body_len);
-	if (avro_value_read(rb->r, &rb->v))
-		fail_msg("cannot read the output: %s", avro_strerror());
-	assert_int_not_equal(avro_read(rb->r, &extra, 1), 0);
-}
-
-static void readback_free(struct readback *rb)
-{
-	avro_reader_free(rb->r);
-	avro_value_decref(&rb->v);
-	avro_value_iface_decref(rb->iface);
-	avro_schema_decref(rb->schema);
-}
-
 static const char *get_str(avro_value_t *rec, const char *name)
 {
 	avro_value_t f;
@@ -178,14 +150,14 @@ static void get_bytes(avro_value_t *rec, const char *name, const void **b, size_
 static void check_dead(struct fixture *fx, enum fg_reason reason, const uint8_t *in, size_t len,
 		       const char *in_msg)
 {
-	struct readback rb;
+	struct fg_test_readback rb;
 	const void *payload;
 	size_t plen;
 
 	assert_int_equal(fx->out.kind, FG_OUT_DEAD_LETTER);
 	assert_int_equal(fx->out.reason, reason);
 	assert_memory_equal(fx->out.enc.framed, ((const uint8_t[]){ 0, 0, 0, 0, DEADLETTER_ID }), 5);
-	read_back(&rb, fg_schema_text_deadletter, &fx->out.enc);
+	fg_test_read_back(&rb, fg_schema_text_deadletter, fx->out.enc.body, fx->out.enc.body_len);
 	assert_string_equal(get_str(&rb.v, "reason"), fg_reason_names[reason]);
 	if (in_msg && !strstr(get_str(&rb.v, "message"), in_msg))
 		fail_msg("message \"%s\" lacks \"%s\"", get_str(&rb.v, "message"), in_msg);
@@ -194,7 +166,7 @@ static void check_dead(struct fixture *fx, enum fg_reason reason, const uint8_t 
 	if (len)
 		assert_memory_equal(payload, in, len);
 	assert_string_equal(get_str(&rb.v, "reference_data_version"), fx->rd->fingerprint);
-	readback_free(&rb);
+	fg_test_readback_free(&rb);
 }
 
 /* ---- tests ------------------------------------------------------------------- */
@@ -255,7 +227,7 @@ static void test_truncated_and_padded_bodies(void **state)
 static void test_rejected_declaration_keeps_its_id(void **state)
 {
 	struct fixture *fx = *state;
-	struct readback rb;
+	struct fg_test_readback rb;
 	avro_value_t f, b;
 	int32_t version;
 
@@ -263,7 +235,7 @@ static void test_rejected_declaration_keeps_its_id(void **state)
 	assert_int_equal(process(fx, fx->w.buf, fx->w.len, NULL), 0);
 	check_dead(fx, FG_REASON_NO_LINES, fx->w.buf, fx->w.len, NULL);
 	assert_non_null(fx->out.decl);
-	read_back(&rb, fg_schema_text_deadletter, &fx->out.enc);
+	fg_test_read_back(&rb, fg_schema_text_deadletter, fx->out.enc.body, fx->out.enc.body_len);
 	assert_int_equal(avro_value_get_by_name(&rb.v, "declaration_id", &f, NULL), 0);
 	assert_int_equal(avro_value_get_current_branch(&f, &b), 0);
 	{
@@ -276,14 +248,14 @@ static void test_rejected_declaration_keeps_its_id(void **state)
 	assert_int_equal(avro_value_get_current_branch(&f, &b), 0);
 	assert_int_equal(avro_value_get_int(&b, &version), 0);
 	assert_int_equal(version, 2);
-	readback_free(&rb);
+	fg_test_readback_free(&rb);
 }
 
 static void test_valid_message_is_assessed(void **state)
 {
 	struct fixture *fx = *state;
 	const struct fg_source_pos src = { "decls", 2, 77, NULL, -1 };
-	struct readback rb;
+	struct fg_test_readback rb;
 	const void *b;
 	size_t n;
 
@@ -293,7 +265,7 @@ static void test_valid_message_is_assessed(void **state)
 	assert_int_equal(fx->out.reason, FG_REASON_NONE);
 	assert_non_null(fx->out.decl);
 	assert_memory_equal(fx->out.enc.framed, ((const uint8_t[]){ 0, 0, 0, 0, ASSESSMENT_ID }), 5);
-	read_back(&rb, fg_schema_text_assessment, &fx->out.enc);
+	fg_test_read_back(&rb, fg_schema_text_assessment, fx->out.enc.body, fx->out.enc.body_len);
 	assert_string_equal(get_str(&rb.v, "declaration_id"), "MRN-PL-1");
 	assert_string_equal(get_str(&rb.v, "reference_data_version"), fx->rd->fingerprint);
 	/* 302.50 = 30250 cents = 0x762a */
@@ -304,7 +276,7 @@ static void test_valid_message_is_assessed(void **state)
 	get_bytes(&rb.v, "total_floor_duty", &b, &n);
 	assert_int_equal(n, 2);
 	assert_memory_equal(b, "\x61\xa8", 2);
-	readback_free(&rb);
+	fg_test_readback_free(&rb);
 
 	assert_int_equal(fx->pl.stats.in, 1);
 	assert_int_equal(fx->pl.stats.assessed, 1);

@@ -15,46 +15,13 @@
 
 #include "../../ingest/fg_schemas.h"
 #include "../../sinks/fg_encode.h"
+#include "fg_test_avro.h"
 #include "fg_test_util.h"
 
 #define ASSESSMENT_ID 0x01020304
 #define DEADLETTER_ID 258
 
 #define S(x) fg_str_make((x), strlen(x))
-
-struct readback {
-	avro_schema_t schema;
-	avro_value_iface_t *iface;
-	avro_value_t v;
-	avro_reader_t r;
-};
-
-/* Reads one record of `schema_text` from body; fails unless it uses every byte. */
-static void read_back(struct readback *rb, const char *schema_text, const uint8_t *body,
-		      size_t len)
-{
-	char err[256];
-	uint8_t extra;
-
-	rb->schema = fg_schemas_parse(schema_text, err, sizeof(err));
-	assert_non_null(rb->schema);
-	rb->iface = avro_generic_class_from_schema(rb->schema);
-	assert_non_null(rb->iface);
-	assert_int_equal(avro_generic_value_new(rb->iface, &rb->v), 0);
-	rb->r = avro_reader_memory((const char *)body, (int64_t)len);
-	assert_non_null(rb->r);
-	if (avro_value_read(rb->r, &rb->v))
-		fail_msg("Avro C cannot read the record: %s", avro_strerror());
-	assert_int_not_equal(avro_read(rb->r, &extra, 1), 0);
-}
-
-static void readback_free(struct readback *rb)
-{
-	avro_reader_free(rb->r);
-	avro_value_decref(&rb->v);
-	avro_value_iface_decref(rb->iface);
-	avro_schema_decref(rb->schema);
-}
 
 static avro_value_t field(avro_value_t *rec, const char *name)
 {
@@ -268,7 +235,7 @@ static void test_assessment_reads_back(void **state)
 	struct sample s;
 	struct fg_encoder *enc = encoder();
 	struct fg_encoded out;
-	struct readback rb;
+	struct fg_test_readback rb;
 	const struct fg_source_pos src = { "declarations", 3, INT64_C(1234567890123), NULL, -1 };
 	avro_value_t lines, l;
 	size_t n;
@@ -277,7 +244,7 @@ static void test_assessment_reads_back(void **state)
 	make_sample(&s);
 	assert_int_equal(fg_encoder_assessment(enc, &s.as, &src, &out), 0);
 	check_frame(&out, (const uint8_t[]){ 0x00, 0x01, 0x02, 0x03, 0x04 });
-	read_back(&rb, fg_schema_text_assessment, out.body, out.body_len);
+	fg_test_read_back(&rb, fg_schema_text_assessment, out.body, out.body_len);
 
 	check_str(&rb.v, "declaration_id", "MRN-\xc3\xa9-1");
 	check_int(&rb.v, "version", 7);
@@ -344,7 +311,7 @@ static void test_assessment_reads_back(void **state)
 	check_opt_int(&rb.v, "source_partition", 3);
 	check_opt_long(&rb.v, "source_offset", INT64_C(1234567890123));
 	check_null(&rb.v, "source_index");
-	readback_free(&rb);
+	fg_test_readback_free(&rb);
 	fg_encoder_destroy(enc);
 }
 
@@ -353,25 +320,25 @@ static void test_assessment_sources(void **state)
 	struct sample s;
 	struct fg_encoder *enc = encoder();
 	struct fg_encoded out;
-	struct readback rb;
+	struct fg_test_readback rb;
 	const struct fg_source_pos file = { NULL, 0, 0, "decls.avro", 41 };
 
 	(void)state;
 	make_sample(&s);
 	/* From a file: no Kafka fields, the record index set. */
 	assert_int_equal(fg_encoder_assessment(enc, &s.as, &file, &out), 0);
-	read_back(&rb, fg_schema_text_assessment, out.body, out.body_len);
+	fg_test_read_back(&rb, fg_schema_text_assessment, out.body, out.body_len);
 	check_null(&rb.v, "source_topic");
 	check_null(&rb.v, "source_partition");
 	check_null(&rb.v, "source_offset");
 	check_opt_long(&rb.v, "source_index", 41);
-	readback_free(&rb);
+	fg_test_readback_free(&rb);
 	/* No source at all. */
 	assert_int_equal(fg_encoder_assessment(enc, &s.as, NULL, &out), 0);
-	read_back(&rb, fg_schema_text_assessment, out.body, out.body_len);
+	fg_test_read_back(&rb, fg_schema_text_assessment, out.body, out.body_len);
 	check_null(&rb.v, "source_topic");
 	check_null(&rb.v, "source_index");
-	readback_free(&rb);
+	fg_test_readback_free(&rb);
 	fg_encoder_destroy(enc);
 }
 
@@ -402,7 +369,7 @@ static void test_dead_letter_reads_back(void **state)
 {
 	struct fg_encoder *enc = encoder();
 	struct fg_encoded out;
-	struct readback rb;
+	struct fg_test_readback rb;
 	/* the original bytes, NULs and high bytes included */
 	const uint8_t payload[] = { 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0x00, 0x80, 0x0a };
 	struct fg_decl d;
@@ -418,7 +385,7 @@ static void test_dead_letter_reads_back(void **state)
 			 0);
 	/* 258 = 0x00000102 */
 	check_frame(&out, (const uint8_t[]){ 0x00, 0x00, 0x00, 0x01, 0x02 });
-	read_back(&rb, fg_schema_text_deadletter, out.body, out.body_len);
+	fg_test_read_back(&rb, fg_schema_text_deadletter, out.body, out.body_len);
 	check_str(&rb.v, "reason", "FX_RATE_MISSING");
 	check_str(&rb.v, "message", "no GBP rate dated on or before 2024-03-01");
 	check_bytes(&rb.v, "payload", payload, sizeof(payload));
@@ -430,7 +397,7 @@ static void test_dead_letter_reads_back(void **state)
 	check_null(&rb.v, "source_offset");
 	check_opt_str(&rb.v, "source_file", "in.avro");
 	check_opt_long(&rb.v, "source_index", 12);
-	readback_free(&rb);
+	fg_test_readback_free(&rb);
 	fg_encoder_destroy(enc);
 }
 
@@ -438,7 +405,7 @@ static void test_dead_letter_without_declaration(void **state)
 {
 	struct fg_encoder *enc = encoder();
 	struct fg_encoded out;
-	struct readback rb;
+	struct fg_test_readback rb;
 	const struct fg_source_pos src = { "decls", 11, INT64_MAX, NULL, -1 };
 
 	(void)state;
@@ -446,7 +413,7 @@ static void test_dead_letter_without_declaration(void **state)
 	assert_int_equal(fg_encoder_dead_letter(enc, FG_REASON_DECODE_ERROR, "frame is shorter",
 						NULL, 0, NULL, NULL, &src, &out),
 			 0);
-	read_back(&rb, fg_schema_text_deadletter, out.body, out.body_len);
+	fg_test_read_back(&rb, fg_schema_text_deadletter, out.body, out.body_len);
 	check_str(&rb.v, "reason", "DECODE_ERROR");
 	check_bytes(&rb.v, "payload", NULL, 0);
 	check_null(&rb.v, "declaration_id");
@@ -457,7 +424,7 @@ static void test_dead_letter_without_declaration(void **state)
 	check_opt_long(&rb.v, "source_offset", INT64_MAX);
 	check_null(&rb.v, "source_file");
 	check_null(&rb.v, "source_index");
-	readback_free(&rb);
+	fg_test_readback_free(&rb);
 	fg_encoder_destroy(enc);
 }
 
@@ -470,7 +437,7 @@ static void test_every_reason_name(void **state)
 	};
 	struct fg_encoder *enc = encoder();
 	struct fg_encoded out;
-	struct readback rb;
+	struct fg_test_readback rb;
 
 	(void)state;
 	/* The contract's codes, spelled as in section 3. */
@@ -478,9 +445,9 @@ static void test_every_reason_name(void **state)
 		assert_int_equal(fg_encoder_dead_letter(enc, (enum fg_reason)r, "m", NULL, 0, NULL,
 							"", NULL, &out),
 				 0);
-		read_back(&rb, fg_schema_text_deadletter, out.body, out.body_len);
+		fg_test_read_back(&rb, fg_schema_text_deadletter, out.body, out.body_len);
 		check_str(&rb.v, "reason", names[r - 1]);
-		readback_free(&rb);
+		fg_test_readback_free(&rb);
 	}
 	fg_encoder_destroy(enc);
 }
@@ -490,7 +457,7 @@ static void test_large_output_grows_buffer(void **state)
 	struct sample s;
 	struct fg_encoder *enc = encoder();
 	struct fg_encoded out;
-	struct readback rb;
+	struct fg_test_readback rb;
 	static struct fg_assessed_line many[5000];
 	size_t n;
 
@@ -502,12 +469,12 @@ static void test_large_output_grows_buffer(void **state)
 	s.as.lines = many;
 	s.as.n_lines = FG_ARRAY_LEN(many);
 	assert_int_equal(fg_encoder_assessment(enc, &s.as, NULL, &out), 0);
-	read_back(&rb, fg_schema_text_assessment, out.body, out.body_len);
+	fg_test_read_back(&rb, fg_schema_text_assessment, out.body, out.body_len);
 	avro_value_t lines = field(&rb.v, "lines");
 	assert_int_equal(avro_value_get_size(&lines, &n), 0);
 	assert_int_equal(n, FG_ARRAY_LEN(many));
 	check_frame(&out, (const uint8_t[]){ 0x00, 0x01, 0x02, 0x03, 0x04 });
-	readback_free(&rb);
+	fg_test_readback_free(&rb);
 	fg_encoder_destroy(enc);
 }
 
