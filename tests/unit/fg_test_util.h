@@ -114,6 +114,31 @@ struct fg_test_tables {
 	const char *classification, *mfn, *prices, *tariffs, *membership, *fx;
 };
 
+/*
+ * The header line of each table (contract section 2). Short names, like
+ * assert_i128_equal: a test's table text then reads as the file does,
+ * header and rows.
+ */
+#define CLS_HDR "rule_id,hs_prefix,keyword,mineral,stage,priority,effective_from,effective_to\n"
+#define MFN_HDR "hs_prefix,ad_valorem_pct,effective_from,effective_to\n"
+#define PRICE_HDR                                                                              \
+	"mineral,stage,price_usd,unit,basis,content_element,default_content_pct,effective_from," \
+	"effective_to\n"
+#define TARIFF_HDR "mineral,stage,treatment,gap_share,cap_pct,effective_from,effective_to\n"
+#define MEMBER_HDR "country,treatment,agreement,effective_from,effective_to\n"
+#define FX_HDR "currency,date,usd_per_unit\n"
+
+/* A small valid set: lithium and cobalt rules, one rate, price, tariff, member, FX rate. */
+static const struct fg_test_tables fg_test_tables_base = {
+	.classification = CLS_HDR "LI-1,283691,,lithium,REFINED,10,2020-01-01,\n"
+				  "CO-1,810520,,cobalt,REFINED,10,2020-01-01,\n",
+	.mfn = MFN_HDR "28,5,2020-01-01,\n",
+	.prices = PRICE_HDR "lithium,REFINED,20,kg,gross,,,2020-01-01,\n",
+	.tariffs = TARIFF_HDR "*,*,NON_MEMBER,0.5,,2020-01-01,\n",
+	.membership = MEMBER_HDR "AU,MEMBER,zone,2020-01-01,\n",
+	.fx = FX_HDR "EUR,2020-01-01,1.1\n",
+};
+
 static inline int fg_test_write_tables(const char *dir, const struct fg_test_tables *t)
 {
 	return fg_test_write(dir, "classification.csv", t->classification) ||

@@ -19,15 +19,6 @@
 #include "../../pricing/fg_assess.h"
 #include "fg_test_util.h"
 
-#define CLS_HDR "rule_id,hs_prefix,keyword,mineral,stage,priority,effective_from,effective_to\n"
-#define MFN_HDR "hs_prefix,ad_valorem_pct,effective_from,effective_to\n"
-#define PRICE_HDR                                                                              \
-	"mineral,stage,price_usd,unit,basis,content_element,default_content_pct,effective_from," \
-	"effective_to\n"
-#define TARIFF_HDR "mineral,stage,treatment,gap_share,cap_pct,effective_from,effective_to\n"
-#define MEMBER_HDR "country,treatment,agreement,effective_from,effective_to\n"
-#define FX_HDR "currency,date,usd_per_unit\n"
-
 static const struct fg_test_tables tables = {
 	.classification = CLS_HDR "LI-REF,283691,,lithium,REFINED,10,2020-01-01,\n"
 				  "LI-SPOD,253090,spodumene,lithium,ORE_CONCENTRATE,10,2020-01-01,\n"

@@ -19,26 +19,6 @@
 #include "../../pricing/fg_refdata.h"
 #include "fg_test_util.h"
 
-#define CLS_HDR "rule_id,hs_prefix,keyword,mineral,stage,priority,effective_from,effective_to\n"
-#define MFN_HDR "hs_prefix,ad_valorem_pct,effective_from,effective_to\n"
-#define PRICE_HDR                                                                              \
-	"mineral,stage,price_usd,unit,basis,content_element,default_content_pct,effective_from," \
-	"effective_to\n"
-#define TARIFF_HDR "mineral,stage,treatment,gap_share,cap_pct,effective_from,effective_to\n"
-#define MEMBER_HDR "country,treatment,agreement,effective_from,effective_to\n"
-#define FX_HDR "currency,date,usd_per_unit\n"
-
-/* A small valid set; each refusal test replaces one file. */
-static const struct fg_test_tables base = {
-	.classification = CLS_HDR "LI-1,283691,,lithium,REFINED,10,2020-01-01,\n"
-				  "CO-1,810520,,cobalt,REFINED,10,2020-01-01,\n",
-	.mfn = MFN_HDR "28,5,2020-01-01,\n",
-	.prices = PRICE_HDR "lithium,REFINED,20,kg,gross,,,2020-01-01,\n",
-	.tariffs = TARIFF_HDR "*,*,NON_MEMBER,0.5,,2020-01-01,\n",
-	.membership = MEMBER_HDR "AU,MEMBER,zone,2020-01-01,\n",
-	.fx = FX_HDR "EUR,2020-01-01,1.1\n",
-};
-
 struct fixture {
 	char *dir;
 	struct fg_refdata *rd;
@@ -84,13 +64,13 @@ static void load_ok(struct fixture *fx, const struct fg_test_tables *t)
 }
 
 /*
- * Replaces one file of `base` with `text`, loads, and expects a refusal
+ * Replaces one file of fg_test_tables_base with `text`, loads, and expects a refusal
  * whose message has `where` ("file.csv:LINE:COL:") and `why`.
  */
 static void expect_refused(struct fixture *fx, const char *file, const char *text,
 			   const char *where, const char *why)
 {
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 	struct fg_refdata *rd;
 
 	if (strcmp(file, "classification.csv") == 0)
@@ -148,7 +128,7 @@ static void test_base_set_loads(void **state)
 {
 	struct fixture *fx = *state;
 
-	load_ok(fx, &base);
+	load_ok(fx, &fg_test_tables_base);
 	assert_int_equal(fx->rd->rules.n, 2);
 	assert_int_equal(fx->rd->n_mfn, 1);
 	assert_int_equal(fx->rd->n_prices, 1);
@@ -166,7 +146,7 @@ static void test_missing_file(void **state)
 	struct fixture *fx = *state;
 	char path[1024];
 
-	assert_int_equal(fg_test_write_tables(fx->dir, &base), 0);
+	assert_int_equal(fg_test_write_tables(fx->dir, &fg_test_tables_base), 0);
 	snprintf(path, sizeof(path), "%s/fx_rates.csv", fx->dir);
 	assert_int_equal(unlink(path), 0);
 	assert_null(fg_refdata_load(fx->dir, fx->err, sizeof(fx->err)));
@@ -213,7 +193,7 @@ static void test_missing_header_column(void **state)
 static void test_columns_in_any_order(void **state)
 {
 	struct fixture *fx = *state;
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 
 	t.mfn = "effective_to,ad_valorem_pct,effective_from,hs_prefix\n,5.5,2020-01-01,28\n";
 	load_ok(fx, &t);
@@ -314,7 +294,7 @@ static void test_effective_to_not_after_from(void **state)
 		       TARIFF_HDR "*,*,NON_MEMBER,0.5,,2020-01-01,2019-12-31\n",
 		       "tariff_parameters.csv:2:32:", "effective_to");
 	/* one day long is fine */
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 	t.tariffs = TARIFF_HDR "*,*,NON_MEMBER,0.5,,2020-01-01,2020-01-02\n";
 	load_ok(fx, &t);
 }
@@ -429,7 +409,7 @@ static void test_overlap_classification(void **state)
 		       "classification.csv:5:23:", "LI-1");
 
 	/* Not overlaps: different keyword, or back-to-back ranges. */
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 	t.classification = CLS_HDR "LI-1,283691,carbonate,lithium,REFINED,10,2020-01-01,\n"
 				   "LI-2,283691,hydroxide,lithium,REFINED,10,2020-01-01,\n"
 				   "LI-3,283691,,lithium,REFINED,10,2020-01-01,\n"
@@ -456,7 +436,7 @@ static void test_overlap_mfn(void **state)
 			       "28,5,2020-01-01,2025-01-01\n",
 		       "mfn.csv:4:6:", "line 3");
 	/* A different prefix and back-to-back ranges are fine. */
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 	t.mfn = MFN_HDR "28,5,2020-01-01,2021-01-01\n28,6,2021-01-01,\n2825,7,2020-01-01,\n";
 	load_ok(fx, &t);
 }
@@ -470,7 +450,7 @@ static void test_overlap_prices(void **state)
 		       PRICE_HDR "lithium,REFINED,20,kg,gross,,,2020-01-01,\n"
 				 "lithium,REFINED,25,kg,gross,,,2024-01-01,\n",
 		       "reference_prices.csv:3:31:", "line 2");
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 	t.prices = PRICE_HDR "lithium,REFINED,20,kg,gross,,,2020-01-01,2024-01-01\n"
 			     "lithium,REFINED,25,kg,gross,,,2024-01-01,\n"
 			     "lithium,INTERMEDIATE,25,kg,gross,,,2020-01-01,\n"
@@ -492,7 +472,7 @@ static void test_overlap_tariffs(void **state)
 				  "lithium,*,PARTNER,0.4,5,2020-01-01,\n",
 		       "tariff_parameters.csv:3:25:", "line 2");
 	/* Different treatment, or a wildcard next to a specific row: not overlaps. */
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 	t.tariffs = TARIFF_HDR "*,*,NON_MEMBER,0.5,,2020-01-01,\n"
 			       "*,*,MEMBER,0,,2020-01-01,\n"
 			       "lithium,*,NON_MEMBER,0.6,,2020-01-01,\n"
@@ -514,7 +494,7 @@ static void test_overlap_membership(void **state)
 		       MEMBER_HDR "AU,MEMBER,zone,2020-01-01,\n"
 				  "AU,PARTNER,\"fw\nplan\",2019-01-01,2020-01-02\n",
 		       "membership.csv:4:7:", "line 2");
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 	t.membership = MEMBER_HDR "AU,MEMBER,zone,2020-01-01,\nAU,PARTNER,fw,2019-01-01,2020-01-01\n"
 				  "CA,MEMBER,zone,2020-01-01,\n";
 	load_ok(fx, &t);
@@ -528,7 +508,7 @@ static void test_overlap_fx(void **state)
 	expect_refused(fx, "fx_rates.csv",
 		       FX_HDR "EUR,2020-01-01,1.1\nGBP,2020-01-01,1.3\nEUR,2020-01-01,1.2\n",
 		       "fx_rates.csv:4:5:", "line 2");
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 	t.fx = FX_HDR "EUR,2020-01-01,1.1\nGBP,2020-01-01,1.3\nEUR,2020-01-02,1.2\n";
 	load_ok(fx, &t);
 }
@@ -542,8 +522,8 @@ static void test_fingerprint_equal_for_equal_content(void **state)
 	struct fg_refdata *b;
 
 	assert_non_null(other);
-	load_ok(fx, &base);
-	b = load_set(fx, other, &base);
+	load_ok(fx, &fg_test_tables_base);
+	b = load_set(fx, other, &fg_test_tables_base);
 	assert_non_null(b);
 	/* The directory is not part of the fingerprint, only the tables. */
 	assert_string_equal(fx->rd->fingerprint, b->fingerprint);
@@ -560,12 +540,12 @@ static void test_fingerprint_changes_with_any_byte(void **state)
 	char seen[13][33];
 	int n_seen = 0;
 
-	load_ok(fx, &base);
+	load_ok(fx, &fg_test_tables_base);
 	snprintf(seen[n_seen++], 33, "%s", fx->rd->fingerprint);
 	for (int file = 0; file < 6; file++) {
 		/* Two edits per file: a trailing newline (same rows) and one changed byte. */
 		for (int edit = 0; edit < 2; edit++) {
-			struct fg_test_tables t = base;
+			struct fg_test_tables t = fg_test_tables_base;
 			slot[0] = &t.classification;
 			slot[1] = &t.mfn;
 			slot[2] = &t.prices;
@@ -593,7 +573,7 @@ static void test_fingerprint_changes_with_any_byte(void **state)
 		}
 	}
 	/* Writing the first set again gives the first fingerprint back. */
-	load_ok(fx, &base);
+	load_ok(fx, &fg_test_tables_base);
 	assert_string_equal(fx->rd->fingerprint, seen[0]);
 }
 
@@ -602,7 +582,7 @@ static void test_fingerprint_changes_with_any_byte(void **state)
 static void test_mfn_lookup_as_of(void **state)
 {
 	struct fixture *fx = *state;
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 	const struct fg_mfn *m;
 
 	t.mfn = MFN_HDR "28,5,2020-01-01,\n"
@@ -637,7 +617,7 @@ static void test_mfn_lookup_as_of(void **state)
 static void test_price_lookup_as_of(void **state)
 {
 	struct fixture *fx = *state;
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 	const struct fg_price *p;
 
 	t.prices = PRICE_HDR "cobalt,REFINED,15,lb,gross,,,2020-06-01,\n"
@@ -673,7 +653,7 @@ static void test_price_lookup_as_of(void **state)
 static void test_treatment_as_of(void **state)
 {
 	struct fixture *fx = *state;
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 
 	t.membership = MEMBER_HDR "CA,PARTNER,fw,2021-01-01,2022-01-01\n"
 				  "AU,PARTNER,fw,2023-01-01,\n"
@@ -695,7 +675,7 @@ static void test_treatment_as_of(void **state)
 static void test_fx_greatest_date_on_or_before(void **state)
 {
 	struct fixture *fx = *state;
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 	const struct fg_fx *r;
 
 	t.fx = FX_HDR "EUR,2020-02-01,1.3\n"
@@ -729,7 +709,7 @@ static void test_fx_greatest_date_on_or_before(void **state)
 static void test_tariff_specificity(void **state)
 {
 	struct fixture *fx = *state;
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 	const struct fg_tariff *r;
 
 	t.classification = CLS_HDR "LI-1,283691,,lithium,REFINED,10,2020-01-01,\n"
@@ -789,7 +769,7 @@ static const struct fg_tariff *brute_tariff(const struct fg_refdata *rd, uint32_
 static void test_tariff_matches_fallback_scan(void **state)
 {
 	struct fixture *fx = *state;
-	struct fg_test_tables t = base;
+	struct fg_test_tables t = fg_test_tables_base;
 	const char *dates[] = { "2019-12-31", "2020-01-01", "2020-06-01", "2020-12-31",
 				"2021-01-01", "2021-06-30", "2021-07-01", "2030-01-01" };
 	unsigned found = 0;

@@ -15,25 +15,6 @@
 #include "../../pricing/fg_refdata.h"
 #include "fg_test_util.h"
 
-#define CLS_HDR "rule_id,hs_prefix,keyword,mineral,stage,priority,effective_from,effective_to\n"
-#define MFN_HDR "hs_prefix,ad_valorem_pct,effective_from,effective_to\n"
-#define PRICE_HDR                                                                              \
-	"mineral,stage,price_usd,unit,basis,content_element,default_content_pct,effective_from," \
-	"effective_to\n"
-#define TARIFF_HDR "mineral,stage,treatment,gap_share,cap_pct,effective_from,effective_to\n"
-#define MEMBER_HDR "country,treatment,agreement,effective_from,effective_to\n"
-#define FX_HDR "currency,date,usd_per_unit\n"
-
-static const struct fg_test_tables base = {
-	.classification = CLS_HDR "LI-1,283691,,lithium,REFINED,10,2020-01-01,\n"
-				  "CO-1,810520,,cobalt,REFINED,10,2020-01-01,\n",
-	.mfn = MFN_HDR "28,5,2020-01-01,\n",
-	.prices = PRICE_HDR "lithium,REFINED,20,kg,gross,,,2020-01-01,\n",
-	.tariffs = TARIFF_HDR "*,*,NON_MEMBER,0.5,,2020-01-01,\n",
-	.membership = MEMBER_HDR "AU,MEMBER,zone,2020-01-01,\n",
-	.fx = FX_HDR "EUR,2020-01-01,1.1\nEUR,2020-02-01,1.2\n",
-};
-
 struct fixture {
 	char *dir;
 	char src[600], store[600];
@@ -47,7 +28,10 @@ static int setup(void **state)
 	snprintf(fx->src, sizeof(fx->src), "%s/src", fx->dir);
 	snprintf(fx->store, sizeof(fx->store), "%s/store", fx->dir);
 	mkdir(fx->src, 0755);
-	if (fg_test_write_tables(fx->src, &base))
+	/* The base set with a second FX rate (a filed version counts the rows of each table). */
+	struct fg_test_tables t = fg_test_tables_base;
+	t.fx = FX_HDR "EUR,2020-01-01,1.1\nEUR,2020-02-01,1.2\n";
+	if (fg_test_write_tables(fx->src, &t))
 		return -1;
 	*state = fx;
 	return 0;
@@ -145,7 +129,7 @@ static void test_a_refused_set_leaves_the_store_unchanged(void **state)
 	assert_string_equal(before, after);
 
 	/* a bad date is refused before anything is read */
-	fg_test_write(fx->src, "mfn.csv", base.mfn);
+	fg_test_write(fx->src, "mfn.csv", fg_test_tables_base.mfn);
 	assert_int_equal(fg_datastore_add(fx->store, fx->src, "2026-02-30", "alice", &v,
 					  &existed, err, sizeof(err)),
 			 FG_DATASTORE_REFUSED);
