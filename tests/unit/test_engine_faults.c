@@ -36,6 +36,7 @@
 #include "../../ingest/fg_gen.h"
 #include "../../pricing/fg_refstore.h"
 #include "../../src/fg_runner.h"
+#include "fg_test_kafka.h"
 #include "fg_test_util.h"
 
 #define PARTS 4
@@ -50,10 +51,8 @@
 #define API_ADD_PARTITIONS_TO_TXN 24
 #define API_END_TXN 26
 
-static rd_kafka_t *mock_rk;
-static rd_kafka_mock_cluster_t *mc;
-static const char *bootstraps;
-static struct fg_schema_registry reg;
+static struct fg_test_cluster kc;
+static const char *bootstraps; /* kc.bootstraps */
 static char data_dir[8192];
 
 /* An output, reduced to what the checks need. */
@@ -71,109 +70,33 @@ struct answers {
 	size_t per_input[PARTS][COUNT];
 };
 
-static void produce_inputs(const struct fg_refdata *rd)
-{
-	char err[512], key[64];
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	struct fg_gen_opts go = { .seed = 21, .invalid_per_mille = 30, .bad_frame_per_mille = 10,
-				  .schema_id = 1, .date_from = 20240, .date_to = 20757 };
-	struct fg_gen *g = fg_gen_create(rd, &go);
-	struct fg_avrobin w;
-
-	assert_non_null(g);
-	assert_int_equal(fg_avrobin_init(&w, 1024), 0);
-	rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof(err));
-	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-	assert_non_null(rk);
-	for (int i = 0; i < COUNT; i++) {
-		assert_int_equal(fg_gen_next(g, 1, &w, key, sizeof(key)), 0);
-		/* Spread evenly and known: input i goes to partition i % PARTS. */
-		assert_int_equal(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("in"),
-						   RD_KAFKA_V_PARTITION(i % PARTS),
-						   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-						   RD_KAFKA_V_KEY(key, strlen(key)),
-						   RD_KAFKA_V_VALUE(w.buf, w.len), RD_KAFKA_V_END),
-				 0);
-		rd_kafka_poll(rk, 0);
-	}
-	assert_int_equal(rd_kafka_flush(rk, 30000), 0);
-	rd_kafka_destroy(rk);
-	fg_avrobin_fini(&w);
-	fg_gen_destroy(g);
-}
-
-/* The source position an output names (shared trailing fields of both schemas). */
-static void source_of(const void *payload, size_t len, int dead, int32_t *part, int64_t *off)
-{
-	avro_schema_t s = fg_schemas_parse(dead ? fg_schema_text_deadletter :
-						  fg_schema_text_assessment, NULL, 0);
-	avro_value_iface_t *iface = avro_generic_class_from_schema(s);
-	avro_value_t v, f, b;
-	avro_reader_t rdr;
-
-	assert_true(len > 5);
-	avro_generic_value_new(iface, &v);
-	rdr = avro_reader_memory((const char *)payload + 5, (int64_t)len - 5);
-	assert_int_equal(avro_value_read(rdr, &v), 0);
-	assert_int_equal(avro_value_get_by_name(&v, "source_partition", &f, NULL), 0);
-	avro_value_get_current_branch(&f, &b);
-	assert_int_equal(avro_value_get_int(&b, part), 0);
-	assert_int_equal(avro_value_get_by_name(&v, "source_offset", &f, NULL), 0);
-	avro_value_get_current_branch(&f, &b);
-	assert_int_equal(avro_value_get_long(&b, off), 0);
-	avro_reader_free(rdr);
-	avro_value_decref(&v);
-	avro_value_iface_decref(iface);
-	avro_schema_decref(s);
-}
-
 /* Reads every record of both output topics of tag from the start into a. */
 static void read_outputs(const char *tag, struct answers *a)
 {
 	char topic[2][64];
-	char err[512];
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	int eofs = 0;
+	const char *const topics[] = { topic[0], topic[1], NULL };
+	struct fg_test_msg *m;
+	size_t n;
 
-	rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof(err));
-	rd_kafka_conf_set(conf, "group.id", "test-reader", err, sizeof(err));
-	rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof(err));
-	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(2 * PARTS);
 	snprintf(topic[0], sizeof(topic[0]), "%s.a", tag);
 	snprintf(topic[1], sizeof(topic[1]), "%s.d", tag);
-	for (int t = 0; t < 2; t++)
-		for (int p = 0; p < PARTS; p++)
-			rd_kafka_topic_partition_list_add(l, topic[t], p)->offset =
-				RD_KAFKA_OFFSET_BEGINNING;
-	rd_kafka_assign(rk, l);
-	rd_kafka_topic_partition_list_destroy(l);
-	while (eofs < 2 * PARTS) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 10000);
-		assert_non_null(m); /* no stall */
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			eofs++;
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		assert_int_equal(m->err, 0);
+	n = fg_test_cluster_read(&kc, topics, PARTS, 10000, &m);
+	for (size_t i = 0; i < n; i++) {
 		if (a->n == a->cap) {
 			a->cap = a->cap ? a->cap * 2 : 4096;
 			a->v = realloc(a->v, a->cap * sizeof(*a->v));
 			assert_non_null(a->v);
 		}
 		struct out *o = &a->v[a->n++];
-		int dead = !strcmp(rd_kafka_topic_name(m->rkt), topic[1]);
-		source_of(m->payload, m->len, dead, &o->src_part, &o->src_off);
+		fg_test_output_source(m[i].payload, m[i].len, m[i].topic == 1, &o->src_part,
+				      &o->src_off, NULL, 0);
 		assert_true(o->src_part >= 0 && o->src_part < PARTS);
 		assert_true(o->src_off >= 0 && o->src_off < COUNT / PARTS);
-		o->len = m->len;
-		o->bytes = malloc(m->len);
-		memcpy(o->bytes, m->payload, m->len);
-		rd_kafka_message_destroy(m);
+		o->len = m[i].len;
+		o->bytes = m[i].payload;
+		m[i].payload = NULL;
 	}
-	rd_kafka_consumer_close(rk);
-	rd_kafka_destroy(rk);
+	fg_test_msgs_free(m, n);
 }
 
 static void answers_free(struct answers *a)
@@ -313,14 +236,10 @@ static void configure(struct fg_config *c, const struct run *r)
 static void run_engine(struct run *r)
 {
 	struct fg_config cfg;
-	char buf[64];
 	struct fg_pipeline_stats st;
 	pthread_t t;
 
-	snprintf(buf, sizeof(buf), "%s.a", r->tag);
-	rd_kafka_mock_topic_create(mc, buf, PARTS, 1);
-	snprintf(buf, sizeof(buf), "%s.d", r->tag);
-	rd_kafka_mock_topic_create(mc, buf, PARTS, 1);
+	fg_test_cluster_output_topics(&kc, r->tag, PARTS);
 	configure(&cfg, r);
 	fg_runner_stop = 0;
 	fg_runner_done = 0;
@@ -329,7 +248,7 @@ static void run_engine(struct run *r)
 	fg_runner_cap_pauses = 0;
 	if (r->side)
 		assert_int_equal(pthread_create(&t, NULL, r->side, r), 0);
-	r->rc = fg_runner_run(&cfg, &reg, &st, r->err, sizeof(r->err));
+	r->rc = fg_runner_run(&cfg, &kc.reg, &st, r->err, sizeof(r->err));
 	if (r->side)
 		pthread_join(t, NULL);
 	fg_config_fini(&cfg);
@@ -345,20 +264,20 @@ static void test_request_errors_are_retried(void **state)
 	struct run r = { .tag = "reqerr", .group = "g-reqerr", .extra = extra };
 
 	alarm(TEST_SECONDS);
-	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 6,
+	rd_kafka_mock_push_request_errors(kc.mc, API_PRODUCE, 6,
 					  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
 					  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
 					  RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
 					  RD_KAFKA_RESP_ERR__TRANSPORT,
 					  RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
 					  RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
-	rd_kafka_mock_push_request_errors(mc, API_FETCH, 5,
+	rd_kafka_mock_push_request_errors(kc.mc, API_FETCH, 5,
 					  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
 					  RD_KAFKA_RESP_ERR__TRANSPORT,
 					  RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH,
 					  RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE,
 					  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
-	rd_kafka_mock_push_request_errors(mc, API_OFFSET_COMMIT, 5,
+	rd_kafka_mock_push_request_errors(kc.mc, API_OFFSET_COMMIT, 5,
 					  RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
 					  RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
 					  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
@@ -383,9 +302,9 @@ static void *broker_flap(void *arg)
 	(void)arg;
 	while (fg_runner_done < COUNT / 4 && !fg_runner_stop)
 		usleep(1000);
-	rd_kafka_mock_broker_set_down(mc, 2);
+	rd_kafka_mock_broker_set_down(kc.mc, 2);
 	usleep(1500 * 1000);
-	rd_kafka_mock_broker_set_up(mc, 2);
+	rd_kafka_mock_broker_set_up(kc.mc, 2);
 	return NULL;
 }
 
@@ -415,7 +334,7 @@ static void test_undelivered_output_stops_and_restart_finishes(void **state)
 
 	alarm(TEST_SECONDS);
 	/* A permanent error: those outputs cannot be delivered. */
-	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 1,
+	rd_kafka_mock_push_request_errors(kc.mc, API_PRODUCE, 1,
 					  RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
 	run_engine(&r);
 	assert_int_equal(r.rc, -1);
@@ -458,7 +377,7 @@ static void *second_member(void *arg)
 	second.side = NULL;
 	second.extra = join_second; /* reads to the end */
 	configure(&cfg, &second);
-	second.rc = fg_runner_run(&cfg, &reg, &st, second.err, sizeof(second.err));
+	second.rc = fg_runner_run(&cfg, &kc.reg, &st, second.err, sizeof(second.err));
 	second_in = st.in;
 	fg_config_fini(&cfg);
 	return NULL;
@@ -533,19 +452,19 @@ static void test_eos_retries_and_aborts_without_loss(void **state)
 
 	alarm(TEST_SECONDS);
 	/* Retriable errors on the transaction APIs: retried, nothing aborted for them. */
-	rd_kafka_mock_push_request_errors(mc, API_INIT_PRODUCER_ID, 2,
+	rd_kafka_mock_push_request_errors(kc.mc, API_INIT_PRODUCER_ID, 2,
 					  RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
 					  RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
-	rd_kafka_mock_push_request_errors(mc, API_ADD_PARTITIONS_TO_TXN, 2,
+	rd_kafka_mock_push_request_errors(kc.mc, API_ADD_PARTITIONS_TO_TXN, 2,
 					  RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS,
 					  RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
-	rd_kafka_mock_push_request_errors(mc, API_END_TXN, 3,
+	rd_kafka_mock_push_request_errors(kc.mc, API_END_TXN, 3,
 					  RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
 					  RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
 					  RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS);
 	/* A permanent produce error inside a transaction makes it abortable: the
 	 * engine aborts, rewinds the input and assesses those inputs again. */
-	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 1, RD_KAFKA_RESP_ERR_INVALID_RECORD);
+	rd_kafka_mock_push_request_errors(kc.mc, API_PRODUCE, 1, RD_KAFKA_RESP_ERR_INVALID_RECORD);
 	run_engine(&r);
 	if (r.rc)
 		fail_msg("engine: %s", r.err);
@@ -568,7 +487,7 @@ static void test_eos_fenced_instance_stops(void **state)
 	alarm(TEST_SECONDS);
 	/* What the coordinator answers a zombie once a newer producer registered
 	 * its transactional.id (the mock does not fence by itself). */
-	rd_kafka_mock_push_request_errors(mc, API_END_TXN, 1, RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
+	rd_kafka_mock_push_request_errors(kc.mc, API_END_TXN, 1, RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
 	run_engine(&r);
 	assert_int_equal(r.rc, -1);
 	print_message("fenced: %s\n", r.err);
@@ -578,22 +497,17 @@ static void test_eos_fenced_instance_stops(void **state)
 
 static int setup(void **state)
 {
-	char err[512], cwd[4096], path[8192];
+	char err[512], cwd[4096];
 	(void)state;
 
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	snprintf(data_dir, sizeof(data_dir), "%s/data", cwd);
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	rd_kafka_conf_set(conf, "log_level", "2", err, sizeof(err));
-	mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-	mc = rd_kafka_mock_cluster_new(mock_rk, 3);
-	bootstraps = rd_kafka_mock_cluster_bootstraps(mc);
-	rd_kafka_mock_topic_create(mc, "in", PARTS, 1);
-	snprintf(path, sizeof(path), "%s/schemas/registry", cwd);
-	assert_int_equal(fg_schema_registry_load_dir(&reg, path, err, sizeof(err)), 0);
+	fg_test_cluster_start(&kc, cwd, PARTS, "2");
+	bootstraps = kc.bootstraps;
 	struct fg_refdata *rd = fg_refdata_load(data_dir, err, sizeof(err));
 	assert_non_null(rd);
-	produce_inputs(rd);
+	/* Spread evenly and known: input i goes to partition i % PARTS. */
+	fg_test_cluster_produce(&kc, rd, 21, COUNT, PARTS);
 	fg_refstore_init(rd);
 	return 0;
 }
@@ -602,9 +516,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	fg_refstore_fini();
-	fg_schema_registry_fini(&reg);
-	rd_kafka_mock_cluster_destroy(mc);
-	rd_kafka_destroy(mock_rk);
+	fg_test_cluster_stop(&kc);
 	return 0;
 }
 

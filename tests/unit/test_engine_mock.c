@@ -23,23 +23,14 @@
 #include "../../ingest/fg_gen.h"
 #include "../../pricing/fg_refstore.h"
 #include "../../src/fg_runner.h"
+#include "fg_test_kafka.h"
 #include "fg_test_util.h"
 
 #define PARTS 8
 #define COUNT 16000
 
-static rd_kafka_t *mock_rk;
-static rd_kafka_mock_cluster_t *mc;
-static const char *bootstraps;
-static struct fg_schema_registry reg;
-/* A copy of a message (a librdkafka message must not outlive its client). */
-struct msg {
-	int32_t partition;
-	int64_t offset;
-	uint8_t *payload;
-	size_t len;
-};
-static struct msg inputs[COUNT];
+static struct fg_test_cluster kc;
+static struct fg_test_msg *inputs; /* COUNT of them */
 static char *tmpdir;
 
 struct out_rec {
@@ -53,80 +44,12 @@ struct out_rec {
 	int dead;
 };
 
-static void produce_inputs(const struct fg_refdata *rd)
-{
-	char err[512], key[64];
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	struct fg_gen_opts go = { .seed = 11, .invalid_per_mille = 30, .bad_frame_per_mille = 10,
-				  .schema_id = 1, .date_from = 20240, .date_to = 20757 };
-	struct fg_gen *g = fg_gen_create(rd, &go);
-	struct fg_avrobin w;
-
-	assert_non_null(g);
-	assert_int_equal(fg_avrobin_init(&w, 1024), 0);
-	rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof(err));
-	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-	assert_non_null(rk);
-	for (int i = 0; i < COUNT; i++) {
-		assert_int_equal(fg_gen_next(g, 1, &w, key, sizeof(key)), 0);
-		assert_int_equal(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("in"),
-						   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-						   RD_KAFKA_V_KEY(key, strlen(key)),
-						   RD_KAFKA_V_VALUE(w.buf, w.len), RD_KAFKA_V_END),
-				 0);
-		rd_kafka_poll(rk, 0);
-	}
-	assert_int_equal(rd_kafka_flush(rk, 30000), 0);
-	rd_kafka_destroy(rk);
-	fg_avrobin_fini(&w);
-	fg_gen_destroy(g);
-}
-
-/* Reads (copies) every message of topic (PARTS partitions) from the start. */
-static size_t read_topic(const char *topic, struct msg *out, size_t max)
-{
-	char err[512];
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	size_t n = 0;
-	int eofs = 0;
-
-	rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof(err));
-	rd_kafka_conf_set(conf, "group.id", "test-reader", err, sizeof(err));
-	rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof(err));
-	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(PARTS);
-	for (int p = 0; p < PARTS; p++)
-		rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-	rd_kafka_assign(rk, l);
-	rd_kafka_topic_partition_list_destroy(l);
-	while (eofs < PARTS) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 5000);
-		assert_non_null(m); /* no stall */
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			eofs++;
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		assert_int_equal(m->err, 0);
-		assert_true(n < max);
-		out[n].partition = m->partition;
-		out[n].offset = m->offset;
-		out[n].len = m->len;
-		out[n].payload = malloc(m->len);
-		memcpy(out[n].payload, m->payload, m->len);
-		n++;
-		rd_kafka_message_destroy(m);
-	}
-	rd_kafka_consumer_close(rk);
-	rd_kafka_destroy(rk);
-	return n;
-}
-
-static const struct msg *by_pos[PARTS][COUNT]; /* inputs by partition and offset */
+static const struct fg_test_msg *by_pos[PARTS][COUNT]; /* inputs by partition and offset */
 
 static void take_inputs(void)
 {
-	size_t n = read_topic("in", inputs, COUNT);
+	static const char *const in[] = { "in", NULL };
+	size_t n = fg_test_cluster_read(&kc, in, PARTS, 5000, &inputs);
 	assert_int_equal(n, COUNT);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(inputs[i].partition < PARTS && inputs[i].offset < COUNT);
@@ -134,48 +57,24 @@ static void take_inputs(void)
 	}
 }
 
-static const struct msg *input_at(int32_t partition, int64_t offset)
+static const struct fg_test_msg *input_at(int32_t partition, int64_t offset)
 {
 	if (partition < 0 || partition >= PARTS || offset < 0 || offset >= COUNT)
 		return NULL;
 	return by_pos[partition][offset];
 }
 
-/* Parses the trailing fields shared by both output schemas. */
-static void parse_out(const struct msg *m, int dead, struct out_rec *r)
+/* Takes an output message's payload into r, with the input position it names. */
+static void parse_out(struct fg_test_msg *m, int dead, struct out_rec *r)
 {
-	avro_schema_t s = fg_schemas_parse(dead ? fg_schema_text_deadletter :
-						  fg_schema_text_assessment, NULL, 0);
-	avro_value_iface_t *iface = avro_generic_class_from_schema(s);
-	avro_value_t v, f, b;
-	avro_reader_t rdr;
-	const char *str;
-	size_t size;
-
-	assert_true(m->len > 5);
-	assert_int_equal(((const uint8_t *)m->payload)[0], 0);
-	avro_generic_value_new(iface, &v);
-	rdr = avro_reader_memory((const char *)m->payload + 5, (int64_t)m->len - 5);
-	assert_int_equal(avro_value_read(rdr, &v), 0);
-	assert_int_equal(avro_value_get_by_name(&v, "source_partition", &f, NULL), 0);
-	avro_value_get_current_branch(&f, &b);
-	assert_int_equal(avro_value_get_int(&b, &r->src_part), 0);
-	assert_int_equal(avro_value_get_by_name(&v, "source_offset", &f, NULL), 0);
-	avro_value_get_current_branch(&f, &b);
-	assert_int_equal(avro_value_get_long(&b, &r->src_off), 0);
-	assert_int_equal(avro_value_get_by_name(&v, "reference_data_version", &f, NULL), 0);
-	avro_value_get_string(&f, &str, &size);
-	snprintf(r->fp, sizeof(r->fp), "%s", str);
+	fg_test_output_source(m->payload, m->len, dead, &r->src_part, &r->src_off, r->fp,
+			      sizeof(r->fp));
 	r->dead = dead;
 	r->out_part = m->partition;
 	r->out_off = m->offset;
 	r->len = m->len;
-	r->bytes = malloc(m->len);
-	memcpy(r->bytes, m->payload, m->len);
-	avro_reader_free(rdr);
-	avro_value_decref(&v);
-	avro_value_iface_decref(iface);
-	avro_schema_decref(s);
+	r->bytes = m->payload;
+	m->payload = NULL;
 }
 
 static int out_cmp(const void *a, const void *b)
@@ -195,15 +94,13 @@ static void run_engine(const char *tag, int workers, void *(*side)(void *), void
 	struct fg_config cfg;
 	char err[1024], buf[64];
 	struct fg_pipeline_stats st;
-	struct msg *got = calloc(2 * COUNT, sizeof(*got));
+	struct fg_test_msg *got[2]; /* <tag>.a, <tag>.d */
+	size_t n_got[2];
 	pthread_t t;
 
-	snprintf(buf, sizeof(buf), "%s.a", tag);
-	rd_kafka_mock_topic_create(mc, buf, PARTS, 1);
-	snprintf(buf, sizeof(buf), "%s.d", tag);
-	rd_kafka_mock_topic_create(mc, buf, PARTS, 1);
+	fg_test_cluster_output_topics(&kc, tag, PARTS);
 	fg_config_init(&cfg);
-	fg_config_set(&cfg, "kafka.bootstrap.servers", bootstraps, err, sizeof(err));
+	fg_config_set(&cfg, "kafka.bootstrap.servers", kc.bootstraps, err, sizeof(err));
 	snprintf(buf, sizeof(buf), "group-%s", tag);
 	fg_config_set(&cfg, "kafka.group.id", buf, err, sizeof(err));
 	fg_config_set(&cfg, "input.topic", "in", err, sizeof(err));
@@ -221,7 +118,7 @@ static void run_engine(const char *tag, int workers, void *(*side)(void *), void
 	fg_runner_done = 0;
 	if (side)
 		pthread_create(&t, NULL, side, side_arg);
-	int rc = fg_runner_run(&cfg, &reg, &st, err, sizeof(err));
+	int rc = fg_runner_run(&cfg, &kc.reg, &st, err, sizeof(err));
 
 	if (side)
 		pthread_join(t, NULL);
@@ -230,19 +127,22 @@ static void run_engine(const char *tag, int workers, void *(*side)(void *), void
 	assert_int_equal(st.in, COUNT);
 	assert_int_equal(fg_runner_done, COUNT);
 
-	snprintf(buf, sizeof(buf), "%s.a", tag);
-	size_t na = read_topic(buf, got, 2 * COUNT);
-	snprintf(buf, sizeof(buf), "%s.d", tag);
-	size_t nd = read_topic(buf, got + na, 2 * COUNT - na);
-	assert_int_equal(na, st.assessed);
-	assert_int_equal(nd, st.dead);
-	n_outs = na + nd;
-	outs = calloc(n_outs, sizeof(*outs));
-	for (size_t i = 0; i < n_outs; i++) {
-		parse_out(&got[i], i >= na, &outs[i]);
-		free(got[i].payload);
+	for (int k = 0; k < 2; k++) {
+		const char *const topic[] = { buf, NULL };
+
+		snprintf(buf, sizeof(buf), "%s.%c", tag, "ad"[k]);
+		n_got[k] = fg_test_cluster_read(&kc, topic, PARTS, 5000, &got[k]);
 	}
-	free(got);
+	assert_int_equal(n_got[0], st.assessed);
+	assert_int_equal(n_got[1], st.dead);
+	n_outs = n_got[0] + n_got[1];
+	outs = calloc(n_outs, sizeof(*outs));
+	for (size_t i = 0; i < n_got[0]; i++)
+		parse_out(&got[0][i], 0, &outs[i]);
+	for (size_t i = 0; i < n_got[1]; i++)
+		parse_out(&got[1][i], 1, &outs[n_got[0] + i]);
+	fg_test_msgs_free(got[0], n_got[0]);
+	fg_test_msgs_free(got[1], n_got[1]);
 	fg_config_fini(&cfg);
 
 	/* Per output partition, the outputs of each input partition are in input order. */
@@ -255,7 +155,7 @@ static void run_engine(const char *tag, int workers, void *(*side)(void *), void
 	/* Exactly one output per input. */
 	assert_int_equal(n_outs, COUNT);
 	for (size_t i = 0; i < n_outs; i++) {
-		const struct msg *in = input_at(outs[i].src_part, outs[i].src_off);
+		const struct fg_test_msg *in = input_at(outs[i].src_part, outs[i].src_off);
 		assert_non_null(in);
 		if (i > 0)
 			assert_true(out_cmp(&outs[i - 1], &outs[i]) < 0);
@@ -328,12 +228,12 @@ static void test_reload_under_load(void **state)
 	run_engine("reload", 2, flipper, NULL);
 
 	/* Recompute every output with the tables its fingerprint names. */
-	assert_int_equal(fg_pipeline_init(&pa, &reg, a, 2, 3, err, sizeof(err)), 0);
-	assert_int_equal(fg_pipeline_init(&pb, &reg, b, 2, 3, err, sizeof(err)), 0);
+	assert_int_equal(fg_pipeline_init(&pa, &kc.reg, a, 2, 3, err, sizeof(err)), 0);
+	assert_int_equal(fg_pipeline_init(&pb, &kc.reg, b, 2, 3, err, sizeof(err)), 0);
 	for (size_t i = 0; i < n_outs; i++) {
 		struct out_rec *o = &outs[i];
 		struct fg_pipeline *pl;
-		const struct msg *in = input_at(o->src_part, o->src_off);
+		const struct fg_test_msg *in = input_at(o->src_part, o->src_off);
 		struct fg_output res;
 		if (!strcmp(o->fp, a->fingerprint)) {
 			pl = &pa;
@@ -387,18 +287,10 @@ static int setup(void **state)
 	assert_int_equal(chdir(cmd), 0);
 	make_data_b();
 
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
-	mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-	mc = rd_kafka_mock_cluster_new(mock_rk, 3);
-	bootstraps = rd_kafka_mock_cluster_bootstraps(mc);
-	rd_kafka_mock_topic_create(mc, "in", PARTS, 1);
-	snprintf(cmd, sizeof(cmd), "%s/schemas/registry", cwd);
-	assert_int_equal(fg_schema_registry_load_dir(&reg, cmd, err, sizeof(err)), 0);
-
+	fg_test_cluster_start(&kc, cwd, PARTS, "3");
 	struct fg_refdata *rd = fg_refdata_load("data-a", err, sizeof(err));
 	assert_non_null(rd);
-	produce_inputs(rd);
+	fg_test_cluster_produce(&kc, rd, 11, COUNT, 0); /* partitions by key */
 	take_inputs();
 
 	fg_refstore_init(rd); /* the engine reads data-live through the store */
@@ -409,12 +301,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < COUNT; i++)
-		free(inputs[i].payload);
+	fg_test_msgs_free(inputs, COUNT);
 	fg_refstore_fini();
-	fg_schema_registry_fini(&reg);
-	rd_kafka_mock_cluster_destroy(mc);
-	rd_kafka_destroy(mock_rk);
+	fg_test_cluster_stop(&kc);
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
