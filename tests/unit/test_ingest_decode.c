@@ -29,14 +29,17 @@
 	"\"precision\":7,\"scale\":4}}]}"
 #define DEC(p, s) \
 	"{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":" #p ",\"scale\":" #s "}"
-#define LINE_FIELDS                                                                          \
+/* GoodsLine as an older producer wrote it, before preference_claim. */
+#define OLD_LINE_FIELDS                                                                      \
 	"{\"name\":\"item_no\",\"type\":\"int\"},"                                           \
 	"{\"name\":\"commodity_code\",\"type\":\"string\"},"                                 \
 	"{\"name\":\"description\",\"type\":\"string\"},"                                    \
 	"{\"name\":\"origin_country\",\"type\":\"string\"},"                                 \
 	"{\"name\":\"net_mass_kg\",\"type\":" DEC(18, 3) "},"                                \
 	"{\"name\":\"customs_value\",\"type\":" DEC(18, 2) "},"                              \
-	"{\"name\":\"content\",\"type\":[\"null\"," CONTENT_REC "],\"default\":null},"       \
+	"{\"name\":\"content\",\"type\":[\"null\"," CONTENT_REC "],\"default\":null}"
+#define LINE_FIELDS                                                                          \
+	OLD_LINE_FIELDS ","                                                                  \
 	"{\"name\":\"preference_claim\",\"type\":[\"null\",\"string\"],\"default\":null}"
 #define HEAD_FIELDS(version_type) \
 	HEAD_FIELDS_SYMBOLS(version_type, "\"ORIGINAL\",\"AMENDMENT\",\"CANCELLATION\"")
@@ -53,14 +56,18 @@
 	"{\"name\":\"export_country\",\"type\":\"string\"},"                                 \
 	"{\"name\":\"invoice_currency\",\"type\":\"string\"},"
 
+/* A declaration writer schema: head fields, then lines of GoodsLine, then tail fields. */
+#define WRITER(head, line_fields, tail)                                                           \
+	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","     \
+	"\"fields\":[" head                                                                       \
+	"{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","        \
+	"\"name\":\"GoodsLine\",\"fields\":[" line_fields "]}}}" tail "]}"
+
 /* A newer producer: one optional field at the end of GoodsLine and one at the end of the record. */
-static const char writer_extended[] =
-	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","
-	"\"fields\":[" HEAD_FIELDS("int")
-	"{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
-	"\"name\":\"GoodsLine\",\"fields\":[" LINE_FIELDS ","
-	"{\"name\":\"inspection_note\",\"type\":[\"null\",\"string\"],\"default\":null}]}}},"
-	"{\"name\":\"channel\",\"type\":[\"null\",\"string\"],\"default\":null}]}";
+static const char writer_extended[] = WRITER(
+	HEAD_FIELDS("int"),
+	LINE_FIELDS ",{\"name\":\"inspection_note\",\"type\":[\"null\",\"string\"],\"default\":null}",
+	",{\"name\":\"channel\",\"type\":[\"null\",\"string\"],\"default\":null}");
 
 /*
  * A producer with a fourth function code. Its bodies are byte for byte the
@@ -68,47 +75,22 @@ static const char writer_extended[] =
  * where the reader's own bodies take floorgate's codec (fg_codec.c): the
  * tests run on both paths.
  */
-static const char writer_new_symbol[] =
-	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","
-	"\"fields\":[" HEAD_FIELDS_SYMBOLS("int", "\"ORIGINAL\",\"AMENDMENT\",\"CANCELLATION\",\"CORRECTION\"")
-	"{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
-	"\"name\":\"GoodsLine\",\"fields\":[" LINE_FIELDS "]}}}]}";
+static const char writer_new_symbol[] = WRITER(
+	HEAD_FIELDS_SYMBOLS("int", "\"ORIGINAL\",\"AMENDMENT\",\"CANCELLATION\",\"CORRECTION\""),
+	LINE_FIELDS, "");
 
 /* An incompatible producer: version is a string. */
-static const char writer_version_string[] =
-	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","
-	"\"fields\":[" HEAD_FIELDS("string")
-	"{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
-	"\"name\":\"GoodsLine\",\"fields\":[" LINE_FIELDS "]}}}]}";
+static const char writer_version_string[] = WRITER(HEAD_FIELDS("string"), LINE_FIELDS, "");
 
 /* An older producer: GoodsLine without preference_claim (the reader's default is null). */
-#define OLD_LINE_FIELDS                                                                      \
-	"{\"name\":\"item_no\",\"type\":\"int\"},"                                           \
-	"{\"name\":\"commodity_code\",\"type\":\"string\"},"                                 \
-	"{\"name\":\"description\",\"type\":\"string\"},"                                    \
-	"{\"name\":\"origin_country\",\"type\":\"string\"},"                                 \
-	"{\"name\":\"net_mass_kg\",\"type\":" DEC(18, 3) "},"                                \
-	"{\"name\":\"customs_value\",\"type\":" DEC(18, 2) "},"                              \
-	"{\"name\":\"content\",\"type\":[\"null\"," CONTENT_REC "],\"default\":null}"
-static const char writer_line_without_claim[] =
-	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","
-	"\"fields\":[" HEAD_FIELDS("int")
-	"{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
-	"\"name\":\"GoodsLine\",\"fields\":[" OLD_LINE_FIELDS "]}}}]}";
+static const char writer_line_without_claim[] = WRITER(HEAD_FIELDS("int"), OLD_LINE_FIELDS, "");
 
 /* A producer whose GoodsLine.item_no is a string. */
 static const char writer_line_item_string[] =
-	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","
-	"\"fields\":[" HEAD_FIELDS("int")
-	"{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
-	"\"name\":\"GoodsLine\",\"fields\":[{\"name\":\"item_no\",\"type\":\"string\"}]}}}]}";
+	WRITER(HEAD_FIELDS("int"), "{\"name\":\"item_no\",\"type\":\"string\"}", "");
 
 /* The reader's fields without the docs: equal to the reader for Avro, parsed separately. */
-static const char writer_same[] =
-	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","
-	"\"fields\":[" HEAD_FIELDS("int")
-	"{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
-	"\"name\":\"GoodsLine\",\"fields\":[" LINE_FIELDS "]}}}]}";
+static const char writer_same[] = WRITER(HEAD_FIELDS("int"), LINE_FIELDS, "");
 
 /* ---- fixture ---------------------------------------------------------------- */
 
