@@ -306,7 +306,10 @@ static int dump_value(FILE *f, avro_value_t *v, const char *field)
 		json_str(f, avro_schema_enum_get(s, e), strlen(avro_schema_enum_get(s, e)));
 		return 0;
 	}
-	case AVRO_RECORD: {
+	case AVRO_RECORD:
+	case AVRO_MAP: {
+		/* A record's field name tells a decimal's scale; a map's key does not. */
+		int record = avro_value_get_type(v) == AVRO_RECORD;
 		size_t n;
 		avro_value_get_size(v, &n);
 		fputc('{', f);
@@ -318,7 +321,7 @@ static int dump_value(FILE *f, avro_value_t *v, const char *field)
 				fputs(", ", f);
 			json_str(f, name, strlen(name));
 			fputs(": ", f);
-			dump_value(f, &child, name);
+			dump_value(f, &child, record ? name : NULL);
 		}
 		fputc('}', f);
 		return 0;
@@ -335,23 +338,6 @@ static int dump_value(FILE *f, avro_value_t *v, const char *field)
 			dump_value(f, &child, NULL);
 		}
 		fputc(']', f);
-		return 0;
-	}
-	case AVRO_MAP: {
-		size_t n;
-		avro_value_get_size(v, &n);
-		fputc('{', f);
-		for (size_t i = 0; i < n; i++) {
-			avro_value_t child;
-			const char *key;
-			avro_value_get_by_index(v, i, &child, &key);
-			if (i)
-				fputs(", ", f);
-			json_str(f, key, strlen(key));
-			fputs(": ", f);
-			dump_value(f, &child, NULL);
-		}
-		fputc('}', f);
 		return 0;
 	}
 	case AVRO_UNION: {
