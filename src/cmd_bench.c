@@ -1816,6 +1816,27 @@ static int parse_num(const char *opt, const char *s, double lo, double hi, doubl
 	return 0;
 }
 
+/*
+ * Runs one phase of `kind` into ph (cleared first) for secs seconds at rate
+ * declarations a second (0: as fast as the engine goes). On failure says why
+ * on standard error and returns -1.
+ */
+static int bench_phase(struct bench *b, struct phase *ph, enum phase_kind kind, double secs,
+		       double rate)
+{
+	char err[1024];
+
+	memset(ph, 0, sizeof(*ph));
+	ph->kind = kind;
+	ph->measure_s = secs;
+	ph->rate = rate;
+	if (run_phase(b, ph, err, sizeof(err))) {
+		fprintf(stderr, "floorgate bench: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 int fg_cmd_bench(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1970,45 +1991,24 @@ int fg_cmd_bench(int argc, char **argv)
 	fprintf(stderr, "bench: pipeline %.0f decl/s, Avro C generic decode %.0f decl/s\n",
 		b->pipeline_rate, b->avro_rate);
 
-	memset(&ph, 0, sizeof(ph));
-	ph.kind = PHASE_E2E;
-	ph.measure_s = d * 0.20;
-	if (run_phase(b, &ph, err, sizeof(err))) {
-		fprintf(stderr, "floorgate bench: %s\n", err);
+	if (bench_phase(b, &ph, PHASE_E2E, d * 0.20, 0))
 		goto done;
-	}
 	b->e2e_rate = ph.rate_measured;
 
-	memset(&ph, 0, sizeof(ph));
-	ph.kind = PHASE_NULL;
-	ph.measure_s = d * 0.20;
-	if (run_phase(b, &ph, err, sizeof(err))) {
-		fprintf(stderr, "floorgate bench: %s\n", err);
+	if (bench_phase(b, &ph, PHASE_NULL, d * 0.20, 0))
 		goto done;
-	}
 	b->null_rate = ph.rate_measured;
 
-	memset(&ph, 0, sizeof(ph));
-	ph.kind = PHASE_LATENCY;
-	ph.measure_s = d * 0.25;
-	ph.rate = b->o.rate > 0 ? b->o.rate : b->e2e_rate / 2;
-	b->lat_rate_offered = ph.rate;
-	if (run_phase(b, &ph, err, sizeof(err))) {
-		fprintf(stderr, "floorgate bench: %s\n", err);
+	b->lat_rate_offered = b->o.rate > 0 ? b->o.rate : b->e2e_rate / 2;
+	if (bench_phase(b, &ph, PHASE_LATENCY, d * 0.25, b->lat_rate_offered))
 		goto done;
-	}
 
 	if (b->o.soak > 0) {
-		memset(&ph, 0, sizeof(ph));
-		ph.kind = PHASE_SOAK;
-		ph.measure_s = b->o.soak;
-		ph.rate = b->o.soak_rate > 0 ? b->o.soak_rate : b->e2e_rate * BENCH_SOAK_SHARE;
-		b->soak_offered = ph.rate;
-		fprintf(stderr, "bench: soak: %.0f s at %.0f decl/s\n", ph.measure_s, ph.rate);
-		if (run_phase(b, &ph, err, sizeof(err))) {
-			fprintf(stderr, "floorgate bench: %s\n", err);
+		b->soak_offered = b->o.soak_rate > 0 ? b->o.soak_rate
+						     : b->e2e_rate * BENCH_SOAK_SHARE;
+		fprintf(stderr, "bench: soak: %.0f s at %.0f decl/s\n", b->o.soak, b->soak_offered);
+		if (bench_phase(b, &ph, PHASE_SOAK, b->o.soak, b->soak_offered))
 			goto done;
-		}
 	}
 
 	plan_make(b, &pl);
