@@ -37,10 +37,10 @@ uint8_t *fg_avrobin_grow(struct fg_avrobin *w, size_t n)
 	return w->buf + w->len;
 }
 
-void fg_avrobin_decimal_wide(struct fg_avrobin *w, __int128 unscaled)
+uint8_t *fg_avro_decimal_wide_at(uint8_t *p, __int128 unscaled)
 {
 	uint8_t b[16];
 	size_t n = fg_decimal_to_be_bytes(unscaled, b);
 
-	fg_avrobin_bytes(w, b, n);
+	return fg_avro_bytes_at(p, b, n); /* 2n <= 32: a one-byte length */
 }

@@ -33,30 +33,78 @@ static inline uint8_t *fg_avrobin_room(struct fg_avrobin *w, size_t n)
 	return fg_avrobin_grow(w, n);
 }
 
-static inline void fg_avrobin_long(struct fg_avrobin *w, int64_t v)
+/*
+ * Cursor writers: each writes at p, which must have room for what it
+ * writes (reserve it with fg_avrobin_room() and the bounds below), and
+ * returns the end. A record reserved in a few spans keeps buf, len and cap
+ * out of its loop; the writers on struct fg_avrobin further down reload
+ * them at every field, because any byte store may alias them.
+ */
+#define FG_AVRO_LONG_MAX 10    /* a zig-zag varint of 64 bits */
+#define FG_AVRO_DECIMAL_MAX 17 /* a one-byte length and up to 16 bytes */
+
+static inline uint8_t *fg_avro_long_at(uint8_t *p, int64_t v)
 {
 	uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-	uint8_t *p = fg_avrobin_room(w, 10);
 
-	if (!p)
-		return;
 	while (z >= 0x80) {
 		*p++ = (uint8_t)(z | 0x80);
 		z >>= 7;
 	}
 	*p++ = (uint8_t)z;
+	return p;
+}
+
+/* Room: FG_AVRO_LONG_MAX + n. */
+static inline uint8_t *fg_avro_bytes_at(uint8_t *p, const void *b, size_t n)
+{
+	p = fg_avro_long_at(p, (int64_t)n);
+	if (n)
+		memcpy(p, b, n);
+	return p + n;
+}
+
+uint8_t *fg_avro_decimal_wide_at(uint8_t *p, __int128 unscaled);
+
+/* A decimal as minimal two's-complement big-endian bytes (Avro bytes).
+ * Room: FG_AVRO_DECIMAL_MAX. */
+static inline uint8_t *fg_avro_decimal_at(uint8_t *p, __int128 unscaled)
+{
+	if (unscaled >= INT64_MIN && unscaled <= INT64_MAX) {
+		/* Money fits in 64 bits but for absurd totals: bytes needed are the
+		 * magnitude's bits plus a sign bit; the length is one varint byte. */
+		int64_t x = (int64_t)unscaled;
+		uint64_t u = x < 0 ? ~(uint64_t)x : (uint64_t)x;
+		unsigned n = ((u ? 64u - (unsigned)__builtin_clzll(u) : 0u) + 8u) / 8u;
+		uint64_t be = __builtin_bswap64((uint64_t)x << (64u - 8u * n));
+
+		p[0] = (uint8_t)(2u * n);
+		memcpy(p + 1, &be, 8); /* the first n bytes are the value */
+		return p + 1 + n;
+	}
+	return fg_avro_decimal_wide_at(p, unscaled);
+}
+
+/* Ends a span begun at fg_avrobin_room(): p is where the writing stopped. */
+static inline void fg_avrobin_end(struct fg_avrobin *w, const uint8_t *p)
+{
 	w->len = (size_t)(p - w->buf);
+}
+
+static inline void fg_avrobin_long(struct fg_avrobin *w, int64_t v)
+{
+	uint8_t *p = fg_avrobin_room(w, FG_AVRO_LONG_MAX);
+
+	if (p)
+		fg_avrobin_end(w, fg_avro_long_at(p, v));
 }
 
 static inline void fg_avrobin_bytes(struct fg_avrobin *w, const void *b, size_t n)
 {
-	fg_avrobin_long(w, (int64_t)n);
-	uint8_t *p = fg_avrobin_room(w, n);
-	if (!p)
-		return;
-	if (n)
-		memcpy(p, b, n);
-	w->len += n;
+	uint8_t *p = fg_avrobin_room(w, FG_AVRO_LONG_MAX + n);
+
+	if (p)
+		fg_avrobin_end(w, fg_avro_bytes_at(p, b, n));
 }
 
 static inline void fg_avrobin_str(struct fg_avrobin *w, struct fg_str s)
@@ -69,28 +117,12 @@ static inline void fg_avrobin_cstr(struct fg_avrobin *w, const char *s)
 	fg_avrobin_bytes(w, s, strlen(s));
 }
 
-void fg_avrobin_decimal_wide(struct fg_avrobin *w, __int128 unscaled);
-
-/* A decimal as minimal two's-complement big-endian bytes (Avro bytes). */
 static inline void fg_avrobin_decimal(struct fg_avrobin *w, __int128 unscaled)
 {
-	if (unscaled >= INT64_MIN && unscaled <= INT64_MAX) {
-		/* Money fits in 64 bits but for absurd totals: bytes needed are the
-		 * magnitude's bits plus a sign bit; the length is one varint byte. */
-		int64_t x = (int64_t)unscaled;
-		uint64_t u = x < 0 ? ~(uint64_t)x : (uint64_t)x;
-		unsigned n = ((u ? 64u - (unsigned)__builtin_clzll(u) : 0u) + 8u) / 8u;
-		uint64_t be = __builtin_bswap64((uint64_t)x << (64u - 8u * n));
-		uint8_t *p = fg_avrobin_room(w, 9);
+	uint8_t *p = fg_avrobin_room(w, FG_AVRO_DECIMAL_MAX);
 
-		if (!p)
-			return;
-		p[0] = (uint8_t)(2u * n);
-		memcpy(p + 1, &be, 8); /* the first n bytes are the value */
-		w->len += 1 + n;
-		return;
-	}
-	fg_avrobin_decimal_wide(w, unscaled);
+	if (p)
+		fg_avrobin_end(w, fg_avro_decimal_at(p, unscaled));
 }
 
 #endif

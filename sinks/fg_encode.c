@@ -13,6 +13,7 @@ struct fg_encoder {
 	int32_t assessment_id, deadletter_id;
 	avro_schema_t assessment_schema, deadletter_schema;
 	size_t function_code_len[3], flag_len[FG_FLAG_COUNT];
+	size_t flags_max; /* bytes of a line's flag array with every flag set */
 };
 
 struct fg_encoder *fg_encoder_create(int32_t assessment_schema_id, int32_t deadletter_schema_id,
@@ -28,8 +29,11 @@ struct fg_encoder *fg_encoder_create(int32_t assessment_schema_id, int32_t deadl
 	enc->deadletter_id = deadletter_schema_id;
 	for (int i = 0; i < 3; i++)
 		enc->function_code_len[i] = strlen(fg_function_code_names[i]);
-	for (int i = 0; i < FG_FLAG_COUNT; i++)
+	enc->flags_max = FG_AVRO_LONG_MAX;
+	for (int i = 0; i < FG_FLAG_COUNT; i++) {
 		enc->flag_len[i] = strlen(fg_flag_names[i]);
+		enc->flags_max += FG_AVRO_LONG_MAX + enc->flag_len[i];
+	}
 	enc->assessment_schema = fg_schemas_parse(fg_schema_text_assessment, errstr, errstr_size);
 	enc->deadletter_schema = fg_schemas_parse(fg_schema_text_deadletter, errstr, errstr_size);
 	if (!enc->assessment_schema || !enc->deadletter_schema || fg_avrobin_init(&enc->w, 4096)) {
@@ -55,13 +59,6 @@ void fg_encoder_destroy(struct fg_encoder *enc)
 #define put_bytes fg_avrobin_bytes
 #define put_str fg_avrobin_str
 #define put_cstr fg_avrobin_cstr
-#define put_money fg_avrobin_decimal
-
-/* Names written per message, with their lengths (no strlen on the path). */
-static void put_name(struct fg_avrobin *w, const char *const *names, const size_t *lens, int i)
-{
-	fg_avrobin_bytes(w, names[i], lens[i]);
-}
 
 /* ["null", T] unions: branch 0 is null, branch 1 the value. */
 static void put_null(struct fg_avrobin *w)
@@ -69,34 +66,48 @@ static void put_null(struct fg_avrobin *w)
 	put_long(w, 0);
 }
 
-static void put_source(struct fg_avrobin *w, const struct fg_source_pos *src, int with_file)
+/* Room: 10 * FG_AVRO_LONG_MAX + topic_len + file_len. */
+static uint8_t *source_at(uint8_t *p, const struct fg_source_pos *src, int with_file,
+			  size_t topic_len, size_t file_len)
 {
 	if (src && src->topic) {
-		put_long(w, 1);
-		put_cstr(w, src->topic);
-		put_long(w, 1);
-		put_long(w, src->partition);
-		put_long(w, 1);
-		put_long(w, src->offset);
+		p = fg_avro_long_at(p, 1);
+		p = fg_avro_bytes_at(p, src->topic, topic_len);
+		p = fg_avro_long_at(p, 1);
+		p = fg_avro_long_at(p, src->partition);
+		p = fg_avro_long_at(p, 1);
+		p = fg_avro_long_at(p, src->offset);
 	} else {
-		put_null(w);
-		put_null(w);
-		put_null(w);
+		p = fg_avro_long_at(p, 0);
+		p = fg_avro_long_at(p, 0);
+		p = fg_avro_long_at(p, 0);
 	}
 	if (with_file) {
 		if (src && src->file) {
-			put_long(w, 1);
-			put_cstr(w, src->file);
+			p = fg_avro_long_at(p, 1);
+			p = fg_avro_bytes_at(p, src->file, file_len);
 		} else {
-			put_null(w);
+			p = fg_avro_long_at(p, 0);
 		}
 	}
 	if (src && src->index >= 0) {
-		put_long(w, 1);
-		put_long(w, src->index);
+		p = fg_avro_long_at(p, 1);
+		p = fg_avro_long_at(p, src->index);
 	} else {
-		put_null(w);
+		p = fg_avro_long_at(p, 0);
 	}
+	return p;
+}
+
+/* Writes the source fields (the shared tail of both records). */
+static void put_source(struct fg_avrobin *w, const struct fg_source_pos *src, int with_file)
+{
+	size_t topic_len = src && src->topic ? strlen(src->topic) : 0;
+	size_t file_len = with_file && src && src->file ? strlen(src->file) : 0;
+	uint8_t *p = fg_avrobin_room(w, 10 * FG_AVRO_LONG_MAX + topic_len + file_len);
+
+	if (p)
+		fg_avrobin_end(w, source_at(p, src, with_file, topic_len, file_len));
 }
 
 static int finish(struct fg_encoder *enc, int32_t schema_id, struct fg_encoded *out)
@@ -116,58 +127,93 @@ static void start(struct fg_encoder *enc)
 	enc->w.len = FG_FRAME_HEADER_LEN;
 }
 
+/* Bytes of an assessed line's fixed-size fields: 9 longs (item_no, the
+ * lengths of its strings, status, 3 union branches, stage, treatment, the
+ * end of the flags) and 4 decimals. */
+#define LINE_FIXED_MAX (9 * FG_AVRO_LONG_MAX + 4 * FG_AVRO_DECIMAL_MAX)
+
+/*
+ * Written in spans (the head, each line, the tail), each reserved once:
+ * the writers keep the cursor in a register instead of going through the
+ * buffer's length at every field.
+ */
 int fg_encoder_assessment(struct fg_encoder *enc, const struct fg_assessment *as,
 			  const struct fg_source_pos *src, struct fg_encoded *out)
 {
 	const struct fg_decl *d = as->decl;
 	const struct fg_refdata *rd = as->rd;
+	struct fg_avrobin *w = &enc->w;
+	size_t fc_len = enc->function_code_len[d->function_code];
+	uint8_t *p;
 
 	start(enc);
-	put_str(&enc->w, d->declaration_id);
-	put_long(&enc->w, d->version);
-	put_name(&enc->w, fg_function_code_names, enc->function_code_len, d->function_code);
-	put_long(&enc->w, d->acceptance_date);
-	if (as->n_lines) {
-		put_long(&enc->w, as->n_lines);
-		for (uint32_t i = 0; i < as->n_lines; i++) {
-			const struct fg_assessed_line *l = &as->lines[i];
-			put_long(&enc->w, l->in->item_no);
-			put_str(&enc->w, l->in->commodity_code);
-			put_long(&enc->w, l->status);
-			if (l->rule) {
-				put_long(&enc->w, 1);
-				put_str(&enc->w, l->rule->rule_id);
-				put_long(&enc->w, 1);
-				put_cstr(&enc->w, rd->minerals[l->rule->mineral]);
-				put_long(&enc->w, 1);
-				put_long(&enc->w, l->rule->stage);
-			} else {
-				put_null(&enc->w);
-				put_null(&enc->w);
-				put_null(&enc->w);
-			}
-			put_long(&enc->w, l->treatment);
-			put_money(&enc->w, l->value_usd);
-			put_money(&enc->w, l->base_duty);
-			put_money(&enc->w, l->floor_duty);
-			put_money(&enc->w, l->line_duty);
-			int nflags = __builtin_popcount(l->flags);
-			if (nflags) {
-				put_long(&enc->w, nflags);
-				for (int f = 0; f < FG_FLAG_COUNT; f++)
-					if (l->flags & (1u << f))
-						put_name(&enc->w, fg_flag_names, enc->flag_len, f);
-			}
-			put_long(&enc->w, 0);
+	p = fg_avrobin_room(w, 5 * FG_AVRO_LONG_MAX + d->declaration_id.len + fc_len);
+	if (!p)
+		return -1;
+	p = fg_avro_bytes_at(p, d->declaration_id.p, d->declaration_id.len);
+	p = fg_avro_long_at(p, d->version);
+	p = fg_avro_bytes_at(p, fg_function_code_names[d->function_code], fc_len);
+	p = fg_avro_long_at(p, d->acceptance_date);
+	if (as->n_lines)
+		p = fg_avro_long_at(p, as->n_lines);
+	fg_avrobin_end(w, p);
+	for (uint32_t i = 0; i < as->n_lines; i++) {
+		const struct fg_assessed_line *l = &as->lines[i];
+		const char *mineral = l->rule ? rd->minerals[l->rule->mineral] : NULL;
+		size_t mineral_len = mineral ? strlen(mineral) : 0;
+		size_t rule_len = l->rule ? l->rule->rule_id.len : 0;
+
+		p = fg_avrobin_room(w, LINE_FIXED_MAX + l->in->commodity_code.len + rule_len +
+					       mineral_len + enc->flags_max);
+		if (!p)
+			return -1;
+		p = fg_avro_long_at(p, l->in->item_no);
+		p = fg_avro_bytes_at(p, l->in->commodity_code.p, l->in->commodity_code.len);
+		p = fg_avro_long_at(p, l->status);
+		if (l->rule) {
+			*p++ = 2; /* branch 1, zig-zag */
+			p = fg_avro_bytes_at(p, l->rule->rule_id.p, rule_len);
+			*p++ = 2;
+			p = fg_avro_bytes_at(p, mineral, mineral_len);
+			*p++ = 2;
+			p = fg_avro_long_at(p, l->rule->stage);
+		} else {
+			*p++ = 0; /* null */
+			*p++ = 0;
+			*p++ = 0;
 		}
+		p = fg_avro_long_at(p, l->treatment);
+		p = fg_avro_decimal_at(p, l->value_usd);
+		p = fg_avro_decimal_at(p, l->base_duty);
+		p = fg_avro_decimal_at(p, l->floor_duty);
+		p = fg_avro_decimal_at(p, l->line_duty);
+		if (l->flags) {
+			int nflags = 0;
+			for (uint32_t x = l->flags; x; x &= x - 1)
+				nflags++;
+			p = fg_avro_long_at(p, nflags);
+			for (int f = 0; f < FG_FLAG_COUNT; f++)
+				if (l->flags & (1u << f))
+					p = fg_avro_bytes_at(p, fg_flag_names[f], enc->flag_len[f]);
+		}
+		*p++ = 0; /* end of the flags array */
+		fg_avrobin_end(w, p);
 	}
-	put_long(&enc->w, 0);
-	put_money(&enc->w, as->total_value_usd);
-	put_money(&enc->w, as->total_base_duty);
-	put_money(&enc->w, as->total_floor_duty);
-	put_money(&enc->w, as->total_duty);
-	put_bytes(&enc->w, rd->fingerprint, strnlen(rd->fingerprint, sizeof(rd->fingerprint)));
-	put_source(&enc->w, src, 0);
+
+	size_t fp_len = strnlen(rd->fingerprint, sizeof(rd->fingerprint));
+	size_t topic_len = src && src->topic ? strlen(src->topic) : 0;
+	p = fg_avrobin_room(w, FG_AVRO_LONG_MAX + 4 * FG_AVRO_DECIMAL_MAX + FG_AVRO_LONG_MAX +
+				       fp_len + 10 * FG_AVRO_LONG_MAX + topic_len);
+	if (!p)
+		return -1;
+	*p++ = 0; /* end of the lines array */
+	p = fg_avro_decimal_at(p, as->total_value_usd);
+	p = fg_avro_decimal_at(p, as->total_base_duty);
+	p = fg_avro_decimal_at(p, as->total_floor_duty);
+	p = fg_avro_decimal_at(p, as->total_duty);
+	p = fg_avro_bytes_at(p, rd->fingerprint, fp_len);
+	p = source_at(p, src, 0, topic_len, 0);
+	fg_avrobin_end(w, p);
 	return finish(enc, enc->assessment_id, out);
 }
 
