@@ -37,6 +37,15 @@ endif
 CFLAGS  += $(CFLAGS_BASE) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS) -pthread
 
+# Link-time optimisation of the release build: a message crosses decode,
+# rules, pricing and encode, each its own file, and LTO inlines across them
+# (in-process pipeline about 5% faster, docs/PERFORMANCE.md). Objects are
+# fat (regular code as well), so the unit tests link them without the LTO
+# step; floorgate and the benchmarks link with it. LTO= turns it off.
+ifeq ($(SANITIZER),)
+  LTO ?= -flto=auto -ffat-lto-objects
+endif
+
 MODULES := core ingest rules pricing sinks src
 LIB_SRC := $(filter-out src/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 GEN_SRC := $(BUILD)/gen/fg_schema_text.c
@@ -53,7 +62,7 @@ docs: docs/CONFIGURATION.md
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(LTO) -c $< -o $@
 
 # Schemas are compiled in as C strings, made from schemas/*.avsc at build time.
 $(GEN_SRC): schemas/declaration.avsc schemas/assessment.avsc schemas/deadletter.avsc scripts/embed.sh
@@ -64,14 +73,14 @@ $(GEN_SRC): schemas/declaration.avsc schemas/assessment.avsc schemas/deadletter.
 	mv $@.tmp $@
 
 $(BUILD)/gen/fg_schema_text.o: $(GEN_SRC)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(LTO) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	gcc-ar rcs $@ $^
 
 $(BIN): $(BUILD)/src/main.o $(LIB) $(TSAN_SHIM)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(LTO) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(TSAN_SHIM)
 	@mkdir -p $(dir $@)
@@ -112,7 +121,7 @@ test-e2e: $(BIN)
 	FLOORGATE=$(BIN) bash tests/e2e/run.sh
 
 bench: deps
-	$(MAKE) --no-print-directory -C bench BUILD=../$(BUILD)
+	$(MAKE) --no-print-directory -C bench BUILD=../$(BUILD) LTO="$(LTO)"
 
 clean:
 	rm -rf build build-address build-undefined build-thread

@@ -192,7 +192,7 @@ static int cls_row(struct loader *L)
 	struct fg_rules *rs = &L->rd->rules;
 	struct fg_rule r = { 0 };
 	struct fg_str s;
-	uint32_t stage;
+	uint32_t stage = 0; /* set by get_enum() unless it fails */
 	char *end;
 
 	if (get_nonempty(L, C_RULE_ID, &s))
@@ -258,7 +258,7 @@ static const char *const basis_names[] = { "gross", "contained" };
 static int price_row(struct loader *L)
 {
 	struct fg_price p = { 0 };
-	uint32_t stage, unit, basis;
+	uint32_t stage = 0, unit = 0, basis = 0; /* set by get_enum() unless it fails */
 
 	if (intern_mineral(L, P_MINERAL, &p.mineral) ||
 	    get_enum(L, P_STAGE, fg_stage_names, FG_STAGE_COUNT, &stage) ||
@@ -336,7 +336,7 @@ static int member_row(struct loader *L)
 {
 	struct fg_member m = { 0 };
 	char cc[2];
-	uint32_t treat;
+	uint32_t treat = 0; /* set by get_enum() unless it fails */
 
 	if (get_upper(L, B_COUNTRY, 2, cc, "two ASCII capital letters") ||
 	    get_enum(L, B_TREATMENT, fg_treatment_names, FG_TREAT_NON_MEMBER, &treat) ||
