@@ -50,7 +50,7 @@ POM="$ROOT/scripts/kafka-pom.xml"
 JAVA=${JAVA:-java}
 MVN=${MVN:-mvn}
 KCAT=${KCAT:-kcat}
-DEFAULT_PORT=39092
+DEFAULT_PORT=29092
 START_TIMEOUT=${FG_KAFKA_START_TIMEOUT:-60}
 STOP_TIMEOUT=${FG_KAFKA_STOP_TIMEOUT:-30}
 # Main classes. kafka.tools.StorageTool is still the storage tool in 4.x (Scala, in the
@@ -333,10 +333,9 @@ node_stop() {
   rm -f "$nd/pid"
 }
 
-port_in_use() {
-  # Succeeds when something accepts connections on 127.0.0.1:$1.
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
+# fg_port_in_use: a port that is the local end of any socket (scripts/ports.sh).
+. "$ROOT/scripts/ports.sh"
+port_in_use() { fg_port_in_use "$1"; }
 
 random_cluster_id() {
   # A Kafka Uuid: 16 random bytes, URL-safe base64 without padding (22 characters).

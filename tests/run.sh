@@ -128,7 +128,7 @@ check "determinism/same input, same bytes" sh -c "
 
 # ---- replay --------------------------------------------------------------
 # `floorgate replay` and the reference-data store (docs/REPLAY.md). File checks take a
-# few seconds; the topic check starts its own broker (ports 42000-42099) and is skipped
+# few seconds; the topic check starts its own broker (ports 31000-31099) and is skipped
 # with the e2e suite (FG_SKIP_E2E=1).
 section replay
 RS=$(date +%s)

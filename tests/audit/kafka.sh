@@ -8,20 +8,17 @@
 # minutes, so 10:00Z..12:00Z holds exactly 120 inputs. `floorgate run` answers
 # them; the checks then audit the topics.
 #   FG_AUDIT_KAFKA_PORT  broker port (controller: port+1); unset: first free pair
-#                        from 39292
+#                        from 29292
 set -u
 FG=$1 PY=$2 W=$3
 INST="$W/kafka"
 mkdir -p "$W"
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+. scripts/ports.sh
 if [ -n "${FG_AUDIT_KAFKA_PORT:-}" ]; then
 	PORT=$FG_AUDIT_KAFKA_PORT
 else
-	PORT=39292
-	while port_in_use "$PORT" || port_in_use $((PORT + 1)); do
-		PORT=$((PORT + 2))
-		[ "$PORT" -lt 39392 ] || { echo "setup: no free port pair in 39292..39391"; exit 2; }
-	done
+	PORT=$(fg_free_ports 29292 2 2 29390) ||
+		{ echo "setup: no free port pair in 29292..29391"; exit 2; }
 fi
 trap 'bash scripts/kafka.sh stop --dir "$INST" >/dev/null 2>&1' EXIT
 bash scripts/kafka.sh start --port "$PORT" --dir "$INST" >"$W/kafka-start.out" 2>&1 ||

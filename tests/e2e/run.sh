@@ -8,7 +8,7 @@
 #
 # Environment:
 #   FLOORGATE      the binary under test (default build/floorgate, from the repo root)
-#   FG_E2E_PORT    broker port (controller: port+1). Unset: 39092, or the next free pair.
+#   FG_E2E_PORT    broker port (controller: port+1). Unset: 29092, or the next free pair.
 #   FG_E2E_KEEP=1  keep the broker's instance dir (logs, data) after the run
 #   FG_E2E_TIMEOUT seconds floorgate may run per case set (default 120)
 #   FG_BUILD, FG_KAFKA_VERSION, FG_KAFKA_CACHE  as for scripts/kafka.sh
@@ -31,16 +31,12 @@ fail_setup() {
 
 [ -x "$FLOORGATE" ] || fail_setup "floorgate binary $FLOORGATE is missing or not executable (build it first, or set FLOORGATE)"
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
+. scripts/ports.sh
 if [ -n "${FG_E2E_PORT:-}" ]; then
   PORT=$FG_E2E_PORT
 else
-  PORT=39092
-  while port_in_use "$PORT" || port_in_use $((PORT + 1)); do
-    PORT=$((PORT + 2))
-    [ "$PORT" -lt 39192 ] || fail_setup "no free port pair in 39092..39191 (set FG_E2E_PORT)"
-  done
+  PORT=$(fg_free_ports 29092 2 2 29190) ||
+    fail_setup "no free port pair in 29092..29191 (set FG_E2E_PORT)"
 fi
 
 PY=$(scripts/pyenv.sh --print) || fail_setup "could not prepare the Python venv"

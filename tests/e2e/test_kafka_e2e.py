@@ -723,7 +723,7 @@ def check_sigterm(res, bootstrap, binary, schema_dir, work, case, input_topic, n
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--bootstrap", default=os.environ.get("FG_E2E_BOOTSTRAP", "127.0.0.1:39092"))
+    ap.add_argument("--bootstrap", default=os.environ.get("FG_E2E_BOOTSTRAP", "127.0.0.1:29092"))
     ap.add_argument("--floorgate", default=os.environ.get("FLOORGATE", "build/floorgate"),
                     help="floorgate binary (relative paths from the repo root)")
     ap.add_argument("--schema-dir", default=os.path.join(ROOT, "schemas", "registry"),

@@ -10,7 +10,7 @@
 # Environment:
 #   FLOORGATE        the binary under test (default build/floorgate, from the repo root)
 #   FG_FAULTS_PORT   first port of the cluster (it takes 9: 3 brokers, 3 controllers,
-#                    3 SASL_SSL). Unset: 40000, or the next free block up to 40990.
+#                    3 SASL_SSL). Unset: 30000, or the next free block up to 30990.
 #   FG_FAULTS_KEEP=1 keep the cluster's instance dir (logs, data) after the run
 #   FG_FAULTS_COUNT  declarations per scenario (default 2000)
 #   FG_BUILD, FG_KAFKA_VERSION, FG_KAFKA_CACHE, FG_KAFKA_HEAP  as for scripts/kafka.sh
@@ -35,21 +35,12 @@ fail_setup() {
 
 [ -x "$FLOORGATE" ] || fail_setup "floorgate binary $FLOORGATE is missing or not executable (build it first, or set FLOORGATE)"
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-block_free() {
-  local p
-  for p in $(seq "$1" $(($1 + 8))); do port_in_use "$p" && return 1; done
-  return 0
-}
-
+. scripts/ports.sh
 if [ -n "${FG_FAULTS_PORT:-}" ]; then
   PORT=$FG_FAULTS_PORT
 else
-  PORT=40000
-  until block_free "$PORT"; do
-    PORT=$((PORT + 10))
-    [ "$PORT" -le 40990 ] || fail_setup "no 9 free ports in 40000..40999 (set FG_FAULTS_PORT)"
-  done
+  PORT=$(fg_free_ports 30000 9 10 30990) ||
+    fail_setup "no 9 free ports in 30000..30999 (set FG_FAULTS_PORT)"
 fi
 
 PY=$(scripts/pyenv.sh --print) || fail_setup "could not prepare the Python venv"

@@ -2,7 +2,7 @@
 # tests/replay/topic.sh FLOORGATE: replay of a topic against a real broker.
 #
 # Starts a throwaway single-node broker (scripts/kafka.sh) on a free port pair in
-# ${FG_REPLAY_PORT:-42000}..42099 with its instance under ${FG_BUILD:-build}/replay-kafka,
+# ${FG_REPLAY_PORT:-31000}..31099 with its instance under ${FG_BUILD:-build}/replay-kafka,
 # runs tests/replay/topic_check.py against it, and always stops the broker (trap).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -15,23 +15,13 @@ INST="$B/replay-kafka"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/floorgate-replay-topic.XXXXXX")
 PY=$(bash scripts/pyenv.sh --print)
 
-# 42000-42099 lies inside Linux's ephemeral port range (32768-60999): a port may be
-# taken by any process's outgoing connection, not only by a listener. So a port is
-# busy when ss shows it as the local end of any socket (or, without ss, when it
-# accepts a connection), and a start that still loses the race moves on to the next pair.
-port_in_use() {
-	if command -v ss >/dev/null 2>&1; then
-		[ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
-	else
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-	fi
-}
-PORT=${FG_REPLAY_PORT:-42000}
+# Ports below the ephemeral range (scripts/ports.sh); a start that still loses a
+# race to another listener moves on to the next pair.
+. scripts/ports.sh
+PORT=${FG_REPLAY_PORT:-31000}
 next_free_pair() {
-	while port_in_use "$PORT" || port_in_use $((PORT + 1)); do
-		PORT=$((PORT + 2))
-		[ "$PORT" -lt 42099 ] || { echo "replay-topic: no free port pair in 42000..42099"; exit 1; }
-	done
+	PORT=$(fg_free_ports "$PORT" 2 2 31098) ||
+		{ echo "replay-topic: no free port pair in 31000..31099"; exit 1; }
 }
 next_free_pair
 
