@@ -4,10 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../core/fg_common.h"
 
 /* FG_DEBUG_OFFSETS=1: log assignments, refusals, gaps and stores on stderr. */
+/* How long a topic missing from the metadata is asked for again at start. */
+#define TOPIC_WAIT_MS 5000
+#define TOPIC_RETRY_MS 200
+
 static int debug_offsets(void)
 {
 	static int v = -1;
@@ -225,23 +230,44 @@ struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 	}
 	conf = NULL; /* owned by rk now */
 
-	err = rd_kafka_metadata(src->rk, 1, NULL, &md, (int)cfg->connect_timeout_ms);
-	if (err) {
-		const char *bs = fg_config_kafka_get(cfg, "bootstrap.servers");
-		fg_errf(errstr, errstr_size,
-			"cannot reach Kafka at %s within %lld ms: %s", bs ? bs : "(kafka.bootstrap.servers unset)",
-			(long long)cfg->connect_timeout_ms, rd_kafka_err2str(err));
-		goto err;
-	}
-	for (const char *const *t = must_exist; t && *t; t++) {
-		int found = 0;
-		for (int i = 0; i < md->topic_cnt; i++)
-			if (!strcmp(md->topics[i].topic, *t) && !md->topics[i].err)
-				found = 1;
-		if (!found) {
-			fg_errf(errstr, errstr_size, "topic \"%s\" does not exist on the cluster", *t);
+	/*
+	 * Every named topic must exist. A topic created a moment ago may not
+	 * have reached the broker that answers yet (each broker learns new
+	 * topics on its own), so a missing one is asked for again for up to
+	 * TOPIC_WAIT_MS (at most run.connect_timeout_ms) before it is refused.
+	 */
+	const char *missing = NULL;
+	int64_t waited_ms = 0, wait_max = TOPIC_WAIT_MS < cfg->connect_timeout_ms
+						  ? TOPIC_WAIT_MS
+						  : cfg->connect_timeout_ms;
+	for (;;) {
+		err = rd_kafka_metadata(src->rk, 1, NULL, &md, (int)cfg->connect_timeout_ms);
+		if (err) {
+			const char *bs = fg_config_kafka_get(cfg, "bootstrap.servers");
+			fg_errf(errstr, errstr_size, "cannot reach Kafka at %s within %lld ms: %s",
+				bs ? bs : "(kafka.bootstrap.servers unset)",
+				(long long)cfg->connect_timeout_ms, rd_kafka_err2str(err));
 			goto err;
 		}
+		missing = NULL;
+		for (const char *const *t = must_exist; t && *t && !missing; t++) {
+			int found = 0;
+			for (int i = 0; i < md->topic_cnt; i++)
+				if (!strcmp(md->topics[i].topic, *t) && !md->topics[i].err)
+					found = 1;
+			if (!found)
+				missing = *t;
+		}
+		if (!missing || waited_ms >= wait_max)
+			break;
+		rd_kafka_metadata_destroy(md);
+		md = NULL;
+		usleep(TOPIC_RETRY_MS * 1000);
+		waited_ms += TOPIC_RETRY_MS;
+	}
+	if (missing) {
+		fg_errf(errstr, errstr_size, "topic \"%s\" does not exist on the cluster", missing);
+		goto err;
 	}
 	rd_kafka_metadata_destroy(md);
 	md = NULL;
