@@ -127,6 +127,7 @@ struct bench {
 	double soak_rss_mb[BENCH_SOAK_SAMPLES]; /* [minute]: RSS at the end of it */
 	int soak_n_rss;
 	double soak_rss_start_mb, soak_rss_end_mb, soak_rss_max_mb;
+	double soak_rss_peak1_mb; /* the largest RSS of the first minute */
 };
 
 struct phase {
@@ -859,6 +860,8 @@ static void soak_sample(struct bench *b, double elapsed)
 	rss = rss_now_mb();
 	if (rss > b->soak_rss_max_mb)
 		b->soak_rss_max_mb = rss;
+	if (elapsed <= 60.0 && rss > b->soak_rss_peak1_mb)
+		b->soak_rss_peak1_mb = rss;
 	if (b->soak_n_rss < BENCH_SOAK_SAMPLES && elapsed >= 60.0 * (b->soak_n_rss + 1))
 		b->soak_rss_mb[b->soak_n_rss++] = rss;
 }
@@ -902,7 +905,8 @@ static void *monitor(void *arg)
 	d_a = atomic_load(&fg_runner_done);
 	t_a = now_s();
 	if (ph->kind == PHASE_SOAK)
-		ph->b->soak_rss_start_mb = ph->b->soak_rss_max_mb = rss_now_mb();
+		ph->b->soak_rss_start_mb = ph->b->soak_rss_max_mb = ph->b->soak_rss_peak1_mb =
+			rss_now_mb();
 	while (now_s() < t_b) {
 		if (atomic_load(&ph->engine_returned) || atomic_load(&ph->failed))
 			goto stop;
@@ -1588,11 +1592,11 @@ static void plan_make(const struct bench *b, struct plan *pl)
 	pl->rss_mb = peak_rss_mb();
 }
 
-/* Flat: the end is within 5% (and 2 MB) of the first minute's mark. */
+/* Flat, as the peak RSS at 1 and at 10 minutes: the whole soak's peak is
+ * within 5% (and 2 MB) of the first minute's. */
 static int soak_flat(const struct bench *b)
 {
-	return b->soak_n_rss > 0 &&
-	       b->soak_rss_end_mb <= b->soak_rss_mb[0] * 1.05 + 2.0;
+	return b->soak_n_rss > 0 && b->soak_rss_max_mb <= b->soak_rss_peak1_mb * 1.05 + 2.0;
 }
 
 static const char *yes(int ok)
@@ -1651,7 +1655,8 @@ static void report_human(const struct bench *b, const struct plan *pl, double wa
 		       b->soak_rss_start_mb);
 		for (int i = 0; i < b->soak_n_rss; i++)
 			printf("%s  %d min %.1f", i % 6 == 5 ? "\n " : "", i + 1, b->soak_rss_mb[i]);
-		printf("\n  end %.1f, largest %.1f\n\n", b->soak_rss_end_mb, b->soak_rss_max_mb);
+		printf("\n  end %.1f, peak %.1f in the first minute, %.1f over the soak\n\n",
+		       b->soak_rss_end_mb, b->soak_rss_peak1_mb, b->soak_rss_max_mb);
 	}
 	printf("targets\n");
 	printf("  pipeline >= 2,000,000 decl/s on one core    %-8s (%.0f)\n",
@@ -1663,9 +1668,9 @@ static void report_human(const struct bench *b, const struct plan *pl, double wa
 	printf("  p99 < 20 ms at half rate                    %-8s (%.2f ms)\n",
 	       yes(b->p99_ms < 20 && b->lat_samples > 0), b->p99_ms);
 	if (b->o.soak >= 600 && b->soak_n_rss > 0)
-		printf("  flat memory over 10 min at 80%% of max      %-8s (%.1f MB at 1 min, %.1f MB "
-		       "at the end)\n",
-		       yes(soak_flat(b)), b->soak_rss_mb[0], b->soak_rss_end_mb);
+		printf("  flat memory over 10 min at 80%% of max      %-8s (peak %.1f MB in the first "
+		       "minute, %.1f MB over the soak)\n",
+		       yes(soak_flat(b)), b->soak_rss_peak1_mb, b->soak_rss_max_mb);
 	else
 		printf("  flat memory over 10 min at 80%% of max      not measured (--soak 600)\n");
 	printf("\n");
@@ -1731,8 +1736,10 @@ static void report_json(const struct bench *b, const struct plan *pl, double wal
 		       b->o.soak, b->soak_offered, b->soak_achieved, b->soak_rss_start_mb);
 		for (int i = 0; i < b->soak_n_rss; i++)
 			printf("%s%.1f", i ? ", " : "", b->soak_rss_mb[i]);
-		printf("], \"rss_mb_end\": %.1f, \"rss_mb_max\": %.1f, \"flat\": %s}, ",
-		       b->soak_rss_end_mb, b->soak_rss_max_mb, soak_flat(b) ? "true" : "false");
+		printf("], \"rss_mb_end\": %.1f, \"rss_mb_peak_first_minute\": %.1f, "
+		       "\"rss_mb_max\": %.1f, \"flat\": %s}, ",
+		       b->soak_rss_end_mb, b->soak_rss_peak1_mb, b->soak_rss_max_mb,
+		       soak_flat(b) ? "true" : "false");
 	} else {
 		printf("\"soak\": null, ");
 	}
@@ -1792,7 +1799,8 @@ static void bench_usage(FILE *f)
 		"  --partitions N    partitions per topic on the embedded cluster (default 8)\n"
 		"  --target-rate N   rate the capacity plan is for (default 100000 decl/s)\n"
 		"  --soak S          then run S more seconds (at least 60) at 80%% of the maximum\n"
-		"                    and report the resident memory at the end of every minute\n"
+		"                    and report the resident memory at the end of every minute, its\n"
+		"                    peak in the first minute and over the whole soak\n"
 		"  --soak-rate N     offered rate for --soak instead of 80%% of the maximum\n"
 		"  --json            print one JSON object on stdout instead of the report\n"
 		"  -c FILE, -X key=value   configuration, as for `floorgate run`\n\n"
