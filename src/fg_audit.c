@@ -324,8 +324,10 @@ static void put_str(struct fg_avrobin *w, const char *s, size_t n)
 /* Index of a field name in a's table (adding it), or FG_AUDIT_MAX_NAMES when full. */
 static unsigned name_index(struct fg_audit *a, const char *name)
 {
+	/* The pointer is only a hint: a schema freed since (another file's) can
+	 * leave a different name at the same address. */
 	for (unsigned i = 0; i < a->n_names; i++)
-		if (a->name_seen[i] == name)
+		if (a->name_seen[i] == name && !strcmp(a->names[i], name))
 			return i;
 	for (unsigned i = 0; i < a->n_names; i++)
 		if (!strcmp(a->names[i], name)) {
