@@ -860,8 +860,8 @@ static void soak_sample(struct bench *b, double elapsed)
 	rss = rss_now_mb();
 	if (rss > b->soak_rss_max_mb)
 		b->soak_rss_max_mb = rss;
-	if (elapsed <= 60.0 && rss > b->soak_rss_peak1_mb)
-		b->soak_rss_peak1_mb = rss;
+	if (b->soak_n_rss == 0 && rss > b->soak_rss_peak1_mb)
+		b->soak_rss_peak1_mb = rss; /* up to and with the first minute's mark */
 	if (b->soak_n_rss < BENCH_SOAK_SAMPLES && elapsed >= 60.0 * (b->soak_n_rss + 1))
 		b->soak_rss_mb[b->soak_n_rss++] = rss;
 }
