@@ -8,11 +8,11 @@
 
 #include "../core/fg_common.h"
 
-/* FG_DEBUG_OFFSETS=1: log assignments, refusals, gaps and stores on stderr. */
 /* How long a topic missing from the metadata is asked for again at start. */
 #define TOPIC_WAIT_MS 5000
 #define TOPIC_RETRY_MS 200
 
+/* FG_DEBUG_OFFSETS=1: log assignments, refusals, gaps and stores on stderr. */
 static int debug_offsets(void)
 {
 	static int v = -1;

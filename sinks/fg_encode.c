@@ -127,9 +127,10 @@ static void start(struct fg_encoder *enc)
 	enc->w.len = FG_FRAME_HEADER_LEN;
 }
 
-/* Bytes of an assessed line's fixed-size fields: 9 longs (item_no, the
- * lengths of its strings, status, 3 union branches, stage, treatment, the
- * end of the flags) and 4 decimals. */
+/* Bytes of an assessed line's fixed-size fields, at most: 7 longs (item_no,
+ * the lengths of its 3 strings, status, stage, treatment), 4 one-byte marks
+ * (3 union branches, the end of the flags) and 4 decimals, rounded up to 9
+ * longs. The flags' count and names are in flags_max. */
 #define LINE_FIXED_MAX (9 * FG_AVRO_LONG_MAX + 4 * FG_AVRO_DECIMAL_MAX)
 
 /*
