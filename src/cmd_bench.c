@@ -54,6 +54,9 @@
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#ifdef FG_MALLOC_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
 
 #include "../core/fg_avrobin.h"
 #include "../ingest/fg_frame.h"
@@ -125,6 +128,8 @@ struct bench {
 	/* soak */
 	double soak_offered, soak_achieved;
 	double soak_rss_mb[BENCH_SOAK_SAMPLES]; /* [minute]: RSS at the end of it */
+	double soak_heap_mb[BENCH_SOAK_SAMPLES]; /* [minute]: live heap bytes (jemalloc), -1: unknown */
+	double soak_lag[BENCH_SOAK_SAMPLES]; /* [minute]: declarations produced, not yet acknowledged */
 	int soak_n_rss;
 	double soak_rss_start_mb, soak_rss_end_mb, soak_rss_max_mb;
 	double soak_rss_peak1_mb; /* the largest RSS of the first minute */
@@ -167,6 +172,29 @@ static double rss_now_mb(void)
 		resident = 0;
 	fclose(f);
 	return (double)resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
+}
+
+/*
+ * Bytes the program has allocated and not freed, in MB, as jemalloc counts
+ * them (engine, clients, load generator, verifier and, on the embedded
+ * cluster, the brokers' logs); -1 when built with another allocator. RSS
+ * minus this is what the allocator holds: free pages not yet returned.
+ */
+static double heap_now_mb(void)
+{
+#ifdef FG_MALLOC_JEMALLOC
+	uint64_t epoch = 1;
+	size_t allocated = 0, sz = sizeof(epoch);
+
+	if (mallctl("epoch", &epoch, &sz, &epoch, sz))
+		return -1;
+	sz = sizeof(allocated);
+	if (mallctl("stats.allocated", &allocated, &sz, NULL, 0))
+		return -1;
+	return (double)allocated / 1048576.0;
+#else
+	return -1;
+#endif
 }
 
 /* The thread that runs the engine (and the null pipeline). */
@@ -848,10 +876,23 @@ static void progress(struct phase *ph, double t0, unsigned long long *last_done,
 	*last_t = t;
 }
 
+/* The end of a soak minute: RSS, live heap and how far the engine is behind. */
+static void soak_mark(struct phase *ph, double rss)
+{
+	struct bench *b = ph->b;
+	int i = b->soak_n_rss++;
+	unsigned long long produced = atomic_load(&ph->produced), done = atomic_load(&fg_runner_done);
+
+	b->soak_rss_mb[i] = rss;
+	b->soak_heap_mb[i] = heap_now_mb();
+	b->soak_lag[i] = produced > done ? (double)(produced - done) : 0.0;
+}
+
 /* Soak: the largest RSS seen, and the RSS at the end of every minute. */
-static void soak_sample(struct bench *b, double elapsed)
+static void soak_sample(struct phase *ph, double elapsed)
 {
 	static double last;
+	struct bench *b = ph->b;
 	double t = now_s(), rss;
 
 	if (t - last < 1.0)
@@ -863,7 +904,7 @@ static void soak_sample(struct bench *b, double elapsed)
 	if (b->soak_n_rss == 0 && rss > b->soak_rss_peak1_mb)
 		b->soak_rss_peak1_mb = rss; /* up to and with the first minute's mark */
 	if (b->soak_n_rss < BENCH_SOAK_SAMPLES && elapsed >= 60.0 * (b->soak_n_rss + 1))
-		b->soak_rss_mb[b->soak_n_rss++] = rss;
+		soak_mark(ph, rss);
 }
 
 /*
@@ -912,7 +953,7 @@ static void *monitor(void *arg)
 			goto stop;
 		progress(ph, t0, &last_done, &last_t, 0);
 		if (ph->kind == PHASE_SOAK)
-			soak_sample(ph->b, now_s() - t_a);
+			soak_sample(ph, now_s() - t_a);
 		sleep_s(0.01);
 	}
 	if (ph->kind == PHASE_SOAK) {
@@ -921,7 +962,7 @@ static void *monitor(void *arg)
 		/* the last minute ends with the window */
 		if (b->soak_n_rss < BENCH_SOAK_SAMPLES &&
 		    now_s() - t_a >= 60.0 * (b->soak_n_rss + 1) - 1.0)
-			b->soak_rss_mb[b->soak_n_rss++] = b->soak_rss_end_mb;
+			soak_mark(ph, b->soak_rss_end_mb);
 	}
 	d_b = atomic_load(&fg_runner_done);
 	t_b = now_s();
@@ -1655,8 +1696,19 @@ static void report_human(const struct bench *b, const struct plan *pl, double wa
 		       b->soak_rss_start_mb);
 		for (int i = 0; i < b->soak_n_rss; i++)
 			printf("%s  %d min %.1f", i % 6 == 5 ? "\n " : "", i + 1, b->soak_rss_mb[i]);
-		printf("\n  end %.1f, peak %.1f in the first minute, %.1f over the soak\n\n",
+		printf("\n  end %.1f, peak %.1f in the first minute, %.1f over the soak\n",
 		       b->soak_rss_end_mb, b->soak_rss_peak1_mb, b->soak_rss_max_mb);
+		if (b->soak_n_rss > 0 && b->soak_heap_mb[0] >= 0) {
+			printf("  live heap (MB)");
+			for (int i = 0; i < b->soak_n_rss; i++)
+				printf("%s  %d min %.1f", i % 6 == 5 ? "\n " : "", i + 1,
+				       b->soak_heap_mb[i]);
+			printf("\n");
+		}
+		printf("  behind (declarations produced, not yet assessed)");
+		for (int i = 0; i < b->soak_n_rss; i++)
+			printf("%s  %d min %.0f", i % 6 == 5 ? "\n " : "", i + 1, b->soak_lag[i]);
+		printf("\n\n");
 	}
 	printf("targets\n");
 	printf("  pipeline >= 2,000,000 decl/s on one core    %-8s (%.0f)\n",
@@ -1736,6 +1788,12 @@ static void report_json(const struct bench *b, const struct plan *pl, double wal
 		       b->o.soak, b->soak_offered, b->soak_achieved, b->soak_rss_start_mb);
 		for (int i = 0; i < b->soak_n_rss; i++)
 			printf("%s%.1f", i ? ", " : "", b->soak_rss_mb[i]);
+		printf("], \"heap_mb_by_minute\": [");
+		for (int i = 0; i < b->soak_n_rss; i++)
+			printf("%s%.1f", i ? ", " : "", b->soak_heap_mb[i]);
+		printf("], \"behind_by_minute\": [");
+		for (int i = 0; i < b->soak_n_rss; i++)
+			printf("%s%.0f", i ? ", " : "", b->soak_lag[i]);
 		printf("], \"rss_mb_end\": %.1f, \"rss_mb_peak_first_minute\": %.1f, "
 		       "\"rss_mb_max\": %.1f, \"flat\": %s}, ",
 		       b->soak_rss_end_mb, b->soak_rss_peak1_mb, b->soak_rss_max_mb,
