@@ -39,6 +39,7 @@
  * partition, so the generator never runs more than a bounded backlog
  * ahead of the acknowledged outputs, and the verifier reads concurrently.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -104,6 +105,22 @@ struct bench_opts {
 	double soak_rate; /* 0: 80% of the measured maximum */
 };
 
+/*
+ * Where the cores go during a Kafka phase, by thread name: the engine's
+ * own threads (the null pipeline's stand-ins in the null phase), every
+ * client's librdkafka threads together, the embedded brokers, and the
+ * bench's load generator, verifier and monitor.
+ */
+enum cpu_group { CPU_CONSUME, CPU_WORKERS, CPU_PRODUCE, CPU_CLIENTS, CPU_BROKERS, CPU_BENCH,
+		 CPU_GROUPS };
+static const char *const cpu_group_names[CPU_GROUPS] = {
+	"consumer thread", "workers", "producer thread", "librdkafka threads",
+	"embedded brokers", "generator, verifier",
+};
+static const char *const cpu_group_keys[CPU_GROUPS] = {
+	"consumer", "workers", "producer", "librdkafka", "embedded_brokers", "bench",
+};
+
 struct bench {
 	struct bench_opts o;
 	struct fg_config cfg;
@@ -124,6 +141,10 @@ struct bench {
 	double emit_p50_ms, emit_p99_ms; /* produce -> output created by floorgate (1 ms steps) */
 	uint64_t lat_samples, lat_missing;
 	uint64_t e2e_verified, e2e_done, null_verified, null_done;
+	double cores_e2e[CPU_GROUPS], cores_null[CPU_GROUPS]; /* CPU s per s, by group */
+	/* [phase]: times the engine paused its input in the window, for want of a
+	 * free batch and for run.max_inflight_bytes */
+	unsigned long long pauses_full[4], pauses_cap[4];
 	int32_t partitions_used;
 	/* soak */
 	double soak_offered, soak_achieved;
@@ -158,6 +179,8 @@ struct phase {
 	size_t cap_per_part;
 	/* results */
 	double rate_measured;
+	double cores[CPU_GROUPS]; /* CPU seconds per second over the window, by group */
+	unsigned long long pauses_full, pauses_cap; /* in the window */
 };
 
 /* Resident set size now (not the peak), in MB. */
@@ -195,6 +218,70 @@ static double heap_now_mb(void)
 #else
 	return -1;
 #endif
+}
+
+static int cpu_group_of(const char *comm)
+{
+	if (strcmp(comm, "fg-consume") == 0)
+		return CPU_CONSUME;
+	if (strncmp(comm, "fg-worker", 9) == 0)
+		return CPU_WORKERS;
+	if (strcmp(comm, "fg-produce") == 0 || strcmp(comm, "fg-null-ack") == 0)
+		return CPU_PRODUCE;
+	if (strcmp(comm, "rdk:mock") == 0)
+		return CPU_BROKERS;
+	if (strncmp(comm, "rdk:", 4) == 0)
+		return CPU_CLIENTS;
+	if (strncmp(comm, "fgb-", 4) == 0)
+		return CPU_BENCH;
+	return -1; /* the reloader, the allocator's, ...: next to nothing */
+}
+
+/*
+ * CPU seconds (user and system) the threads of this process alive now have
+ * used, by group; 0 where /proc cannot tell. A phase's threads live through
+ * its window, so the difference of two calls is what each group used.
+ */
+static void cpu_by_group(double out[CPU_GROUPS])
+{
+	const double tick = (double)sysconf(_SC_CLK_TCK);
+	DIR *dir = opendir("/proc/self/task");
+	struct dirent *de;
+
+	memset(out, 0, sizeof(double) * CPU_GROUPS);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		char path[300], line[1024], comm[32];
+		unsigned long long ut = 0, st = 0;
+		FILE *f;
+		char *close_paren;
+		int g;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+		comm[strcspn(comm, "\n")] = '\0';
+		if ((g = cpu_group_of(comm)) < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", de->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		/* pid (comm) state ppid ...: utime and stime are fields 14 and 15,
+		 * the 12th and 13th after the comm's closing parenthesis. */
+		if (fgets(line, sizeof(line), f) && (close_paren = strrchr(line, ')')) &&
+		    sscanf(close_paren + 1,
+			   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			   &st) == 2)
+			out[g] += (double)(ut + st) / tick;
+		fclose(f);
+	}
+	closedir(dir);
 }
 
 /* The thread that runs the engine (and the null pipeline). */
@@ -666,6 +753,7 @@ static void *generator(void *arg)
 	double tokens = 0, burst = ph->rate > 0 ? fmax(1.0, ph->rate * 0.002) : 1.0;
 	int64_t last = 0;
 
+	pthread_setname_np(pthread_self(), "fgb-generate");
 	conf = client_conf(ph, err, sizeof(err));
 	if (!conf || fg_config_rdkafka_set(conf, "linger.ms", "5", err, sizeof(err)) ||
 	    fg_config_rdkafka_set(conf, "client.id", "floorgate-bench-generator", err, sizeof(err))) {
@@ -796,6 +884,7 @@ static void *verifier(void *arg)
 	rd_kafka_conf_t *conf = client_conf(ph, why, sizeof(why));
 	rd_kafka_t *rk = NULL;
 
+	pthread_setname_np(pthread_self(), "fgb-verify");
 	snprintf(group, sizeof(group), "%s.verifier", ph->group);
 	if (!conf || fg_config_rdkafka_set(conf, "group.id", group, why, sizeof(why)) ||
 	    fg_config_rdkafka_set(conf, "enable.auto.commit", "false", why, sizeof(why)) ||
@@ -917,7 +1006,9 @@ static void *monitor(void *arg)
 	struct phase *ph = arg;
 	double t0 = now_s(), t_a, t_b, last_t = t0;
 	unsigned long long last_done = 0, d_a, d_b;
+	double c_a[CPU_GROUPS], c_b[CPU_GROUPS];
 
+	pthread_setname_np(pthread_self(), "fgb-monitor");
 	while (atomic_load(&fg_runner_done) == 0) {
 		if (atomic_load(&ph->engine_returned) || atomic_load(&ph->failed))
 			goto stop;
@@ -943,6 +1034,9 @@ static void *monitor(void *arg)
 		progress(ph, t0, &last_done, &last_t, 0);
 		sleep_s(0.01);
 	}
+	cpu_by_group(c_a);
+	unsigned long long pf = atomic_load(&fg_runner_full_pauses),
+			   pc = atomic_load(&fg_runner_cap_pauses);
 	d_a = atomic_load(&fg_runner_done);
 	t_a = now_s();
 	if (ph->kind == PHASE_SOAK)
@@ -966,7 +1060,12 @@ static void *monitor(void *arg)
 	}
 	d_b = atomic_load(&fg_runner_done);
 	t_b = now_s();
+	cpu_by_group(c_b);
+	ph->pauses_full = atomic_load(&fg_runner_full_pauses) - pf;
+	ph->pauses_cap = atomic_load(&fg_runner_cap_pauses) - pc;
 	ph->rate_measured = (double)(d_b - d_a) / (t_b - t_a);
+	for (int g = 0; g < CPU_GROUPS; g++)
+		ph->cores[g] = (c_b[g] - c_a[g]) / (t_b - t_a);
 	if (ph->kind == PHASE_LATENCY) {
 		/* Let everything offered come out, and be read, before stopping. */
 		double until = now_s() + 15.0;
@@ -1063,6 +1162,7 @@ static void *null_poller(void *arg)
 {
 	struct null_engine *ne = arg;
 
+	pthread_setname_np(pthread_self(), "fg-null-ack");
 	for (;;) {
 		rd_kafka_poll(ne->p, 5);
 		pthread_mutex_lock(&ne->mu);
@@ -1565,20 +1665,25 @@ join:
 		rc = -1;
 	}
 	if (rc == 0) {
-		fprintf(stderr, "bench: %s: %.0f /s over %.1f s (%llu produced, %llu done, %llu read back)\n",
+		fprintf(stderr, "bench: %s: %.0f /s over %.1f s (%llu produced, %llu done, %llu read back; "
+			"input paused %llu + %llu times)\n",
 			phase_names[ph->kind], ph->rate_measured, ph->measure_s,
 			(unsigned long long)atomic_load(&ph->produced),
 			(unsigned long long)atomic_load(&fg_runner_done),
-			(unsigned long long)atomic_load(&ph->verified));
+			(unsigned long long)atomic_load(&ph->verified), ph->pauses_full, ph->pauses_cap);
 		if (ph->kind == PHASE_LATENCY)
 			latency_summary(ph);
 	}
+	b->pauses_full[ph->kind] = ph->pauses_full;
+	b->pauses_cap[ph->kind] = ph->pauses_cap;
 	if (ph->kind == PHASE_SOAK) {
 		b->soak_achieved = ph->rate_measured;
 	} else if (ph->kind == PHASE_E2E) {
+		memcpy(b->cores_e2e, ph->cores, sizeof(b->cores_e2e));
 		b->e2e_done = atomic_load(&fg_runner_done);
 		b->e2e_verified = atomic_load(&ph->verified);
 	} else if (ph->kind == PHASE_NULL) {
+		memcpy(b->cores_null, ph->cores, sizeof(b->cores_null));
 		b->null_done = atomic_load(&fg_runner_done);
 		b->null_verified = atomic_load(&ph->verified);
 	}
@@ -1645,6 +1750,26 @@ static const char *yes(int ok)
 	return ok ? "met" : "NOT met";
 }
 
+/* The cores each group of threads used in the e2e and null windows. */
+static void report_cores(const struct bench *b)
+{
+	double te = 0, tn = 0;
+
+	printf("  cores used (CPU s per s)      e2e   null\n");
+	for (int g = 0; g < CPU_GROUPS; g++) {
+		if (g == CPU_BROKERS && !b->mock)
+			continue;
+		printf("    %-26s %5.2f  %5.2f\n", cpu_group_names[g], b->cores_e2e[g],
+		       b->cores_null[g]);
+		te += b->cores_e2e[g];
+		tn += b->cores_null[g];
+	}
+	printf("    %-26s %5.2f  %5.2f\n", "all", te, tn);
+	if (b->e2e_rate > 0 && b->null_rate > 0)
+		printf("    %-26s %5.2f  %5.2f\n", "CPU us per declaration", 1e6 * te / b->e2e_rate,
+		       1e6 * tn / b->null_rate);
+}
+
 static void report_human(const struct bench *b, const struct plan *pl, double wall)
 {
 	const char *broker = b->mock ? "embedded Kafka (librdkafka mock cluster, 3 brokers)"
@@ -1669,6 +1794,7 @@ static void report_human(const struct bench *b, const struct plan *pl, double wa
 	printf("  null passthrough        %12.0f msg/s    (same broker, partitions, client settings)\n",
 	       b->null_rate);
 	printf("  e2e / null              %12.2f\n", ratio_null);
+	report_cores(b);
 	printf("  latency at %.0f decl/s offered (%s; %.0f achieved), produce -> read back:\n",
 	       b->lat_rate_offered, b->o.rate > 0 ? "--rate" : "half of the maximum",
 	       b->lat_rate_achieved);
@@ -1705,6 +1831,9 @@ static void report_human(const struct bench *b, const struct plan *pl, double wa
 				       b->soak_heap_mb[i]);
 			printf("\n");
 		}
+		printf("  input paused %llu times for want of a free batch, %llu for "
+		       "run.max_inflight_bytes\n",
+		       b->pauses_full[PHASE_SOAK], b->pauses_cap[PHASE_SOAK]);
 		printf("  behind (declarations produced, not yet assessed)");
 		for (int i = 0; i < b->soak_n_rss; i++)
 			printf("%s  %d min %.0f", i % 6 == 5 ? "\n " : "", i + 1, b->soak_lag[i]);
@@ -1765,6 +1894,18 @@ static void report_json(const struct bench *b, const struct plan *pl, double wal
 	printf("\"e2e_decl_per_s\": %.0f, ", b->e2e_rate);
 	printf("\"null_passthrough_msg_per_s\": %.0f, ", b->null_rate);
 	printf("\"e2e_vs_null_passthrough\": %.3f, ", ratio_null);
+	printf("\"input_pauses\": {");
+	for (int k = 0; k < 4; k++)
+		printf("%s\"%s\": {\"no_free_batch\": %llu, \"max_inflight_bytes\": %llu}",
+		       k ? ", " : "", phase_names[k], b->pauses_full[k], b->pauses_cap[k]);
+	printf("}, ");
+	for (int k = 0; k < 2; k++) {
+		const double *c = k ? b->cores_null : b->cores_e2e;
+		printf("\"%s\": {", k ? "null_cores" : "e2e_cores");
+		for (int g = 0; g < CPU_GROUPS; g++)
+			printf("%s\"%s\": %.3f", g ? ", " : "", cpu_group_keys[g], c[g]);
+		printf("}, ");
+	}
 	printf("\"latency_offered_decl_per_s\": %.0f, ", b->lat_rate_offered);
 	printf("\"latency_achieved_decl_per_s\": %.0f, ", b->lat_rate_achieved);
 	printf("\"e2e_p50_ms_at_half_rate\": %.3f, ", b->p50_ms);
@@ -2014,6 +2155,8 @@ int fg_cmd_bench(int argc, char **argv)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGUSR1, &sa, NULL);
 		bench_main_thread = pthread_self();
+		/* This thread runs the engine's consumer (and the null pipeline's). */
+		pthread_setname_np(bench_main_thread, "fg-consume");
 	}
 	if (b->mock && !fg_config_kafka_get(&b->cfg, "fetch.wait.max.ms")) {
 		/* The mock answers a Fetch that finds no data only after the whole

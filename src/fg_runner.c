@@ -22,6 +22,7 @@ volatile sig_atomic_t fg_runner_stop;
 _Atomic unsigned long long fg_runner_done;
 _Atomic unsigned long long fg_runner_commits, fg_runner_aborts;
 _Atomic unsigned long long fg_runner_cap_pauses;
+_Atomic unsigned long long fg_runner_full_pauses;
 
 #define FG_RUNNER_MAX_WORKERS 64
 /* How long a partial batch may wait for more input while batches are scarce. */
@@ -315,6 +316,10 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct engine *e = w->e;
 
+	char name[16];
+
+	snprintf(name, sizeof(name), "fg-worker%d", w->idx);
+	pthread_setname_np(pthread_self(), name);
 	fg_refstore_reader_register();
 	for (;;) {
 		struct fg_batch *b = take(&w->in, w->in_buf);
@@ -556,6 +561,7 @@ static void *producer_main(void *arg)
 	int finished = 0;
 	char why[512];
 
+	pthread_setname_np(pthread_self(), "fg-produce");
 	while (finished < e->nworkers || atomic_load(&e->in_flight) > 0) {
 		int got = 0;
 		for (int i = 0; i < e->nworkers; i++) {
@@ -608,6 +614,7 @@ static void *reloader_main(void *arg)
 	struct engine *e = arg;
 	char err[1024], fp[33];
 
+	pthread_setname_np(pthread_self(), "fg-reload");
 	while (!atomic_load(&e->reloader_stop)) {
 		if (bell_wait(&e->reload_bell, 200))
 			continue;
@@ -650,6 +657,7 @@ static struct fg_batch *free_batch(struct engine *e)
 			/* Full: stop fetching rather than buffer without bound. */
 			fg_kafka_source_pause(e->src, 1);
 			paused = 1;
+			atomic_fetch_add_explicit(&fg_runner_full_pauses, 1, memory_order_relaxed);
 		}
 		if (atomic_load(&e->fatal))
 			break;

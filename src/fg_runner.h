@@ -91,6 +91,8 @@ extern _Atomic unsigned long long fg_runner_done;
 extern _Atomic unsigned long long fg_runner_commits, fg_runner_aborts;
 /* Times the input was paused for run.max_inflight_bytes (for observers and tests). */
 extern _Atomic unsigned long long fg_runner_cap_pauses;
+/* Times the input was paused because every batch was in flight (for observers). */
+extern _Atomic unsigned long long fg_runner_full_pauses;
 
 /*
  * Runs until stopped, until run.max_messages inputs are done, or (with

@@ -290,6 +290,13 @@ done
 section mock
 expect_fail "mock/demo: one output per input through the embedded cluster" 0 \
 	"exactly one output: OK" timeout 300 $FG demo --count 30000 --seed 5
+# The capacity planner's tool, briefly: its JSON is complete and nothing is lost.
+if timeout 300 $FG bench --duration 2 --json >"$T/bench.json" 2>"$T/bench.err" &&
+	"$PY" tests/bench/check_bench_json.py "$T/bench.json" >"$T/out" 2>&1; then
+	ok "mock/bench --json: $(tail -n1 "$T/out")"
+else
+	cat "$T/bench.err" >>"$T/out"; bad "mock/bench --json" "$T/out"
+fi
 
 # ---- e2e -----------------------------------------------------------------
 section e2e

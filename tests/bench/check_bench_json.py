@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Checks the one JSON object `floorgate bench --json` prints: the keys a
+capacity planner scripts against are there, every phase measured something,
+and nothing offered was lost on the way (every acknowledged output was read
+back). No figure is compared with a speed: speed belongs to benchmarks."""
+import json
+import sys
+
+REQUIRED = [
+    "pipeline_decl_per_s", "avro_generic_decode_decl_per_s", "e2e_decl_per_s",
+    "null_passthrough_msg_per_s", "e2e_p99_ms_at_half_rate", "peak_rss_mb",
+]
+
+
+def main():
+    d = json.load(open(sys.argv[1]))
+    errors = []
+    for k in REQUIRED:
+        v = d.get(k)
+        if not isinstance(v, (int, float)) or v <= 0:
+            errors.append(f"{k}: {v!r}, wanted a positive number")
+    if d.get("latency_missing", 1) != 0:
+        errors.append(f"latency_missing: {d.get('latency_missing')!r}, wanted 0")
+    for ph in ("e2e", "null"):
+        acked, read = d.get(f"{ph}_outputs_acked"), d.get(f"{ph}_outputs_read_back")
+        if not acked or acked != read:
+            errors.append(f"{ph}: {acked!r} outputs acknowledged, {read!r} read back")
+    cores = d.get("e2e_cores", {})
+    if not cores.get("workers", 0) > 0:
+        errors.append(f"e2e_cores: {cores!r}, wanted the workers' share")
+    if not d.get("null_cores", {}).get("consumer", 0) > 0:
+        errors.append(f"null_cores: {d.get('null_cores')!r}, wanted the consumer's share")
+    for e in errors:
+        print("bench json:", e)
+    if errors:
+        return 1
+    print(f"bench json: OK ({len(d)} keys; {d['e2e_outputs_acked']} e2e outputs read back)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
