@@ -79,8 +79,10 @@
 #define BENCH_LAT_MAX_SAMPLES 20000000u
 #define BENCH_MOCK_FETCH_WAIT_MS "5" /* see fg_cmd_bench() */
 
-enum phase_kind { PHASE_E2E, PHASE_NULL, PHASE_LATENCY, PHASE_SOAK };
-static const char *const phase_names[] = { "e2e", "null", "latency", "soak" };
+enum phase_kind { PHASE_E2E, PHASE_NULL, PHASE_LATENCY, PHASE_NULL_LATENCY, PHASE_SOAK };
+#define PHASE_KINDS 5
+static const char *const phase_names[PHASE_KINDS] = { "e2e", "null", "latency", "null latency",
+						    "soak" };
 #define BENCH_SOAK_SHARE 0.8   /* --soak: offered rate, share of the e2e maximum */
 #define BENCH_SOAK_SAMPLES 256 /* RSS once a minute */
 
@@ -121,6 +123,15 @@ static const char *const cpu_group_keys[CPU_GROUPS] = {
 	"consumer", "workers", "producer", "librdkafka", "embedded_brokers", "bench",
 };
 
+/* Produce -> read-back latency over the inputs produced inside a window. */
+struct lat_result {
+	double achieved; /* inputs produced per second inside the window */
+	double p50_ms, p99_ms, p999_ms, max_ms;
+	double ack_p50_ms, ack_p99_ms;   /* produce -> input acknowledged by the broker */
+	double emit_p50_ms, emit_p99_ms; /* produce -> output created (its CreateTime, 1 ms steps) */
+	uint64_t samples, missing;
+};
+
 struct bench {
 	struct bench_opts o;
 	struct fg_config cfg;
@@ -135,16 +146,14 @@ struct bench {
 	/* results */
 	double pipeline_rate, avro_rate, ns_decode, ns_assess, ns_encode;
 	double pipeline_dead_share;
-	double e2e_rate, null_rate, lat_rate_offered, lat_rate_achieved;
-	double p50_ms, p99_ms, p999_ms, max_ms;
-	double ack_p50_ms, ack_p99_ms; /* produce -> input acknowledged by the broker */
-	double emit_p50_ms, emit_p99_ms; /* produce -> output created by floorgate (1 ms steps) */
-	uint64_t lat_samples, lat_missing;
+	double e2e_rate, null_rate, lat_rate_offered;
+	struct lat_result lat;      /* the engine at lat_rate_offered */
+	struct lat_result null_lat; /* the null pipeline at the same rate */
 	uint64_t e2e_verified, e2e_done, null_verified, null_done;
 	double cores_e2e[CPU_GROUPS], cores_null[CPU_GROUPS]; /* CPU s per s, by group */
 	/* [phase]: times the engine paused its input in the window, for want of a
 	 * free batch and for run.max_inflight_bytes */
-	unsigned long long pauses_full[4], pauses_cap[4];
+	unsigned long long pauses_full[PHASE_KINDS], pauses_cap[PHASE_KINDS];
 	int32_t partitions_used;
 	/* soak */
 	double soak_offered, soak_achieved;
@@ -182,6 +191,12 @@ struct phase {
 	double cores[CPU_GROUPS]; /* CPU seconds per second over the window, by group */
 	unsigned long long pauses_full, pauses_cap; /* in the window */
 };
+
+/* Phases that sample produce -> read-back latency at a paced rate. */
+static int is_latency(const struct phase *ph)
+{
+	return ph->kind == PHASE_LATENCY || ph->kind == PHASE_NULL_LATENCY;
+}
 
 /* Resident set size now (not the peak), in MB. */
 static double rss_now_mb(void)
@@ -742,7 +757,7 @@ static void *generator(void *arg)
 {
 	struct phase *ph = arg;
 	struct bench *b = ph->b;
-	const int paced = ph->kind == PHASE_LATENCY || ph->kind == PHASE_SOAK;
+	const int paced = is_latency(ph) || ph->kind == PHASE_SOAK;
 	rd_kafka_conf_t *conf;
 	rd_kafka_t *rk = NULL;
 	rd_kafka_topic_t *rkt = NULL;
@@ -876,6 +891,50 @@ static int source_of(const uint8_t *payload, size_t len, int dead, int32_t *p, i
 	return 0;
 }
 
+/* The null pipeline's outputs carry their input's position in this header. */
+#define BENCH_SRC_HEADER "floorgate-bench-source"
+
+static void put_be(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The input partition and offset an output answers, or -1. */
+static int output_source(const struct phase *ph, const struct fg_config *cfg,
+			 const rd_kafka_message_t *m, int32_t *p, int64_t *o)
+{
+	const uint8_t *pl = m->payload;
+	int32_t sid = -1;
+
+	if (ph->kind == PHASE_NULL_LATENCY) {
+		rd_kafka_headers_t *hdrs;
+		const void *v;
+		size_t n;
+		if (rd_kafka_message_headers(m, &hdrs) ||
+		    rd_kafka_header_get_last(hdrs, BENCH_SRC_HEADER, &v, &n) || n != 12)
+			return -1;
+		*p = (int32_t)get_be(v, 4);
+		*o = (int64_t)get_be((const uint8_t *)v + 4, 8);
+		return *p >= 0 ? 0 : -1;
+	}
+	if (m->len >= FG_FRAME_HEADER_LEN)
+		sid = (int32_t)get_be(pl + 1, 4);
+	int dead = sid == (int32_t)cfg->deadletter_schema_id;
+	if (!dead && sid != (int32_t)cfg->assessment_schema_id)
+		return -1;
+	return source_of(pl, m->len, dead, p, o);
+}
+
 static void *verifier(void *arg)
 {
 	struct phase *ph = arg;
@@ -913,15 +972,9 @@ static void *verifier(void *arg)
 		if (!m->err) {
 			atomic_fetch_add_explicit(&ph->verified, 1, memory_order_relaxed);
 			if (ph->t_recv) {
-				const uint8_t *pl = m->payload;
-				int32_t sid = -1, p;
+				int32_t p;
 				int64_t o;
-				if (m->len >= FG_FRAME_HEADER_LEN)
-					sid = (int32_t)((uint32_t)pl[1] << 24 | (uint32_t)pl[2] << 16 |
-							(uint32_t)pl[3] << 8 | pl[4]);
-				int dead = sid == (int32_t)cfg->deadletter_schema_id;
-				if ((dead || sid == (int32_t)cfg->assessment_schema_id) &&
-				    source_of(pl, m->len, dead, &p, &o) == 0 && p < ph->nparts &&
+				if (output_source(ph, cfg, m, &p, &o) == 0 && p < ph->nparts &&
 				    o >= ph->in_start[p] &&
 				    (size_t)(o - ph->in_start[p]) < ph->cap_per_part) {
 					int64_t *slot = &ph->t_recv[p][o - ph->in_start[p]];
@@ -1066,7 +1119,7 @@ static void *monitor(void *arg)
 	ph->rate_measured = (double)(d_b - d_a) / (t_b - t_a);
 	for (int g = 0; g < CPU_GROUPS; g++)
 		ph->cores[g] = (c_b[g] - c_a[g]) / (t_b - t_a);
-	if (ph->kind == PHASE_LATENCY) {
+	if (is_latency(ph)) {
 		/* Let everything offered come out, and be read, before stopping. */
 		double until = now_s() + 15.0;
 		while (!atomic_load(&ph->gen_done) && now_s() < until)
@@ -1230,6 +1283,30 @@ static void null_pause(struct null_engine *ne, int pause)
  * with the engine's producer settings, storing offsets after delivery.
  * Runs until fg_runner_stop. Returns 0 or -1 with a message.
  */
+/*
+ * Produces an input's bytes and key unchanged; in the latency phase with its
+ * partition and offset in a header, so the verifier can match it.
+ */
+static rd_kafka_resp_err_t null_produce(struct null_engine *ne, const rd_kafka_message_t *m,
+					struct null_batch *b)
+{
+	uint8_t src[12];
+
+	if (ne->ph->kind != PHASE_NULL_LATENCY)
+		return rd_kafka_produce(ne->out, RD_KAFKA_PARTITION_UA, 0, m->payload, m->len, m->key,
+					m->key_len, b) == 0
+			       ? RD_KAFKA_RESP_ERR_NO_ERROR
+			       : rd_kafka_last_error();
+	put_be(src, (uint32_t)m->partition, 4);
+	put_be(src + 4, (uint64_t)m->offset, 8);
+	return rd_kafka_producev(ne->p, RD_KAFKA_V_RKT(ne->out),
+				 RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+				 RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_KEY(m->key, m->key_len),
+				 RD_KAFKA_V_OPAQUE(b),
+				 RD_KAFKA_V_HEADER(BENCH_SRC_HEADER, src, (ssize_t)sizeof(src)),
+				 RD_KAFKA_V_END);
+}
+
 static int null_run(struct phase *ph, char *errstr, size_t errstr_size)
 {
 	const struct fg_config *cfg = &ph->b->cfg;
@@ -1391,9 +1468,8 @@ static int null_run(struct phase *ph, char *errstr, size_t errstr_size)
 		pthread_mutex_unlock(&ne.mu);
 		for (uint32_t k = 0; k < b->n; k++) {
 			rd_kafka_message_t *m = b->msgs[k];
-			while (rd_kafka_produce(ne.out, RD_KAFKA_PARTITION_UA, 0, m->payload, m->len,
-						m->key, m->key_len, b) == -1) {
-				rd_kafka_resp_err_t e = rd_kafka_last_error();
+			rd_kafka_resp_err_t e;
+			while ((e = null_produce(&ne, m, b)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
 				if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 					atomic_store(&b->err, e);
 					atomic_fetch_sub(&b->pending, b->n - k);
@@ -1458,7 +1534,7 @@ static int cmp_i64(const void *a, const void *b)
 /* Percentiles of produce -> read-back over the inputs produced inside the window. */
 static void latency_summary(struct phase *ph)
 {
-	struct bench *b = ph->b;
+	struct lat_result *r = ph->kind == PHASE_NULL_LATENCY ? &ph->b->null_lat : &ph->b->lat;
 	int64_t from = atomic_load(&ph->win_from), to = atomic_load(&ph->win_to);
 	size_t n = 0, cap = (size_t)ph->nparts * ph->cap_per_part;
 	int64_t *lat = malloc((cap ? cap : 1) * sizeof(*lat));
@@ -1486,23 +1562,23 @@ static void latency_summary(struct phase *ph)
 			emit[n] = ph->t_emit[p][i] ? ph->t_emit[p][i] - tp : 0;
 			lat[n++] = tr - tp;
 		}
-	b->lat_samples = n;
-	b->lat_missing = missing;
-	b->lat_rate_achieved = to > from ? (double)offered / ((double)(to - from) / 1e9) : 0;
+	r->samples = n;
+	r->missing = missing;
+	r->achieved = to > from ? (double)offered / ((double)(to - from) / 1e9) : 0;
 	if (n) {
 		qsort(lat, n, sizeof(*lat), cmp_i64);
 #define PCT(q) ((double)lat[(size_t)fmin((double)(n - 1), ceil((q) * (double)n) - 1)] / 1e6)
-		b->p50_ms = PCT(0.50);
-		b->p99_ms = PCT(0.99);
-		b->p999_ms = PCT(0.999);
+		r->p50_ms = PCT(0.50);
+		r->p99_ms = PCT(0.99);
+		r->p999_ms = PCT(0.999);
 #undef PCT
-		b->max_ms = (double)lat[n - 1] / 1e6;
+		r->max_ms = (double)lat[n - 1] / 1e6;
 		qsort(ack, n, sizeof(*ack), cmp_i64);
-		b->ack_p50_ms = (double)ack[n / 2] / 1e6;
-		b->ack_p99_ms = (double)ack[(size_t)fmin((double)(n - 1), ceil(0.99 * (double)n) - 1)] / 1e6;
+		r->ack_p50_ms = (double)ack[n / 2] / 1e6;
+		r->ack_p99_ms = (double)ack[(size_t)fmin((double)(n - 1), ceil(0.99 * (double)n) - 1)] / 1e6;
 		qsort(emit, n, sizeof(*emit), cmp_i64);
-		b->emit_p50_ms = (double)emit[n / 2] / 1e6;
-		b->emit_p99_ms = (double)emit[(size_t)fmin((double)(n - 1), ceil(0.99 * (double)n) - 1)] / 1e6;
+		r->emit_p50_ms = (double)emit[n / 2] / 1e6;
+		r->emit_p99_ms = (double)emit[(size_t)fmin((double)(n - 1), ceil(0.99 * (double)n) - 1)] / 1e6;
 	}
 	free(lat);
 	free(ack);
@@ -1606,7 +1682,7 @@ static int run_phase(struct bench *b, struct phase *ph, char *errstr, size_t err
 	if (phase_position(ph, errstr, errstr_size))
 		goto done;
 	b->partitions_used = ph->nparts;
-	if (ph->kind == PHASE_LATENCY && phase_alloc_latency(ph)) {
+	if (is_latency(ph) && phase_alloc_latency(ph)) {
 		fg_errf(errstr, errstr_size, "out of memory for latency samples");
 		goto done;
 	}
@@ -1623,7 +1699,7 @@ static int run_phase(struct bench *b, struct phase *ph, char *errstr, size_t err
 		goto threads;
 	have_m = 1;
 
-	if (ph->kind == PHASE_NULL) {
+	if (ph->kind == PHASE_NULL || ph->kind == PHASE_NULL_LATENCY) {
 		rc = null_run(ph, errstr, errstr_size);
 	} else {
 		/* The store owns a set of its own: fg_refstore_fini() frees it. */
@@ -1671,7 +1747,7 @@ join:
 			(unsigned long long)atomic_load(&ph->produced),
 			(unsigned long long)atomic_load(&fg_runner_done),
 			(unsigned long long)atomic_load(&ph->verified), ph->pauses_full, ph->pauses_cap);
-		if (ph->kind == PHASE_LATENCY)
+		if (is_latency(ph))
 			latency_summary(ph);
 	}
 	b->pauses_full[ph->kind] = ph->pauses_full;
@@ -1797,17 +1873,24 @@ static void report_human(const struct bench *b, const struct plan *pl, double wa
 	report_cores(b);
 	printf("  latency at %.0f decl/s offered (%s; %.0f achieved), produce -> read back:\n",
 	       b->lat_rate_offered, b->o.rate > 0 ? "--rate" : "half of the maximum",
-	       b->lat_rate_achieved);
+	       b->lat.achieved);
 	printf("    p50 %.2f ms   p99 %.2f ms   p99.9 %.2f ms   max %.2f ms   (%llu samples, %llu "
 	       "missing)\n",
-	       b->p50_ms, b->p99_ms, b->p999_ms, b->max_ms, (unsigned long long)b->lat_samples,
-	       (unsigned long long)b->lat_missing);
+	       b->lat.p50_ms, b->lat.p99_ms, b->lat.p999_ms, b->lat.max_ms, (unsigned long long)b->lat.samples,
+	       (unsigned long long)b->lat.missing);
 	printf("    of which produce -> input acknowledged: p50 %.2f ms, p99 %.2f ms (load generator "
 	       "and broker)\n",
-	       b->ack_p50_ms, b->ack_p99_ms);
+	       b->lat.ack_p50_ms, b->lat.ack_p99_ms);
 	printf("    of which produce -> assessment created by floorgate: p50 %.0f ms, p99 %.0f ms "
 	       "(its CreateTime, 1 ms steps)\n",
-	       b->emit_p50_ms, b->emit_p99_ms);
+	       b->lat.emit_p50_ms, b->lat.emit_p99_ms);
+	printf("  the null pipeline at the same rate (%.0f achieved), produce -> read back:\n"
+	       "    p50 %.2f ms   p99 %.2f ms   p99.9 %.2f ms   max %.2f ms   (%llu samples, %llu "
+	       "missing)\n"
+	       "    (the broker's, the clients' and this machine's share of the figures above)\n",
+	       b->null_lat.achieved, b->null_lat.p50_ms, b->null_lat.p99_ms, b->null_lat.p999_ms,
+	       b->null_lat.max_ms, (unsigned long long)b->null_lat.samples,
+	       (unsigned long long)b->null_lat.missing);
 	printf("  peak RSS                %12.1f MB%s\n", pl->rss_mb,
 	       b->mock ? "      (the whole process, embedded brokers included)" : "");
 	if (b->mock_fetch_wait)
@@ -1847,7 +1930,7 @@ static void report_human(const struct bench *b, const struct plan *pl, double wa
 	printf("  e2e >= 80%% of null passthrough             %-8s (%.0f%%)\n",
 	       yes(ratio_null >= 0.8), 100 * ratio_null);
 	printf("  p99 < 20 ms at half rate                    %-8s (%.2f ms)\n",
-	       yes(b->p99_ms < 20 && b->lat_samples > 0), b->p99_ms);
+	       yes(b->lat.p99_ms < 20 && b->lat.samples > 0), b->lat.p99_ms);
 	if (b->o.soak >= 600 && b->soak_n_rss > 0)
 		printf("  flat memory over 10 min at 80%% of max      %-8s (peak %.1f MB in the first "
 		       "minute, %.1f MB over the soak)\n",
@@ -1895,9 +1978,12 @@ static void report_json(const struct bench *b, const struct plan *pl, double wal
 	printf("\"null_passthrough_msg_per_s\": %.0f, ", b->null_rate);
 	printf("\"e2e_vs_null_passthrough\": %.3f, ", ratio_null);
 	printf("\"input_pauses\": {");
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < PHASE_KINDS; k++) {
+		if (k == PHASE_NULL || k == PHASE_NULL_LATENCY)
+			continue; /* the engine's counters */
 		printf("%s\"%s\": {\"no_free_batch\": %llu, \"max_inflight_bytes\": %llu}",
 		       k ? ", " : "", phase_names[k], b->pauses_full[k], b->pauses_cap[k]);
+	}
 	printf("}, ");
 	for (int k = 0; k < 2; k++) {
 		const double *c = k ? b->cores_null : b->cores_e2e;
@@ -1907,17 +1993,22 @@ static void report_json(const struct bench *b, const struct plan *pl, double wal
 		printf("}, ");
 	}
 	printf("\"latency_offered_decl_per_s\": %.0f, ", b->lat_rate_offered);
-	printf("\"latency_achieved_decl_per_s\": %.0f, ", b->lat_rate_achieved);
-	printf("\"e2e_p50_ms_at_half_rate\": %.3f, ", b->p50_ms);
-	printf("\"e2e_p99_ms_at_half_rate\": %.3f, ", b->p99_ms);
-	printf("\"e2e_p999_ms_at_half_rate\": %.3f, ", b->p999_ms);
-	printf("\"e2e_max_ms_at_half_rate\": %.3f, ", b->max_ms);
-	printf("\"input_ack_p50_ms\": %.3f, \"input_ack_p99_ms\": %.3f, ", b->ack_p50_ms,
-	       b->ack_p99_ms);
+	printf("\"latency_achieved_decl_per_s\": %.0f, ", b->lat.achieved);
+	printf("\"e2e_p50_ms_at_half_rate\": %.3f, ", b->lat.p50_ms);
+	printf("\"e2e_p99_ms_at_half_rate\": %.3f, ", b->lat.p99_ms);
+	printf("\"e2e_p999_ms_at_half_rate\": %.3f, ", b->lat.p999_ms);
+	printf("\"e2e_max_ms_at_half_rate\": %.3f, ", b->lat.max_ms);
+	printf("\"input_ack_p50_ms\": %.3f, \"input_ack_p99_ms\": %.3f, ", b->lat.ack_p50_ms,
+	       b->lat.ack_p99_ms);
 	printf("\"output_created_p50_ms\": %.0f, \"output_created_p99_ms\": %.0f, ",
-	       b->emit_p50_ms, b->emit_p99_ms);
+	       b->lat.emit_p50_ms, b->lat.emit_p99_ms);
 	printf("\"latency_samples\": %llu, \"latency_missing\": %llu, ",
-	       (unsigned long long)b->lat_samples, (unsigned long long)b->lat_missing);
+	       (unsigned long long)b->lat.samples, (unsigned long long)b->lat.missing);
+	printf("\"null_latency\": {\"achieved_msg_per_s\": %.0f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, "
+	       "\"p999_ms\": %.3f, \"max_ms\": %.3f, \"samples\": %llu, \"missing\": %llu}, ",
+	       b->null_lat.achieved, b->null_lat.p50_ms, b->null_lat.p99_ms, b->null_lat.p999_ms,
+	       b->null_lat.max_ms, (unsigned long long)b->null_lat.samples,
+	       (unsigned long long)b->null_lat.missing);
 	printf("\"e2e_outputs_acked\": %llu, \"e2e_outputs_read_back\": %llu, "
 	       "\"null_outputs_acked\": %llu, \"null_outputs_read_back\": %llu, ",
 	       (unsigned long long)b->e2e_done, (unsigned long long)b->e2e_verified,
@@ -1946,7 +2037,7 @@ static void report_json(const struct bench *b, const struct plan *pl, double wal
 	       "\"e2e_80pct_of_null\": %s, \"p99_under_20ms\": %s, \"flat_memory_10min\": %s}, ",
 	       b->pipeline_rate >= 2e6 ? "true" : "false", ratio_avro >= 5 ? "true" : "false",
 	       ratio_null >= 0.8 ? "true" : "false",
-	       b->p99_ms < 20 && b->lat_samples > 0 ? "true" : "false",
+	       b->lat.p99_ms < 20 && b->lat.samples > 0 ? "true" : "false",
 	       b->o.soak < 600 || !b->soak_n_rss ? "null" : soak_flat(b) ? "true" : "false");
 	printf("\"capacity_plan\": {\"target_decl_per_s\": %.0f, \"headroom\": %.2f, "
 	       "\"instances\": %d, \"workers_per_instance\": %d, \"partitions\": %d, "
@@ -1980,7 +2071,9 @@ static void bench_usage(FILE *f)
 		"  - the real engine through Kafka at full speed (generator -> floorgate ->\n"
 		"    verifier, concurrently), and a null pipeline that moves the same bytes\n"
 		"    through the same broker and partitions with the same client settings;\n"
-		"  - end-to-end latency (p50, p99, p99.9) at half the measured maximum rate;\n"
+		"  - end-to-end latency (p50, p99, p99.9) at half the measured maximum rate,\n"
+		"    and the null pipeline's at the same rate (the broker's and clients' share);\n"
+		"  - the cores each group of threads used, for the engine and the null pipeline;\n"
 		"  - peak memory;\n"
 		"then prints a capacity plan for a target rate.\n\n"
 		"Kafka is an embedded cluster (librdkafka's mock, 3 brokers, a fresh one per\n"
@@ -1989,8 +2082,9 @@ static void bench_usage(FILE *f)
 		"bench.assessments, bench.deadletters) must exist, and each phase starts at\n"
 		"their current ends with a consumer group of its own.\n\n"
 		"  --duration S      measuring time in seconds, split across the phases (default\n"
-		"                    10: pipeline 20%%, Avro baseline 10%%, stages 5%%, e2e 20%%,\n"
-		"                    null 20%%, latency 25%%); each Kafka phase adds its set-up\n"
+		"                    10: pipeline 15%%, Avro baseline 10%%, stages 5%%, e2e 20%%,\n"
+		"                    null 20%%, latency 20%%, null latency 10%%); each Kafka phase\n"
+		"                    adds its set-up\n"
 		"                    (the embedded cluster's consumer group join takes 3 s)\n"
 		"  --rate N          offered rate for the latency phase (default: half of the\n"
 		"                    measured end-to-end maximum)\n"
@@ -2190,8 +2284,8 @@ int fg_cmd_bench(int argc, char **argv)
 	}
 
 	double d = b->o.duration;
-	fprintf(stderr, "bench: in process (%.1f s)\n", d * 0.35);
-	if (measure_pipeline(b, d * 0.20, err, sizeof(err)) ||
+	fprintf(stderr, "bench: in process (%.1f s)\n", d * 0.30);
+	if (measure_pipeline(b, d * 0.15, err, sizeof(err)) ||
 	    measure_avro(b, d * 0.10, err, sizeof(err)) ||
 	    measure_stages(b, d * 0.05, err, sizeof(err))) {
 		fprintf(stderr, "floorgate bench: %s\n", err);
@@ -2209,7 +2303,11 @@ int fg_cmd_bench(int argc, char **argv)
 	b->null_rate = ph.rate_measured;
 
 	b->lat_rate_offered = b->o.rate > 0 ? b->o.rate : b->e2e_rate / 2;
-	if (bench_phase(b, &ph, PHASE_LATENCY, d * 0.25, b->lat_rate_offered))
+	if (bench_phase(b, &ph, PHASE_LATENCY, d * 0.20, b->lat_rate_offered))
+		goto done;
+	/* The same rate through the null pipeline: what the broker, the clients
+	 * and this machine add to any consumer that produces what it reads. */
+	if (bench_phase(b, &ph, PHASE_NULL_LATENCY, d * 0.10, b->lat_rate_offered))
 		goto done;
 
 	if (b->o.soak > 0) {

@@ -315,7 +315,6 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct engine *e = w->e;
-
 	char name[16];
 
 	snprintf(name, sizeof(name), "fg-worker%d", w->idx);

@@ -21,6 +21,9 @@ def main():
             errors.append(f"{k}: {v!r}, wanted a positive number")
     if d.get("latency_missing", 1) != 0:
         errors.append(f"latency_missing: {d.get('latency_missing')!r}, wanted 0")
+    nl = d.get("null_latency", {})
+    if not nl.get("samples") or nl.get("missing") != 0:
+        errors.append(f"null_latency: {nl!r}, wanted samples and none missing")
     for ph in ("e2e", "null"):
         acked, read = d.get(f"{ph}_outputs_acked"), d.get(f"{ph}_outputs_read_back")
         if not acked or acked != read:
