@@ -117,7 +117,7 @@ enum cpu_group { CPU_CONSUME, CPU_WORKERS, CPU_PRODUCE, CPU_CLIENTS, CPU_BROKERS
 		 CPU_GROUPS };
 static const char *const cpu_group_names[CPU_GROUPS] = {
 	"consumer thread", "workers", "producer thread", "librdkafka threads",
-	"embedded brokers", "generator, verifier",
+	"embedded brokers", "generator and verifier",
 };
 static const char *const cpu_group_keys[CPU_GROUPS] = {
 	"consumer", "workers", "producer", "librdkafka", "embedded_brokers", "bench",
@@ -150,7 +150,7 @@ struct bench {
 	struct lat_result lat;      /* the engine at lat_rate_offered */
 	struct lat_result null_lat; /* the null pipeline at the same rate */
 	uint64_t e2e_verified, e2e_done, null_verified, null_done;
-	double cores_e2e[CPU_GROUPS], cores_null[CPU_GROUPS]; /* CPU s per s, by group */
+	double cores_e2e[CPU_GROUPS], cores_null[CPU_GROUPS], cores_soak[CPU_GROUPS]; /* CPU s/s */
 	/* [phase]: times the engine paused its input in the window, for want of a
 	 * free batch and for run.max_inflight_bytes */
 	unsigned long long pauses_full[PHASE_KINDS], pauses_cap[PHASE_KINDS];
@@ -765,8 +765,10 @@ static void *generator(void *arg)
 	uint64_t n = 0, backlog = (uint64_t)BENCH_BACKLOG_PER_PARTITION * (uint64_t)ph->nparts;
 	uint64_t max_n = ph->t_prod ? (uint64_t)ph->cap_per_part * (uint64_t)ph->nparts : UINT64_MAX;
 	size_t i = 0;
-	double tokens = 0, burst = ph->rate > 0 ? fmax(1.0, ph->rate * 0.002) : 1.0;
-	int64_t last = 0;
+	/* Paced: the k-th message after the window's start is due at t_sched + k / rate
+	 * (an open loop: a generator held up catches up, up to one second's worth). */
+	int64_t t_sched = 0;
+	uint64_t n_sched = 0;
 
 	pthread_setname_np(pthread_self(), "fgb-generate");
 	conf = client_conf(ph, err, sizeof(err));
@@ -798,19 +800,22 @@ static void *generator(void *arg)
 			} else {
 				if (t >= atomic_load(&ph->win_to))
 					break;
-				if (!last)
-					last = t;
-				tokens += (double)(t - last) * 1e-9 * ph->rate;
-				last = t;
-				if (tokens > burst)
-					tokens = burst;
-				if (tokens < 1.0) {
+				if (!t_sched)
+					t_sched = t;
+				double due = (double)(t - t_sched) * 1e-9 * ph->rate;
+				if (due - (double)n_sched > ph->rate) {
+					/* More than a second behind: this machine cannot offer
+					 * the rate; the report shows what was achieved. */
+					t_sched += (int64_t)((due - (double)n_sched - ph->rate) / ph->rate * 1e9);
+					due = (double)n_sched + ph->rate;
+				}
+				if ((double)n_sched >= due) {
 					/* The load generator may sleep: it is not floorgate. */
 					rd_kafka_poll(rk, 0);
-					sleep_s(fmin((1.0 - tokens) / ph->rate, 0.001));
+					sleep_s(fmin(((double)n_sched + 1.0 - due) / ph->rate, 0.001));
 					continue;
 				}
-				tokens -= 1.0;
+				n_sched++;
 			}
 		}
 		if (n - atomic_load(&fg_runner_done) > backlog) {
@@ -1753,6 +1758,7 @@ join:
 	b->pauses_full[ph->kind] = ph->pauses_full;
 	b->pauses_cap[ph->kind] = ph->pauses_cap;
 	if (ph->kind == PHASE_SOAK) {
+		memcpy(b->cores_soak, ph->cores, sizeof(b->cores_soak));
 		b->soak_achieved = ph->rate_measured;
 	} else if (ph->kind == PHASE_E2E) {
 		memcpy(b->cores_e2e, ph->cores, sizeof(b->cores_e2e));
@@ -1917,6 +1923,14 @@ static void report_human(const struct bench *b, const struct plan *pl, double wa
 		printf("  input paused %llu times for want of a free batch, %llu for "
 		       "run.max_inflight_bytes\n",
 		       b->pauses_full[PHASE_SOAK], b->pauses_cap[PHASE_SOAK]);
+		double all = 0;
+		printf("  cores used:");
+		for (int g = 0; g < CPU_GROUPS; g++)
+			if (g != CPU_BROKERS || b->mock) {
+				printf("%s %s %.2f", g ? "," : "", cpu_group_names[g], b->cores_soak[g]);
+				all += b->cores_soak[g];
+			}
+		printf(" (all %.2f)\n", all);
 		printf("  behind (declarations produced, not yet assessed)");
 		for (int i = 0; i < b->soak_n_rss; i++)
 			printf("%s  %d min %.0f", i % 6 == 5 ? "\n " : "", i + 1, b->soak_lag[i]);
@@ -1985,9 +1999,11 @@ static void report_json(const struct bench *b, const struct plan *pl, double wal
 		       k ? ", " : "", phase_names[k], b->pauses_full[k], b->pauses_cap[k]);
 	}
 	printf("}, ");
-	for (int k = 0; k < 2; k++) {
-		const double *c = k ? b->cores_null : b->cores_e2e;
-		printf("\"%s\": {", k ? "null_cores" : "e2e_cores");
+	for (int k = 0; k < 3; k++) {
+		const double *c = k == 2 ? b->cores_soak : k ? b->cores_null : b->cores_e2e;
+		if (k == 2 && b->o.soak <= 0)
+			break;
+		printf("\"%s\": {", k == 2 ? "soak_cores" : k ? "null_cores" : "e2e_cores");
 		for (int g = 0; g < CPU_GROUPS; g++)
 			printf("%s\"%s\": %.3f", g ? ", " : "", cpu_group_keys[g], c[g]);
 		printf("}, ");
