@@ -32,6 +32,10 @@
  * pauses the input, and librdkafka 2.0.2 takes about a second to fetch a
  * resumed partition again).
  *
+ * Threads carry names (fg-workerN, fg-produce, fg-reload; the consumer is
+ * the caller's thread), so `top -H` and `floorgate bench` can tell where
+ * the cores go.
+ *
  * Order: a partition always goes to the same worker, a worker's rings are
  * FIFO, and the producer drains each worker's ring in order, so the outputs
  * of a partition are produced in the order its inputs came in.
