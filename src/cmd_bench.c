@@ -1839,6 +1839,20 @@ static const char *yes(int ok)
 }
 
 /* The cores each group of threads used in the e2e and null windows. */
+/* A soak series, one value per minute, six to a line. */
+static void print_minutes(const double *v, int n, int decimals)
+{
+	for (int i = 0; i < n; i++)
+		printf("%s  %d min %.*f", i % 6 == 5 ? "\n " : "", i + 1, decimals, v[i]);
+}
+
+/* The same as the elements of a JSON array. */
+static void print_json_list(const double *v, int n, int decimals)
+{
+	for (int i = 0; i < n; i++)
+		printf("%s%.*f", i ? ", " : "", decimals, v[i]);
+}
+
 static void report_cores(const struct bench *b)
 {
 	double te = 0, tn = 0;
@@ -1915,15 +1929,12 @@ static void report_human(const struct bench *b, const struct plan *pl, double wa
 		printf("soak: %.0f s at %.0f decl/s offered (%.0f processed); resident memory (MB):\n"
 		       "  start %.1f", b->o.soak, b->soak_offered, b->soak_achieved,
 		       b->soak_rss_start_mb);
-		for (int i = 0; i < b->soak_n_rss; i++)
-			printf("%s  %d min %.1f", i % 6 == 5 ? "\n " : "", i + 1, b->soak_rss_mb[i]);
+		print_minutes(b->soak_rss_mb, b->soak_n_rss, 1);
 		printf("\n  end %.1f, peak %.1f in the first minute, %.1f over the soak\n",
 		       b->soak_rss_end_mb, b->soak_rss_peak1_mb, b->soak_rss_max_mb);
 		if (b->soak_n_rss > 0 && b->soak_heap_mb[0] >= 0) {
 			printf("  live heap (MB)");
-			for (int i = 0; i < b->soak_n_rss; i++)
-				printf("%s  %d min %.1f", i % 6 == 5 ? "\n " : "", i + 1,
-				       b->soak_heap_mb[i]);
+			print_minutes(b->soak_heap_mb, b->soak_n_rss, 1);
 			printf("\n");
 		}
 		printf("  input paused %llu times for want of a free batch, %llu for "
@@ -1938,8 +1949,7 @@ static void report_human(const struct bench *b, const struct plan *pl, double wa
 			}
 		printf(" (all %.2f)\n", all);
 		printf("  behind (declarations produced, not yet assessed)");
-		for (int i = 0; i < b->soak_n_rss; i++)
-			printf("%s  %d min %.0f", i % 6 == 5 ? "\n " : "", i + 1, b->soak_lag[i]);
+		print_minutes(b->soak_lag, b->soak_n_rss, 0);
 		printf("\n\n");
 	}
 	printf("targets\n");
@@ -2043,14 +2053,11 @@ static void report_json(const struct bench *b, const struct plan *pl, double wal
 		printf("\"soak\": {\"seconds\": %.0f, \"offered_decl_per_s\": %.0f, "
 		       "\"processed_decl_per_s\": %.0f, \"rss_mb_start\": %.1f, \"rss_mb_by_minute\": [",
 		       b->o.soak, b->soak_offered, b->soak_achieved, b->soak_rss_start_mb);
-		for (int i = 0; i < b->soak_n_rss; i++)
-			printf("%s%.1f", i ? ", " : "", b->soak_rss_mb[i]);
+		print_json_list(b->soak_rss_mb, b->soak_n_rss, 1);
 		printf("], \"heap_mb_by_minute\": [");
-		for (int i = 0; i < b->soak_n_rss; i++)
-			printf("%s%.1f", i ? ", " : "", b->soak_heap_mb[i]);
+		print_json_list(b->soak_heap_mb, b->soak_n_rss, 1);
 		printf("], \"behind_by_minute\": [");
-		for (int i = 0; i < b->soak_n_rss; i++)
-			printf("%s%.0f", i ? ", " : "", b->soak_lag[i]);
+		print_json_list(b->soak_lag, b->soak_n_rss, 0);
 		printf("], \"rss_mb_end\": %.1f, \"rss_mb_peak_first_minute\": %.1f, "
 		       "\"rss_mb_max\": %.1f, \"flat\": %s}, ",
 		       b->soak_rss_end_mb, b->soak_rss_peak1_mb, b->soak_rss_max_mb,
