@@ -37,6 +37,21 @@ uint8_t *fg_avrobin_grow(struct fg_avrobin *w, size_t n)
 	return w->buf + w->len;
 }
 
+void fg_avrobin_trim(struct fg_avrobin *w, size_t floor)
+{
+	size_t cap = floor ? floor : 256;
+
+	if (w->cap / 8 <= w->len || w->cap / 8 <= cap)
+		return;
+	while (cap < 2 * w->len)
+		cap *= 2;
+	uint8_t *b = realloc(w->buf, cap);
+	if (b) { /* a failed shrink keeps the larger buffer */
+		w->buf = b;
+		w->cap = cap;
+	}
+}
+
 uint8_t *fg_avro_decimal_wide_at(uint8_t *p, __int128 unscaled)
 {
 	uint8_t b[16];

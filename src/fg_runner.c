@@ -27,6 +27,8 @@ _Atomic unsigned long long fg_runner_full_pauses;
 #define FG_RUNNER_MAX_WORKERS 64
 /* How long a partial batch may wait for more input while batches are scarce. */
 #define LINGER_SCARCE_MS 10
+/* A batch's output buffer starts here and is never trimmed below it. */
+#define BATCH_BUF_MIN 65536
 
 struct fg_out {
 	uint32_t off, len;         /* framed record in batch->buf */
@@ -303,6 +305,9 @@ static void assess_batch(struct worker *w, struct fg_batch *b)
 		b->buf.len += o->len + key_len;
 	}
 	fg_refstore_quiescent();
+	/* A burst fills batches to run.batch_size; give that room back once
+	 * batches are small again, or every batch keeps its largest size. */
+	fg_avrobin_trim(&b->buf, BATCH_BUF_MIN);
 	b->out_bytes = b->buf.len;
 	atomic_fetch_add_explicit(&w->e->inflight_bytes, (long long)b->out_bytes,
 				  memory_order_relaxed);
@@ -779,7 +784,7 @@ static int engine_init(struct engine *e, const struct fg_config *cfg,
 		b->cap = (uint32_t)cfg->batch_size;
 		b->msgs = calloc(b->cap, sizeof(*b->msgs));
 		b->outs = calloc(b->cap, sizeof(*b->outs));
-		if (!b->msgs || !b->outs || fg_avrobin_init(&b->buf, 65536))
+		if (!b->msgs || !b->outs || fg_avrobin_init(&b->buf, BATCH_BUF_MIN))
 			goto oom;
 		b->free_next = atomic_load_explicit(&e->free_top, memory_order_relaxed);
 		atomic_store_explicit(&e->free_top, b, memory_order_relaxed); /* no thread runs yet */

@@ -10,9 +10,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
+#include "../../core/fg_avrobin.h"
 #include "../../ingest/fg_schemas.h"
 #include "../../sinks/fg_encode.h"
 #include "fg_test_avro.h"
@@ -478,6 +480,50 @@ static void test_large_output_grows_buffer(void **state)
 	fg_encoder_destroy(enc);
 }
 
+/*
+ * An output buffer that a burst grew gives the room back once its outputs are
+ * small again (the engine's batches, which would otherwise each keep their
+ * largest size), keeps what it holds, and does not churn on small changes.
+ */
+static void test_buffer_trimmed_after_burst(void **state)
+{
+	struct fg_avrobin w;
+	const size_t floor = 65536;
+
+	(void)state;
+	assert_int_equal(fg_avrobin_init(&w, floor), 0);
+	uint8_t *p = fg_avrobin_room(&w, 8u << 20); /* a burst: 8 MiB of outputs */
+	assert_non_null(p);
+	memset(p, 0xab, 8u << 20);
+	assert_true(w.cap >= 8u << 20);
+
+	/* The next batch holds 100 KB: kept, the rest given back. */
+	w.len = 0;
+	p = fg_avrobin_room(&w, 100000);
+	for (size_t i = 0; i < 100000; i++)
+		p[i] = (uint8_t)i;
+	w.len = 100000;
+	fg_avrobin_trim(&w, floor);
+	assert_int_equal(w.cap, 262144); /* 64 KiB x 4: the first that holds 2 x len */
+	for (size_t i = 0; i < 100000; i++)
+		assert_int_equal(w.buf[i], (uint8_t)i);
+
+	/* Use within a factor of 8 of the capacity, or a capacity within 8 times
+	 * the floor, keeps it: no realloc per batch in steady state. */
+	w.len = 40000;
+	fg_avrobin_trim(&w, floor);
+	assert_int_equal(w.cap, 262144);
+	w.len = 0;
+	fg_avrobin_trim(&w, floor);
+	assert_int_equal(w.cap, 262144);
+
+	/* An empty buffer after a burst goes back to the floor, never below. */
+	assert_non_null(fg_avrobin_room(&w, 8u << 20));
+	fg_avrobin_trim(&w, floor);
+	assert_int_equal(w.cap, floor);
+	fg_avrobin_fini(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_dead_letter_without_declaration),
 		cmocka_unit_test(test_every_reason_name),
 		cmocka_unit_test(test_large_output_grows_buffer),
+		cmocka_unit_test(test_buffer_trimmed_after_burst),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
