@@ -180,6 +180,26 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
+int fg_kafka_source_settings(rd_kafka_conf_t *conf, const struct fg_config *cfg, char *errstr,
+			     size_t errstr_size)
+{
+	/* Defaults first, then the user's kafka.* keys, then what correctness needs. */
+	if (fg_config_rdkafka_set(conf, "group.id", "floorgate", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "auto.offset.reset", "earliest", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "enable.auto.commit", "true", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "partition.assignment.strategy", "cooperative-sticky",
+				  errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "client.id", "floorgate-consumer", errstr, errstr_size))
+		return -1;
+	if (fg_config_rdkafka_apply(cfg, conf, FG_CONFIG_PRODUCER, errstr, errstr_size))
+		return -1;
+	if (fg_config_rdkafka_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "enable.partition.eof", cfg->exit_on_eof ? "true" : "false",
+				  errstr, errstr_size))
+		return -1;
+	return 0;
+}
+
 struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 					       const char *const *must_exist,
 					       fg_kafka_source_revoke_cb *before_revoke, void *ctx,
@@ -201,19 +221,7 @@ struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 	src->ctx = ctx;
 	src->topic = cfg->input_topic;
 	src->eos = cfg->guarantee == FG_CONFIG_EXACTLY_ONCE;
-	/* Defaults first, then the user's kafka.* keys, then what correctness needs. */
-	if (fg_config_rdkafka_set(conf, "group.id", "floorgate", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(conf, "auto.offset.reset", "earliest", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(conf, "enable.auto.commit", "true", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(conf, "partition.assignment.strategy", "cooperative-sticky",
-				  errstr, errstr_size) ||
-	    fg_config_rdkafka_set(conf, "client.id", "floorgate-consumer", errstr, errstr_size))
-		goto err;
-	if (fg_config_rdkafka_apply(cfg, conf, FG_CONFIG_PRODUCER, errstr, errstr_size))
-		goto err;
-	if (fg_config_rdkafka_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(conf, "enable.partition.eof", cfg->exit_on_eof ? "true" : "false", errstr,
-		     errstr_size))
+	if (fg_kafka_source_settings(conf, cfg, errstr, errstr_size))
 		goto err;
 	/* exactly_once: offsets are committed by the producer's transactions only,
 	 * and only committed outputs of upstream transactions are read. */

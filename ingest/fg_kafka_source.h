@@ -54,6 +54,16 @@ struct fg_kafka_source;
 typedef int(fg_kafka_source_revoke_cb)(void *ctx);
 
 /*
+ * The consumer's settings for at-least-once, into conf: floorgate's defaults,
+ * then cfg's kafka.* keys (all but producer-only ones), then the keys that
+ * correctness needs (offsets are stored by floorgate, after delivery).
+ * fg_kafka_source_create uses it, and `floorgate bench`'s null pipeline, so
+ * the two consume alike. Returns 0, or -1 with a message.
+ */
+int fg_kafka_source_settings(rd_kafka_conf_t *conf, const struct fg_config *cfg, char *errstr,
+			     size_t errstr_size);
+
+/*
  * Creates the consumer, waits up to run.connect_timeout_ms for the brokers
  * and checks that every topic in `must_exist` (NULL-terminated) exists, then
  * subscribes to input.topic. before_revoke may be NULL. Returns NULL with a

@@ -25,6 +25,17 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	sink->cb(m->_private, m->err, sink->ctx);
 }
 
+int fg_kafka_sink_settings(rd_kafka_conf_t *conf, const struct fg_config *cfg, char *errstr,
+			   size_t errstr_size)
+{
+	/* Defaults first, then the user's kafka.* keys. */
+	if (fg_config_rdkafka_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "linger.ms", "5", errstr, errstr_size) ||
+	    fg_config_rdkafka_set(conf, "client.id", "floorgate-producer", errstr, errstr_size))
+		return -1;
+	return fg_config_rdkafka_apply(cfg, conf, FG_CONFIG_CONSUMER, errstr, errstr_size);
+}
+
 struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
 					   fg_kafka_sink_delivery_cb *cb, void *ctx, char *errstr,
 					   size_t errstr_size)
@@ -41,11 +52,7 @@ struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
 	sink->ctx = ctx;
 	sink->eos = cfg->guarantee == FG_CONFIG_EXACTLY_ONCE;
 	sink->flush_timeout_ms = (int)cfg->flush_timeout_ms;
-	if (fg_config_rdkafka_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(conf, "linger.ms", "5", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(conf, "client.id", "floorgate-producer", errstr, errstr_size))
-		goto err;
-	if (fg_config_rdkafka_apply(cfg, conf, FG_CONFIG_CONSUMER, errstr, errstr_size))
+	if (fg_kafka_sink_settings(conf, cfg, errstr, errstr_size))
 		goto err;
 	if (!sink->eos && fg_config_kafka_get(cfg, "transactional.id")) {
 		fg_errf(errstr, errstr_size,

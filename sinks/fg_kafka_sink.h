@@ -34,6 +34,15 @@ struct fg_kafka_sink;
 /* @locality: called from fg_kafka_sink_poll()/_flush(), on the caller's thread. */
 typedef void(fg_kafka_sink_delivery_cb)(void *msg_opaque, rd_kafka_resp_err_t err, void *ctx);
 
+/*
+ * The producer's settings, into conf: floorgate's defaults (idempotence,
+ * linger.ms=5), then cfg's kafka.* keys (all but consumer-only ones).
+ * fg_kafka_sink_create adds the transactional id for exactly_once;
+ * `floorgate bench`'s null pipeline uses this as it is. Returns 0, or -1
+ * with a message.
+ */
+int fg_kafka_sink_settings(rd_kafka_conf_t *conf, const struct fg_config *cfg, char *errstr,
+			   size_t errstr_size);
 struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
 					   fg_kafka_sink_delivery_cb *cb, void *ctx, char *errstr,
 					   size_t errstr_size);

@@ -64,6 +64,7 @@
 #include "../ingest/fg_gen.h"
 #include "../ingest/fg_kafka_source.h"
 #include "../ingest/fg_schemas.h"
+#include "../sinks/fg_kafka_sink.h"
 #include "../pricing/fg_refstore.h"
 #include "fg_cmd.h"
 #include "fg_config.h"
@@ -1257,13 +1258,26 @@ static void null_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			   rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	struct null_engine *ne = opaque;
+	/* The engine's settings ask for cooperative-sticky; a user's kafka.* may not. */
+	int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+	rd_kafka_error_t *error = NULL;
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		rd_kafka_assign(rk, parts);
+		if (coop)
+			error = rd_kafka_incremental_assign(rk, parts);
+		else
+			rd_kafka_assign(rk, parts);
 	} else {
 		null_wait_idle(ne);
 		rd_kafka_commit(rk, NULL, 0);
-		rd_kafka_assign(rk, NULL);
+		if (coop)
+			error = rd_kafka_incremental_unassign(rk, parts);
+		else
+			rd_kafka_assign(rk, NULL);
+	}
+	if (error) {
+		fprintf(stderr, "bench: null pipeline: rebalance: %s\n", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
 	}
 }
 
@@ -1282,12 +1296,6 @@ static void null_pause(struct null_engine *ne, int pause)
 	rd_kafka_topic_partition_list_destroy(a);
 }
 
-/*
- * Consumes the phase's input with the engine's consumer settings and
- * produces every message's bytes and key unchanged to the output topic
- * with the engine's producer settings, storing offsets after delivery.
- * Runs until fg_runner_stop. Returns 0 or -1 with a message.
- */
 /*
  * Produces an input's bytes and key unchanged; in the latency phase with its
  * partition and offset in a header, so the verifier can match it.
@@ -1312,6 +1320,12 @@ static rd_kafka_resp_err_t null_produce(struct null_engine *ne, const rd_kafka_m
 				 RD_KAFKA_V_END);
 }
 
+/*
+ * Consumes the phase's input with the engine's consumer settings and
+ * produces every message's bytes and key unchanged to the output topic
+ * with the engine's producer settings, storing offsets after delivery.
+ * Runs until fg_runner_stop. Returns 0 or -1 with a message.
+ */
 static int null_run(struct phase *ph, char *errstr, size_t errstr_size)
 {
 	const struct fg_config *cfg = &ph->b->cfg;
@@ -1341,39 +1355,19 @@ static int null_run(struct phase *ph, char *errstr, size_t errstr_size)
 		ne.free = &ne.batches[i];
 	}
 
-	/* The engine's consumer settings (fg_kafka_source.c), in the same order. */
+	/* The engine's own consumer and producer settings (cfg names the phase's
+	 * brokers and group, as for the engine). */
 	cc = rd_kafka_conf_new();
-	if (fg_config_rdkafka_set(cc, "bootstrap.servers", ph->bootstraps, errstr, errstr_size) ||
-	    fg_config_rdkafka_set(cc, "log_level", "3", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(cc, "group.id", "floorgate", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(cc, "auto.offset.reset", "earliest", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(cc, "enable.auto.commit", "true", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(cc, "client.id", "floorgate-consumer", errstr, errstr_size))
-		goto done;
-	for (size_t i = 0; i < cfg->n_kafka; i++)
-		if (cfg->kafka[i].target != FG_CONFIG_PRODUCER &&
-		    fg_config_rdkafka_set(cc, cfg->kafka[i].key, cfg->kafka[i].value, errstr, errstr_size))
-			goto done;
-	if (fg_config_rdkafka_set(cc, "bootstrap.servers", ph->bootstraps, errstr, errstr_size) ||
-	    fg_config_rdkafka_set(cc, "enable.auto.offset.store", "false", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(cc, "enable.partition.eof", "false", errstr, errstr_size))
+	pc = rd_kafka_conf_new();
+	if (!cc || !pc)
+		goto oom;
+	if (fg_config_rdkafka_set(cc, "log_level", "3", errstr, errstr_size) ||
+	    fg_kafka_source_settings(cc, cfg, errstr, errstr_size) ||
+	    fg_config_rdkafka_set(pc, "log_level", "3", errstr, errstr_size) ||
+	    fg_kafka_sink_settings(pc, cfg, errstr, errstr_size))
 		goto done;
 	rd_kafka_conf_set_rebalance_cb(cc, null_rebalance);
 	rd_kafka_conf_set_opaque(cc, &ne);
-
-	/* The engine's producer settings (fg_kafka_sink.c). */
-	pc = rd_kafka_conf_new();
-	if (fg_config_rdkafka_set(pc, "log_level", "3", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(pc, "enable.idempotence", "true", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(pc, "linger.ms", "5", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(pc, "client.id", "floorgate-producer", errstr, errstr_size))
-		goto done;
-	for (size_t i = 0; i < cfg->n_kafka; i++)
-		if (cfg->kafka[i].target != FG_CONFIG_CONSUMER &&
-		    fg_config_rdkafka_set(pc, cfg->kafka[i].key, cfg->kafka[i].value, errstr, errstr_size))
-			goto done;
-	if (fg_config_rdkafka_set(pc, "bootstrap.servers", ph->bootstraps, errstr, errstr_size))
-		goto done;
 	rd_kafka_conf_set_dr_msg_cb(pc, null_dr);
 
 	ne.c = rd_kafka_new(RD_KAFKA_CONSUMER, cc, why, sizeof(why));
