@@ -31,16 +31,16 @@ struct fg_kafka_range {
 	uint64_t total, done;
 };
 
-/* Parses ms since the epoch, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.mmm]Z into ms. */
-static int parse_time(const char *s, int64_t *ms)
+int fg_kafka_parse_time(const char *s, int64_t *ms)
 {
 	int32_t days;
 	char *end;
-	long long v;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (!errno && *end == '\0' && end != s && strlen(s) > 10) {
+	if (*s == '@') {
+		errno = 0;
+		long long v = strtoll(s + 1, &end, 10);
+		if (errno || *end || end == s + 1 || v < 0 || s[1] == '-' || s[1] == '+')
+			return -1;
 		*ms = v;
 		return 0;
 	}
@@ -69,17 +69,37 @@ static int parse_time(const char *s, int64_t *ms)
 	return 0;
 }
 
-static int cmp_range(const void *a, const void *b)
+/* replay's --from/--to: fg_kafka_parse_time's forms, or bare milliseconds. */
+static int parse_replay_time(const char *s, int64_t *ms)
 {
-	const struct range *x = a, *y = b;
+	char *end;
+
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (!errno && *end == '\0' && end != s && strlen(s) > 10 && v >= 0) {
+		*ms = v;
+		return 0;
+	}
+	return fg_kafka_parse_time(s, ms);
+}
+
+static int cmp_part(const void *a, const void *b)
+{
+	const struct fg_kafka_part_ends *x = a, *y = b;
 	return (x->partition > y->partition) - (x->partition < y->partition);
 }
 
-/* --offsets p:start-end,... (end inclusive) into ranges. */
-static int parse_offsets(const char *s, struct range **out, size_t *n, char *err,
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* --offsets p:start-end,... (end inclusive) into partition ends, by partition. */
+static int parse_offsets(const char *s, struct fg_kafka_part_ends **out, size_t *n, char *err,
 			 size_t err_size)
 {
-	struct range *v = NULL;
+	struct fg_kafka_part_ends *v = NULL;
 	size_t cap = 0;
 	char *copy = strdup(s), *save = NULL, *tok;
 
@@ -102,12 +122,12 @@ static int parse_offsets(const char *s, struct range **out, size_t *n, char *err
 			}
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;
-			struct range *nv = realloc(v, cap * sizeof(*nv));
+			struct fg_kafka_part_ends *nv = realloc(v, cap * sizeof(*nv));
 			if (!nv)
 				goto err;
 			v = nv;
 		}
-		v[(*n)++] = (struct range){ (int32_t)p, a, e + 1 };
+		v[(*n)++] = (struct fg_kafka_part_ends){ (int32_t)p, { a, -1 }, { e + 1, -1 } };
 	}
 	free(copy);
 	if (!*n) {
@@ -115,7 +135,7 @@ static int parse_offsets(const char *s, struct range **out, size_t *n, char *err
 		free(v);
 		return -1;
 	}
-	qsort(v, *n, sizeof(*v), cmp_range);
+	qsort(v, *n, sizeof(*v), cmp_part);
 	*out = v;
 	return 0;
 err:
@@ -125,14 +145,18 @@ err:
 	return -1;
 }
 
-static rd_kafka_t *make_consumer(const struct fg_config *cfg, char *err, size_t err_size)
+static rd_kafka_t *make_consumer(const struct fg_config *cfg, const char *group, char *err,
+				 size_t err_size)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char group[64], why[512];
+	char own[64], why[512];
 	rd_kafka_t *rk;
 
-	/* A group of its own, nothing stored or committed: live offsets never move. */
-	snprintf(group, sizeof(group), "floorgate-replay-%ld", (long)getpid());
+	/* A group never joined, nothing stored or committed: no group's offsets move. */
+	if (!group) {
+		snprintf(own, sizeof(own), "floorgate-replay-%ld", (long)getpid());
+		group = own;
+	}
 	/*
 	 * Partitions are read one after the other; a fetch long-polling at the end
 	 * of the last one would hold up the first fetch of the next for up to
@@ -156,175 +180,208 @@ static rd_kafka_t *make_consumer(const struct fg_config *cfg, char *err, size_t 
 	return rk;
 }
 
+/*
+ * Resolves the ends that are times (pass 0: from, 1: to) with one
+ * rd_kafka_offsets_for_times call; an end with no message at or after its
+ * time is the partition's end (hi).
+ */
+static int resolve_times(struct fg_kafka_range *kr, struct fg_kafka_part_ends *e,
+			 const int64_t *hi, int pass, char *err, size_t err_size)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)kr->n);
+	rd_kafka_resp_err_t re;
+
+	if (!l) {
+		fg_errf(err, err_size, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < kr->n; i++) {
+		struct fg_kafka_end *end = pass ? &e[i].to : &e[i].from;
+		if (end->offset < 0 && end->time_ms >= 0)
+			rd_kafka_topic_partition_list_add(l, kr->topic, e[i].partition)->offset =
+				end->time_ms;
+	}
+	re = l->cnt ? rd_kafka_offsets_for_times(kr->rk, l, kr->timeout_ms)
+		    : RD_KAFKA_RESP_ERR_NO_ERROR;
+	for (int j = 0; !re && j < l->cnt; j++) {
+		if (l->elems[j].err) {
+			re = l->elems[j].err;
+			break;
+		}
+		for (size_t i = 0; i < kr->n; i++)
+			if (e[i].partition == l->elems[j].partition) {
+				struct fg_kafka_end *end = pass ? &e[i].to : &e[i].from;
+				end->offset = l->elems[j].offset < 0 ? hi[i] : l->elems[j].offset;
+			}
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	if (re) {
+		fg_errf(err, err_size, "%s: offsets for --%s: %s", kr->topic, pass ? "to" : "from",
+			rd_kafka_err2str(re));
+		return -1;
+	}
+	return 0;
+}
+
 /* Resolves the partitions and [start, end) offsets to read into kr->v. */
-static int plan(struct fg_kafka_range *kr, const char *from, const char *to, const char *offsets,
-		int *bad_args, char *err, size_t err_size)
+static int plan(struct fg_kafka_range *kr, const struct fg_kafka_range_spec *spec, char *err,
+		size_t err_size)
 {
 	rd_kafka_t *rk = kr->rk;
-	size_t *n = &kr->n;
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, kr->topic, NULL);
-	struct range *v = NULL;
+	struct fg_kafka_part_ends *e = NULL;
+	int32_t *ids = NULL;
+	int64_t *lo = NULL, *hi = NULL;
 	int tmo = kr->timeout_ms;
-	rd_kafka_resp_err_t e;
+	rd_kafka_resp_err_t re;
+	size_t n_ids, n;
 	int rc = -1;
 
-	*n = 0;
 	if (!rkt) {
 		fg_errf(err, err_size, "topic %s: %s", kr->topic, rd_kafka_err2str(rd_kafka_last_error()));
 		return -1;
 	}
-	e = rd_kafka_metadata(rk, 0, rkt, &md, tmo);
-	if (e || md->topic_cnt != 1 || md->topics[0].err) {
+	re = rd_kafka_metadata(rk, 0, rkt, &md, tmo);
+	if (re || md->topic_cnt != 1 || md->topics[0].err) {
 		fg_errf(err, err_size, "cannot get topic %s from Kafka within %d ms: %s", kr->topic,
-			tmo, rd_kafka_err2str(e ? e : md ? md->topics[0].err : e));
+			tmo, rd_kafka_err2str(re ? re : md ? md->topics[0].err : re));
 		goto done;
 	}
-	if (offsets) {
-		if (parse_offsets(offsets, &v, n, err, err_size)) {
-			*bad_args = 1;
-			goto done;
-		}
-		for (size_t i = 0; i < *n; i++)
-			if (v[i].partition >= md->topics[0].partition_cnt) {
-				fg_errf(err, err_size, "topic %s has no partition %d", kr->topic,
-					(int)v[i].partition);
-				goto done;
-			}
-	} else {
-		int pc = md->topics[0].partition_cnt;
-		v = calloc((size_t)pc, sizeof(*v));
-		if (!v)
-			goto done;
-		for (int i = 0; i < pc; i++)
-			v[i].partition = md->topics[0].partitions[i].id;
-		*n = (size_t)pc;
-		qsort(v, *n, sizeof(*v), cmp_range);
+	n_ids = (size_t)md->topics[0].partition_cnt;
+	n = spec->listed_only ? spec->n_parts : n_ids;
+	ids = calloc(n_ids ? n_ids : 1, sizeof(*ids));
+	e = calloc(n ? n : 1, sizeof(*e));
+	lo = calloc(n ? n : 1, sizeof(*lo));
+	hi = calloc(n ? n : 1, sizeof(*hi));
+	if (!ids || !e || !lo || !hi) {
+		fg_errf(err, err_size, "out of memory");
+		goto done;
 	}
-	/* watermarks bound every range */
-	for (size_t i = 0; i < *n; i++) {
-		int64_t lo, hi;
-		e = rd_kafka_query_watermark_offsets(rk, kr->topic, v[i].partition, &lo, &hi, tmo);
-		if (e) {
+	for (size_t i = 0; i < n_ids; i++)
+		ids[i] = md->topics[0].partitions[i].id;
+	qsort(ids, n_ids, sizeof(*ids), cmp_i32);
+
+	for (size_t j = 0; j < spec->n_parts; j++)
+		if (!bsearch(&spec->parts[j].partition, ids, n_ids, sizeof(*ids), cmp_i32)) {
+			fg_errf(err, err_size, "topic %s has no partition %d", kr->topic,
+				(int)spec->parts[j].partition);
+			goto done;
+		}
+	/* Which partitions, each end from its override or the spec's. */
+	for (size_t i = 0; i < n; i++) {
+		const struct fg_kafka_part_ends *o = NULL;
+		int32_t p = spec->listed_only ? spec->parts[i].partition : ids[i];
+		for (size_t j = 0; j < spec->n_parts; j++)
+			if (spec->parts[j].partition == p)
+				o = &spec->parts[j];
+		e[i].partition = p;
+		e[i].from = o && (o->from.offset >= 0 || o->from.time_ms >= 0) ? o->from : spec->from;
+		e[i].to = o && (o->to.offset >= 0 || o->to.time_ms >= 0) ? o->to : spec->to;
+	}
+	kr->n = n;
+	qsort(e, n, sizeof(*e), cmp_part);
+
+	/* The watermarks bound every range; an offset outside them is an error. */
+	for (size_t i = 0; i < n; i++) {
+		re = rd_kafka_query_watermark_offsets(rk, kr->topic, e[i].partition, &lo[i], &hi[i],
+						      tmo);
+		if (re) {
 			fg_errf(err, err_size, "%s [%d]: watermarks: %s", kr->topic,
-				(int)v[i].partition, rd_kafka_err2str(e));
+				(int)e[i].partition, rd_kafka_err2str(re));
 			goto done;
 		}
-		if (!offsets) {
-			v[i].start = lo;
-			v[i].end = hi;
-		} else if (v[i].end > hi) {
+		if (e[i].to.offset > hi[i]) {
 			fg_errf(err, err_size, "%s [%d]: offset %lld is beyond the end (%lld)",
-				kr->topic, (int)v[i].partition, (long long)v[i].end - 1,
-				(long long)hi);
+				kr->topic, (int)e[i].partition, (long long)e[i].to.offset - 1,
+				(long long)hi[i]);
 			goto done;
 		}
-		if (v[i].start < lo && v[i].end > v[i].start) {
+	}
+	if (resolve_times(kr, e, hi, 0, err, err_size) || resolve_times(kr, e, hi, 1, err, err_size))
+		goto done;
+	kr->v = calloc(n ? n : 1, sizeof(*kr->v));
+	if (!kr->v) {
+		fg_errf(err, err_size, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct range *r = &kr->v[i];
+		r->partition = e[i].partition;
+		r->start = e[i].from.offset >= 0 ? e[i].from.offset : lo[i];
+		r->end = e[i].to.offset >= 0 ? e[i].to.offset : hi[i];
+		if (r->end < r->start)
+			r->end = r->start;
+		if (r->start < lo[i] && r->end > r->start) {
 			fg_errf(err, err_size,
 				"%s [%d]: offsets %lld-%lld are no longer in Kafka (oldest is %lld)",
-				kr->topic, (int)v[i].partition, (long long)v[i].start,
-				(long long)(v[i].end < lo ? v[i].end : lo) - 1, (long long)lo);
+				kr->topic, (int)r->partition, (long long)r->start,
+				(long long)(r->end < lo[i] ? r->end : lo[i]) - 1, (long long)lo[i]);
 			goto done;
 		}
+		kr->total += (uint64_t)(r->end - r->start);
 	}
-	if (from || to) {
-		for (int pass = 0; pass < 2; pass++) {
-			const char *when = pass ? to : from;
-			int64_t ms;
-			rd_kafka_topic_partition_list_t *l;
-			if (!when)
-				continue;
-			if (parse_time(when, &ms)) {
-				*bad_args = 1;
-				fg_errf(err, err_size,
-					"--%s \"%s\" is not a time (ms since the epoch, YYYY-MM-DD or "
-					"YYYY-MM-DDTHH:MM:SSZ)",
-					pass ? "to" : "from", when);
-				goto done;
-			}
-			l = rd_kafka_topic_partition_list_new((int)*n);
-			for (size_t i = 0; i < *n; i++)
-				rd_kafka_topic_partition_list_add(l, kr->topic, v[i].partition)->offset = ms;
-			e = rd_kafka_offsets_for_times(rk, l, tmo);
-			for (int i = 0; !e && i < l->cnt; i++) {
-				int64_t o = l->elems[i].offset;
-				if (l->elems[i].err) {
-					e = l->elems[i].err;
-					break;
-				}
-				/* -1: no message at or after that time: the partition's end */
-				if (pass == 0)
-					v[i].start = o < 0 ? v[i].end : o;
-				else
-					v[i].end = o < 0 ? v[i].end : o;
-			}
-			rd_kafka_topic_partition_list_destroy(l);
-			if (e) {
-				fg_errf(err, err_size, "%s: offsets for --%s: %s", kr->topic,
-					pass ? "to" : "from", rd_kafka_err2str(e));
-				goto done;
-			}
-		}
-		for (size_t i = 0; i < *n; i++)
-			if (v[i].end < v[i].start)
-				v[i].end = v[i].start;
-	}
-	kr->v = v;
-	v = NULL;
 	rc = 0;
 done:
-	free(v);
+	free(e);
+	free(ids);
+	free(lo);
+	free(hi);
 	if (md)
 		rd_kafka_metadata_destroy(md);
 	rd_kafka_topic_destroy(rkt);
 	return rc;
 }
 
-
-struct fg_kafka_range *fg_kafka_range_open(const struct fg_config *cfg, const char *topic,
-					   const char *from, const char *to, const char *offsets,
-					   int *bad_args, char *errstr, size_t errstr_size)
+struct fg_kafka_range *fg_kafka_range_open_spec(const struct fg_config *cfg, const char *topic,
+						const struct fg_kafka_range_spec *spec,
+						char *errstr, size_t errstr_size)
 {
 	struct fg_kafka_range *kr = calloc(1, sizeof(*kr));
 
-	*bad_args = 0;
 	if (!kr || !(kr->topic = strdup(topic))) {
 		free(kr);
 		fg_errf(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
-	kr->timeout_ms = (int)cfg->connect_timeout_ms;
-	/* the arguments first: a typo is reported without waiting for brokers */
-	int64_t ms;
-	struct range *v;
-	size_t n;
-	const char *bad = from && parse_time(from, &ms) ? "from"
-			  : to && parse_time(to, &ms)	  ? "to"
-							  : NULL;
-	if (bad) {
-		fg_errf(errstr, errstr_size,
-			"--%s \"%s\" is not a time (ms since the epoch, YYYY-MM-DD or "
-			"YYYY-MM-DDTHH:MM:SSZ)",
-			bad, bad[0] == 'f' ? from : to);
-		*bad_args = 1;
+	kr->timeout_ms = spec->timeout_ms > 0 ? spec->timeout_ms : (int)cfg->connect_timeout_ms;
+	kr->rk = make_consumer(cfg, spec->group, errstr, errstr_size);
+	if (!kr->rk || plan(kr, spec, errstr, errstr_size)) {
 		fg_kafka_range_close(kr);
 		return NULL;
 	}
-	if (offsets) {
-		if (parse_offsets(offsets, &v, &n, errstr, errstr_size)) {
-			*bad_args = 1;
-			fg_kafka_range_close(kr);
+	return kr;
+}
+
+struct fg_kafka_range *fg_kafka_range_open(const struct fg_config *cfg, const char *topic,
+					   const char *from, const char *to, const char *offsets,
+					   int *bad_args, char *errstr, size_t errstr_size)
+{
+	struct fg_kafka_range_spec spec = { .from = FG_KAFKA_END_UNSET, .to = FG_KAFKA_END_UNSET };
+	struct fg_kafka_part_ends *parts = NULL;
+	struct fg_kafka_range *kr;
+
+	/* the arguments first: a typo is reported without waiting for brokers */
+	*bad_args = 1;
+	for (int pass = 0; pass < 2; pass++) {
+		const char *when = pass ? to : from;
+		if (when && parse_replay_time(when, pass ? &spec.to.time_ms : &spec.from.time_ms)) {
+			fg_errf(errstr, errstr_size,
+				"--%s \"%s\" is not a time (ms since the epoch, YYYY-MM-DD or "
+				"YYYY-MM-DDTHH:MM:SSZ)",
+				pass ? "to" : "from", when);
 			return NULL;
 		}
-		free(v);
 	}
-	kr->rk = make_consumer(cfg, errstr, errstr_size);
-	if (!kr->rk || plan(kr, from, to, offsets, bad_args, errstr, errstr_size)) {
-		fg_kafka_range_close(kr);
-		return NULL;
+	if (offsets) {
+		if (parse_offsets(offsets, &parts, &spec.n_parts, errstr, errstr_size))
+			return NULL;
+		spec.parts = parts;
+		spec.listed_only = 1;
 	}
-	for (size_t i = 0; i < kr->n; i++)
-		kr->total += (uint64_t)(kr->v[i].end - kr->v[i].start);
+	*bad_args = 0;
+	kr = fg_kafka_range_open_spec(cfg, topic, &spec, errstr, errstr_size);
+	free(parts);
 	return kr;
 }
 

@@ -2,19 +2,24 @@
  * fg_kafka_range.h: a range of a topic's history, read without a group.
  *
  * DESIGN
- * `floorgate replay` reads declarations that the live pipeline has already
- * consumed, and must not disturb it. So this consumer never subscribes: it
- * assigns partitions itself (rd_kafka_assign), under a group id of its own
- * (floorgate-replay-<pid>), with auto-commit and offset storing off and no
- * commit call anywhere. The live group's committed offsets cannot move.
+ * `floorgate replay` and `floorgate audit` read declarations and outputs
+ * that the live pipeline has already handled, and must not disturb it. So
+ * this consumer never subscribes: it assigns partitions itself
+ * (rd_kafka_assign), under a group id that is never joined (replay's
+ * floorgate-replay-<pid>, or the caller's), with auto-commit and offset
+ * storing off and no commit call anywhere. No group's committed offsets
+ * can move.
  *
  * The range is planned once at open, from the topic's metadata and
- * watermarks: every partition from its low to its high watermark, or the
- * offsets given (P:START-END, both ends included), or a time range
- * [from, to) resolved per partition with rd_kafka_offsets_for_times (no
- * message at or after a time: the partition's end). Offsets that retention
- * already deleted, offsets beyond the end and missing partitions are errors,
- * never silently skipped.
+ * watermarks. Each partition's range is [from, to), and each end is an
+ * offset, a time (resolved with rd_kafka_offsets_for_times: the first
+ * offset at or after it, or the partition's end when there is none) or
+ * unset (the low or high watermark). A spec gives the ends for every
+ * partition and may override them per partition, or name the only
+ * partitions to read. Offsets that retention already deleted, offsets
+ * beyond the end and missing partitions are errors, never silently
+ * skipped or clamped: a replay or an audit covers what was asked or says
+ * why not.
  *
  * Partitions are then read one after the other, in ascending order, each
  * from its start to its end, so the message order (partition, then offset)
@@ -38,13 +43,50 @@
 
 struct fg_kafka_range;
 
+/* One end of a partition's range; both fields -1: the watermark. */
+struct fg_kafka_end {
+	int64_t offset;  /* an offset, or -1 */
+	int64_t time_ms; /* or a time, ms since the epoch, or -1 */
+};
+
+#define FG_KAFKA_END_UNSET ((struct fg_kafka_end){ -1, -1 })
+
+/* One partition's ends; an unset end takes the spec's. */
+struct fg_kafka_part_ends {
+	int32_t partition;
+	struct fg_kafka_end from, to;
+};
+
+struct fg_kafka_range_spec {
+	struct fg_kafka_end from, to;           /* [from, to) of every partition */
+	const struct fg_kafka_part_ends *parts; /* overrides, by partition; may be NULL */
+	size_t n_parts;
+	int listed_only;   /* read only the partitions in parts, which must exist */
+	const char *group; /* group id (never joined); NULL: floorgate-replay-<pid> */
+	int timeout_ms;    /* each metadata and offset query; 0: run.connect_timeout_ms */
+};
+
 /*
- * Connects with cfg's kafka.* settings (run.connect_timeout_ms bounds each
- * metadata and offset query) and plans the range of `topic`: from/to are
- * times (ms since the epoch, YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS[.mmm]Z),
- * offsets is "P:START-END,..."; all may be NULL (the whole topic). Returns
- * NULL with a message; *bad_args is set when the arguments were at fault
- * rather than Kafka.
+ * Parses a time: @MILLISECONDS (since the epoch), YYYY-MM-DD or
+ * YYYY-MM-DDTHH:MM:SS[.mmm]Z (UTC). Returns 0 with *ms, or -1.
+ */
+int fg_kafka_parse_time(const char *s, int64_t *ms);
+
+/*
+ * Connects with cfg's kafka.* settings and plans the range of `topic` that
+ * spec describes (DESIGN). Returns NULL with a message.
+ */
+struct fg_kafka_range *fg_kafka_range_open_spec(const struct fg_config *cfg, const char *topic,
+						const struct fg_kafka_range_spec *spec,
+						char *errstr, size_t errstr_size);
+
+/*
+ * `floorgate replay`'s form of fg_kafka_range_open_spec: from/to are times
+ * (fg_kafka_parse_time's forms, or bare milliseconds since the epoch) for
+ * every partition, offsets is "P:START-END,..." (both ends included, only
+ * the partitions named); all may be NULL (the whole topic). Returns NULL
+ * with a message; *bad_args is set when the arguments were at fault rather
+ * than Kafka.
  */
 struct fg_kafka_range *fg_kafka_range_open(const struct fg_config *cfg, const char *topic,
 					   const char *from, const char *to, const char *offsets,

@@ -8,8 +8,8 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "../core/fg_date.h"
 #include "../ingest/fg_frame.h"
+#include "../ingest/fg_kafka_range.h"
 #include "fg_audit_src.h"
 
 #define FG_AUDIT_SRC_KAFKA "kafka:"
@@ -108,185 +108,98 @@ done:
 
 /* ---- Kafka ------------------------------------------------------------ */
 
-int64_t fg_audit_src_parse_time(const char *s)
-{
-	int32_t days;
-	unsigned h = 0, m = 0, sec = 0;
-	char *end;
-
-	if (*s == '@') {
-		errno = 0;
-		long long v = strtoll(s + 1, &end, 10);
-		return errno || *end || end == s + 1 || v < 0 ? -1 : v;
-	}
-	if (strlen(s) < 10 || fg_date_parse(s, 10, &days))
-		return -1;
-	if (s[10] && (sscanf(s + 10, "T%2u:%2u:%2uZ", &h, &m, &sec) != 3 || h > 23 || m > 59 ||
-		      sec > 60 || s[strlen(s) - 1] != 'Z'))
-		return -1;
-	return ((int64_t)days * 86400 + h * 3600 + m * 60 + sec) * 1000;
-}
-
 /*
- * One bound for partition p: *off set from an offset spec, or *ts from a
- * time. Returns 0, or -1 when the spec is malformed.
+ * One --from/--to into spec: an end for every partition (OFFSET or a time)
+ * into *all, or per-partition offsets (P:OFFSET,...) into parts (pass 0:
+ * from, 1: to), merged by partition. Returns 0, or -1 when malformed.
  */
-static int parse_bound(const char *spec, int32_t p, int64_t *off, int64_t *ts)
+static int parse_bound(const char *arg, int pass, struct fg_kafka_end *all,
+		       struct fg_kafka_part_ends **parts, size_t *n)
 {
 	char *end;
-	*off = -1;
-	*ts = -1;
-	if (!spec || !*spec)
+
+	if (!arg || !*arg)
 		return 0;
-	if (*spec == '@' || strchr(spec, '-')) {
-		*ts = fg_audit_src_parse_time(spec);
-		return *ts < 0 ? -1 : 0;
-	}
-	if (!strchr(spec, ':')) {
+	if (*arg == '@' || strchr(arg, '-'))
+		return fg_kafka_parse_time(arg, &all->time_ms);
+	if (!strchr(arg, ':')) {
 		errno = 0;
-		long long v = strtoll(spec, &end, 10);
-		if (errno || *end || v < 0)
+		long long v = strtoll(arg, &end, 10);
+		if (errno || *end || end == arg || v < 0)
 			return -1;
-		*off = v;
+		all->offset = v;
 		return 0;
 	}
-	for (const char *s = spec; *s;) {
+	for (const char *s = arg; *s;) {
 		errno = 0;
 		long part = strtol(s, &end, 10);
-		if (errno || end == s || *end != ':' || part < 0)
+		if (errno || end == s || *end != ':' || part < 0 || part > INT32_MAX)
 			return -1;
 		s = end + 1;
 		long long v = strtoll(s, &end, 10);
 		if (errno || end == s || (*end && *end != ',') || v < 0)
 			return -1;
-		if (part == p)
-			*off = v;
+		size_t i = 0;
+		while (i < *n && (*parts)[i].partition != part)
+			i++;
+		if (i == *n) {
+			struct fg_kafka_part_ends *np = realloc(*parts, (*n + 1) * sizeof(*np));
+			if (!np)
+				return -1;
+			*parts = np;
+			np[(*n)++] = (struct fg_kafka_part_ends){ (int32_t)part, FG_KAFKA_END_UNSET,
+								  FG_KAFKA_END_UNSET };
+		}
+		(pass ? &(*parts)[i].to : &(*parts)[i].from)->offset = v;
 		s = *end ? end + 1 : end;
 	}
 	return 0;
 }
 
-struct kpart {
-	int32_t id;
-	int64_t from, to, next;
-};
-
 static int read_kafka(const char *topic, const struct fg_audit_src_opts *o, fg_audit_src_fn fn,
 		      void *ctx, char *errstr, size_t errstr_size)
 {
-	char why[512];
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	rd_kafka_t *rk = NULL;
-	rd_kafka_topic_t *rkt = NULL;
-	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_topic_partition_list_t *pl = NULL;
-	struct kpart *parts = NULL;
+	struct fg_kafka_range_spec spec = { .from = FG_KAFKA_END_UNSET, .to = FG_KAFKA_END_UNSET };
+	struct fg_kafka_part_ends *parts = NULL;
+	struct fg_kafka_range *kr = NULL;
 	struct fg_schema_registry reg = { 0 };
 	struct {
 		int32_t id;
 		avro_value_iface_t *iface;
 		avro_value_t v;
 	} cache[16];
-	size_t n_cache = 0, n_parts = 0, done_parts = 0;
-	int rc = -1, timeout = o->timeout_ms > 0 ? o->timeout_ms : 30000;
+	size_t n_cache = 0;
+	int rc = -1, got, timeout = o->timeout_ms > 0 ? o->timeout_ms : 30000;
 	avro_reader_t mr = NULL;
+	rd_kafka_message_t *m = NULL;
+	char why[512];
 
 	if (!o->cfg || !fg_config_kafka_get(o->cfg, "bootstrap.servers")) {
 		fg_errf(errstr, errstr_size,
 			"kafka:%s: kafka.bootstrap.servers is not set (-X kafka.bootstrap.servers=HOST:PORT)",
 			topic);
-		rd_kafka_conf_destroy(conf);
 		return -1;
 	}
-	if (o->decode &&
-	    fg_schema_registry_load_dir(&reg, o->cfg->schema_dir, errstr, errstr_size)) {
-		rd_kafka_conf_destroy(conf);
-		return -1;
-	}
-	/* Plain assignment: a group id is required by the client but never joined or committed. */
-	if (fg_config_rdkafka_apply(o->cfg, conf, FG_CONFIG_PRODUCER, errstr, errstr_size) ||
-	    (!fg_config_kafka_get(o->cfg, "group.id") &&
-	     fg_config_rdkafka_set(conf, "group.id", "floorgate-audit", errstr, errstr_size)) ||
-	    fg_config_rdkafka_set(conf, "enable.auto.commit", "false", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) ||
-	    fg_config_rdkafka_set(conf, "enable.partition.eof", "true", errstr, errstr_size)) {
-		rd_kafka_conf_destroy(conf);
-		goto done;
-	}
-	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
-	if (!rk) {
-		rd_kafka_conf_destroy(conf);
-		fg_errf(errstr, errstr_size, "kafka:%s: %s", topic, why);
-		goto done;
-	}
-	rd_kafka_poll_set_consumer(rk);
-	rkt = rd_kafka_topic_new(rk, topic, NULL);
-	rd_kafka_resp_err_t e = rkt ? rd_kafka_metadata(rk, 0, rkt, &md, timeout) :
-				      rd_kafka_last_error();
-	if (e || !md || md->topic_cnt != 1 || md->topics[0].err) {
-		fg_errf(errstr, errstr_size, "kafka:%s: cannot read the topic's metadata: %s", topic,
-			rd_kafka_err2str(e ? e : md && md->topic_cnt ? md->topics[0].err :
-							  RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
-		goto done;
-	}
-	n_parts = (size_t)md->topics[0].partition_cnt;
-	parts = calloc(n_parts ? n_parts : 1, sizeof(*parts));
-	pl = rd_kafka_topic_partition_list_new((int)n_parts);
-	if (!parts || !pl)
-		goto oom;
-	for (size_t i = 0; i < n_parts; i++) {
-		struct kpart *kp = &parts[i];
-		int64_t lo, hi, off, ts;
-		kp->id = md->topics[0].partitions[i].id;
-		e = rd_kafka_query_watermark_offsets(rk, topic, kp->id, &lo, &hi, timeout);
-		if (e) {
-			fg_errf(errstr, errstr_size, "kafka:%s/%d: watermarks: %s", topic, (int)kp->id,
-				rd_kafka_err2str(e));
+	for (int pass = 0; pass < 2; pass++) {
+		const char *arg = pass ? o->to : o->from;
+		if (parse_bound(arg, pass, pass ? &spec.to : &spec.from, &parts, &spec.n_parts)) {
+			fg_errf(errstr, errstr_size,
+				"--%s %s: expected OFFSET, P:OFFSET,..., YYYY-MM-DDTHH:MM:SSZ or @MS",
+				pass ? "to" : "from", arg);
 			goto done;
 		}
-		kp->from = lo;
-		kp->to = hi;
-		for (int b = 0; b < 2; b++) {
-			const char *spec = b ? o->to : o->from;
-			if (parse_bound(spec, kp->id, &off, &ts)) {
-				fg_errf(errstr, errstr_size,
-					"--%s %s: expected OFFSET, P:OFFSET,..., YYYY-MM-DDTHH:MM:SSZ or @MS",
-					b ? "to" : "from", spec);
-				goto done;
-			}
-			if (ts >= 0) {
-				rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_new(1);
-				if (!q)
-					goto oom;
-				rd_kafka_topic_partition_list_add(q, topic, kp->id)->offset = ts;
-				e = rd_kafka_offsets_for_times(rk, q, timeout);
-				off = e ? -1 : q->elems[0].offset;
-				if (!e && q->elems[0].err)
-					e = q->elems[0].err;
-				rd_kafka_topic_partition_list_destroy(q);
-				if (e) {
-					fg_errf(errstr, errstr_size, "kafka:%s/%d: offsets for time: %s",
-						topic, (int)kp->id, rd_kafka_err2str(e));
-					goto done;
-				}
-				if (off < 0)
-					off = hi; /* no message at or after that time */
-			}
-			if (off >= 0) {
-				if (b)
-					kp->to = off < hi ? off : hi;
-				else
-					kp->from = off > lo ? off : lo;
-			}
-		}
-		kp->next = kp->from;
-		if (kp->from >= kp->to)
-			done_parts++;
-		else
-			rd_kafka_topic_partition_list_add(pl, topic, kp->id)->offset = kp->from;
 	}
-	if (pl->cnt && (e = rd_kafka_assign(rk, pl))) {
-		fg_errf(errstr, errstr_size, "kafka:%s: assign: %s", topic, rd_kafka_err2str(e));
+	if (o->decode &&
+	    fg_schema_registry_load_dir(&reg, o->cfg->schema_dir, errstr, errstr_size))
+		goto done;
+	/* The caller's group id (or floorgate-audit), never joined or committed. */
+	spec.parts = parts;
+	spec.group = fg_config_kafka_get(o->cfg, "group.id") ? fg_config_kafka_get(o->cfg, "group.id")
+							     : "floorgate-audit";
+	spec.timeout_ms = timeout;
+	kr = fg_kafka_range_open_spec(o->cfg, topic, &spec, why, sizeof(why));
+	if (!kr) {
+		fg_errf(errstr, errstr_size, "kafka:%s: %s", topic, why);
 		goto done;
 	}
 	mr = avro_reader_memory("", 0);
@@ -294,43 +207,21 @@ static int read_kafka(const char *topic, const struct fg_audit_src_opts *o, fg_a
 		goto oom;
 	struct timespec last;
 	clock_gettime(CLOCK_MONOTONIC, &last);
-	while (done_parts < n_parts) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+	while ((got = fg_kafka_range_next(kr, &m, 200, why, sizeof(why))) > 0) {
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (!m) {
+		if (got == 2) {
 			if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 >
 			    timeout) {
 				fg_errf(errstr, errstr_size,
-					"kafka:%s: no progress for %d ms (%zu of %zu partitions read)",
-					topic, timeout, done_parts, n_parts);
+					"kafka:%s: no progress for %d ms (%" PRIu64 " of %" PRIu64
+					" offsets read)",
+					topic, timeout, fg_kafka_range_done(kr), fg_kafka_range_total(kr));
 				goto done;
 			}
 			continue;
 		}
 		last = now;
-		struct kpart *kp = NULL;
-		for (size_t i = 0; i < n_parts; i++)
-			if (parts[i].id == m->partition)
-				kp = &parts[i];
-		if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			fg_errf(errstr, errstr_size, "kafka:%s: %s", topic, rd_kafka_message_errstr(m));
-			rd_kafka_message_destroy(m);
-			goto done;
-		}
-		if (!kp || kp->next >= kp->to) {
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || m->offset >= kp->to) {
-			/* Control records (transactions) may sit on the last offsets. */
-			if (m->err || m->offset >= kp->to) {
-				kp->next = kp->to;
-				done_parts++;
-			}
-			rd_kafka_message_destroy(m);
-			continue;
-		}
 		struct fg_source_pos pos = { .topic = topic, .partition = m->partition,
 					     .offset = m->offset, .index = -1 };
 		avro_value_t *vp = NULL;
@@ -342,7 +233,6 @@ static int read_kafka(const char *topic, const struct fg_audit_src_opts *o, fg_a
 			if (fg_frame_parse(m->payload, m->len, &sid, &body, &body_len, &fwhy)) {
 				fg_errf(errstr, errstr_size, "kafka:%s/%d@%lld: %s", topic,
 					(int)m->partition, (long long)m->offset, fwhy);
-				rd_kafka_message_destroy(m);
 				goto done;
 			}
 			size_t c = 0;
@@ -356,7 +246,6 @@ static int read_kafka(const char *topic, const struct fg_audit_src_opts *o, fg_a
 						     "kafka:%s/%d@%lld: schema id %d is not in %s",
 						topic, (int)m->partition, (long long)m->offset, (int)sid,
 						o->cfg->schema_dir);
-					rd_kafka_message_destroy(m);
 					goto done;
 				}
 				cache[c].id = sid;
@@ -364,7 +253,6 @@ static int read_kafka(const char *topic, const struct fg_audit_src_opts *o, fg_a
 				if (!cache[c].iface || avro_generic_value_new(cache[c].iface, &cache[c].v)) {
 					if (cache[c].iface)
 						avro_value_iface_decref(cache[c].iface);
-					rd_kafka_message_destroy(m);
 					goto oom;
 				}
 				n_cache++;
@@ -373,43 +261,36 @@ static int read_kafka(const char *topic, const struct fg_audit_src_opts *o, fg_a
 			if (avro_value_read(mr, &cache[c].v)) {
 				fg_errf(errstr, errstr_size, "kafka:%s/%d@%lld: %s", topic,
 					(int)m->partition, (long long)m->offset, avro_strerror());
-				rd_kafka_message_destroy(m);
 				goto done;
 			}
 			vp = &cache[c].v;
 		}
 		int r = fn(ctx, vp, body, body_len, &pos, NULL);
-		kp->next = m->offset + 1;
-		if (kp->next >= kp->to)
-			done_parts++;
 		rd_kafka_message_destroy(m);
+		m = NULL;
 		if (r) {
 			rc = r;
 			goto done;
 		}
 	}
-	rc = 0;
+	if (got < 0)
+		fg_errf(errstr, errstr_size, "kafka:%s: %s", topic, why);
+	else
+		rc = 0;
 	goto done;
 oom:
 	fg_errf(errstr, errstr_size, "out of memory");
 done:
+	if (m)
+		rd_kafka_message_destroy(m);
 	for (size_t c = 0; c < n_cache; c++) {
 		avro_value_decref(&cache[c].v);
 		avro_value_iface_decref(cache[c].iface);
 	}
 	if (mr)
 		avro_reader_free(mr);
-	if (pl)
-		rd_kafka_topic_partition_list_destroy(pl);
+	fg_kafka_range_close(kr);
 	free(parts);
-	if (md)
-		rd_kafka_metadata_destroy(md);
-	if (rkt)
-		rd_kafka_topic_destroy(rkt);
-	if (rk) {
-		rd_kafka_consumer_close(rk);
-		rd_kafka_destroy(rk);
-	}
 	fg_schema_registry_fini(&reg);
 	return rc;
 }

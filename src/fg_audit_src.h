@@ -4,13 +4,14 @@
  *
  * DESIGN
  * A source is a path, or `kafka:TOPIC`. A topic range is read by plain
- * assignment (rd_kafka_assign with explicit start offsets): no group is
- * joined and nothing is committed, so no consumer group's offsets move. Its
- * bounds, per partition, are [from, to): `--from`/`--to` give offsets (one
- * number for every partition, or `P:OFFSET,P:OFFSET`), or a time
+ * assignment, partition after partition (ingest/fg_kafka_range.h): no group
+ * is joined and nothing is committed, so no consumer group's offsets move.
+ * Its bounds, per partition, are [from, to): `--from`/`--to` give offsets
+ * (one number for every partition, or `P:OFFSET,P:OFFSET`), or a time
  * (`2026-11-26T08:00:00Z` or `@MILLISECONDS`, turned into offsets with
  * rd_kafka_offsets_for_times); unset bounds are the low and high
  * watermarks when reading starts, so a range never waits for new messages.
+ * Offsets no longer in Kafka or beyond the end are refused, not clamped.
  * Kafka values are Confluent-framed; their writer schemas are found by id
  * in a schema directory (as `floorgate run` does), each parsed once.
  */
@@ -49,9 +50,6 @@ typedef int (*fg_audit_src_fn)(void *ctx, avro_value_t *v, const uint8_t *bytes,
 /* Reads every record of src. Returns 0, fn's value, or -1 with a message. */
 int fg_audit_src_read(const char *src, const struct fg_audit_src_opts *o, fg_audit_src_fn fn,
 		      void *ctx, char *errstr, size_t errstr_size);
-
-/* "2026-11-26T08:00:00Z", "2026-11-26" or "@MS" -> ms since the epoch (UTC); -1 if neither. */
-int64_t fg_audit_src_parse_time(const char *s);
 
 /* Rough byte count of a source, for sizing spill partitions (files: their size). */
 unsigned long long fg_audit_src_size_hint(const char *src);

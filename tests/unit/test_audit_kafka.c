@@ -21,6 +21,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "../../ingest/fg_gen.h"
+#include "../../ingest/fg_kafka_range.h"
 #include "../../sinks/fg_ocf.h"
 #include "../../src/fg_audit_src.h"
 #include "../../src/fg_cmd.h"
@@ -175,20 +176,38 @@ static void test_topic_range_by_offsets(void **state)
 	o.from = "0:x";
 	assert_int_equal(fg_audit_src_read("kafka:decls", &o, on_msg, &s, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "--from 0:x: expected OFFSET"));
+
+	/* Bounds outside the topic are refused, never clamped: the audit covers
+	 * what was asked or says why not. */
+	o.from = NULL;
+	o.to = "0:1000";
+	assert_int_equal(fg_audit_src_read("kafka:decls", &o, on_msg, &s, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "kafka:decls: decls [0]: offset 999 is beyond the end"));
+	o.to = "7:10";
+	assert_int_equal(fg_audit_src_read("kafka:decls", &o, on_msg, &s, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "kafka:decls: topic decls has no partition 7"));
 	fg_config_fini(&cfg);
+}
+
+/* fg_kafka_parse_time's value, or -1 when it refuses s. */
+static int64_t time_ms(const char *s)
+{
+	int64_t ms;
+	return fg_kafka_parse_time(s, &ms) ? -1 : ms;
 }
 
 static void test_time_bounds_parse(void **state)
 {
 	(void)state;
-	assert_true(fg_audit_src_parse_time("1970-01-01T00:16:40Z") == 1000000);
-	assert_true(fg_audit_src_parse_time("2026-11-26") == 1795651200000LL);
-	assert_true(fg_audit_src_parse_time("2026-11-26T08:30:00Z") == 1795681800000LL);
-	assert_true(fg_audit_src_parse_time("@1795681800000") == 1795681800000LL);
-	assert_true(fg_audit_src_parse_time("2026-11-26T08:30:00") == -1); /* UTC only, say so */
-	assert_true(fg_audit_src_parse_time("2026-02-30") == -1);
-	assert_true(fg_audit_src_parse_time("@-5") == -1);
-	assert_true(fg_audit_src_parse_time("yesterday") == -1);
+	assert_true(time_ms("1970-01-01T00:16:40Z") == 1000000);
+	assert_true(time_ms("2026-11-26") == 1795651200000LL);
+	assert_true(time_ms("2026-11-26T08:30:00Z") == 1795681800000LL);
+	assert_true(time_ms("@1795681800000") == 1795681800000LL);
+	assert_true(time_ms("2026-11-26T08:30:00.25Z") == 1795681800250LL);
+	assert_true(time_ms("2026-11-26T08:30:00") == -1); /* UTC only, say so */
+	assert_true(time_ms("2026-02-30") == -1);
+	assert_true(time_ms("@-5") == -1);
+	assert_true(time_ms("yesterday") == -1);
 }
 
 /* Runs a command with stdout to a file; returns its exit code and the output. */
