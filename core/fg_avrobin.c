@@ -37,13 +37,15 @@ uint8_t *fg_avrobin_grow(struct fg_avrobin *w, size_t n)
 	return w->buf + w->len;
 }
 
-void fg_avrobin_trim(struct fg_avrobin *w, size_t floor)
+void fg_avrobin_trim(struct fg_avrobin *w, size_t need, size_t floor)
 {
 	size_t cap = floor ? floor : 256;
 
-	if (w->cap / 8 <= w->len || w->cap / 8 <= cap)
+	if (need < w->len)
+		need = w->len;
+	if (w->cap / 8 <= need || w->cap / 8 <= cap)
 		return;
-	while (cap < 2 * w->len)
+	while (cap < 2 * need)
 		cap *= 2;
 	uint8_t *b = realloc(w->buf, cap);
 	if (b) { /* a failed shrink keeps the larger buffer */

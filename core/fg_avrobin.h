@@ -25,13 +25,15 @@ void fg_avrobin_fini(struct fg_avrobin *w);
 /* Slow path of fg_avrobin_room(): grows the buffer. */
 uint8_t *fg_avrobin_grow(struct fg_avrobin *w, size_t n);
 /*
- * Gives back capacity that a burst left behind: when cap is more than 8
- * times both len and `floor`, shrinks it to the power of two times `floor`
- * that holds 2 x len. Keeps the first len bytes (buf may move). A buffer
- * reused for output of varying size so stays within a small factor of
- * recent use instead of keeping its largest size for ever.
+ * Gives back capacity that a burst left behind. `need` is what the buffer
+ * should keep room for (the caller's recent peak; len at least): when cap
+ * is more than 8 times both that and `floor`, shrinks it to the power of
+ * two times `floor` that holds twice that. Keeps the first len bytes (buf
+ * may move). A reused buffer so follows its recent use instead of keeping
+ * its largest size for ever, and does not shrink and regrow with every
+ * change in size.
  */
-void fg_avrobin_trim(struct fg_avrobin *w, size_t floor);
+void fg_avrobin_trim(struct fg_avrobin *w, size_t need, size_t floor);
 
 /* Room for n more bytes at buf + len (not yet counted in len), or NULL. */
 static inline uint8_t *fg_avrobin_room(struct fg_avrobin *w, size_t n)

@@ -48,6 +48,7 @@ struct fg_batch {
 	rd_kafka_resp_err_t err;
 	unsigned epoch;           /* exactly_once: the consumer's epoch when handed out */
 	size_t in_bytes, out_bytes; /* counted in engine.inflight_bytes */
+	size_t out_peak;            /* worker: recent peak of out_bytes, decaying */
 };
 
 /* A batch pointer that means "no more batches" on a ring. */
@@ -305,9 +306,16 @@ static void assess_batch(struct worker *w, struct fg_batch *b)
 		b->buf.len += o->len + key_len;
 	}
 	fg_refstore_quiescent();
-	/* A burst fills batches to run.batch_size; give that room back once
-	 * batches are small again, or every batch keeps its largest size. */
-	fg_avrobin_trim(&b->buf, BATCH_BUF_MIN);
+	/*
+	 * A burst fills batches to run.batch_size. Room for the batch's recent
+	 * peak (which decays by 1/16 a use, so about 30 uses after a burst) is
+	 * kept; beyond that it is given back, or every batch would keep its
+	 * largest size for good. Mixed sizes keep the peak up: no regrowing.
+	 */
+	b->out_peak -= b->out_peak / 16;
+	if (b->out_peak < b->buf.len)
+		b->out_peak = b->buf.len;
+	fg_avrobin_trim(&b->buf, b->out_peak, BATCH_BUF_MIN);
 	b->out_bytes = b->buf.len;
 	atomic_fetch_add_explicit(&w->e->inflight_bytes, (long long)b->out_bytes,
 				  memory_order_relaxed);

@@ -503,7 +503,7 @@ static void test_buffer_trimmed_after_burst(void **state)
 	for (size_t i = 0; i < 100000; i++)
 		p[i] = (uint8_t)i;
 	w.len = 100000;
-	fg_avrobin_trim(&w, floor);
+	fg_avrobin_trim(&w, 0, floor);
 	assert_int_equal(w.cap, 262144); /* 64 KiB x 4: the first that holds 2 x len */
 	for (size_t i = 0; i < 100000; i++)
 		assert_int_equal(w.buf[i], (uint8_t)i);
@@ -511,15 +511,20 @@ static void test_buffer_trimmed_after_burst(void **state)
 	/* Use within a factor of 8 of the capacity, or a capacity within 8 times
 	 * the floor, keeps it: no realloc per batch in steady state. */
 	w.len = 40000;
-	fg_avrobin_trim(&w, floor);
+	fg_avrobin_trim(&w, 0, floor);
 	assert_int_equal(w.cap, 262144);
 	w.len = 0;
-	fg_avrobin_trim(&w, floor);
+	fg_avrobin_trim(&w, 0, floor);
 	assert_int_equal(w.cap, 262144);
+
+	/* Room the caller still plans for is kept: a recent peak of 1 MB. */
+	assert_non_null(fg_avrobin_room(&w, 8u << 20));
+	fg_avrobin_trim(&w, 1000000, floor);
+	assert_int_equal(w.cap, 2097152);
 
 	/* An empty buffer after a burst goes back to the floor, never below. */
 	assert_non_null(fg_avrobin_room(&w, 8u << 20));
-	fg_avrobin_trim(&w, floor);
+	fg_avrobin_trim(&w, 0, floor);
 	assert_int_equal(w.cap, floor);
 	fg_avrobin_fini(&w);
 }
