@@ -16,6 +16,7 @@ own decimal arithmetic, not from floorgate's audit code.
 import argparse
 import csv
 import json
+import os
 import re
 import shutil
 import sys
@@ -378,16 +379,15 @@ def cmd_produce(o):
 
 def cmd_committed(o):
     """Fails when the group has a committed offset on any partition of the topics."""
-    from confluent_kafka import Consumer, TopicPartition
-    c = Consumer({"bootstrap.servers": o.bootstrap, "group.id": o.group})
-    tps = [TopicPartition(t, p) for t in o.topics for p in range(o.partitions)]
-    got = c.committed(tps, timeout=20)
-    c.close()
-    moved = ["%s/%d@%d" % (tp.topic, tp.partition, tp.offset) for tp in got if tp.offset >= 0]
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                    "pylib"))
+    from fgkafka import committed
+    got = committed(o.bootstrap, o.group, o.topics, o.partitions)
+    moved = ["%s/%d@%d" % (t, p, off) for (t, p), off in sorted(got.items()) if off >= 0]
     if moved:
         print("group %s has committed offsets: %s" % (o.group, " ".join(moved)))
         return 1
-    print("group %s: no committed offset on %d partitions" % (o.group, len(tps)))
+    print("group %s: no committed offset on %d partitions" % (o.group, len(got)))
     return 0
 
 

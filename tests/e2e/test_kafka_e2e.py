@@ -38,10 +38,13 @@ import sys
 import time
 import uuid
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "pylib"))
+
 try:
     import fastavro
-    from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+    from fgkafka import create_topics
 except ImportError as e:  # pragma: no cover - environment problem
     print(f"e2e: cannot import test dependencies ({e}); run scripts/pyenv.sh and use its venv",
           file=sys.stderr)
@@ -230,32 +233,6 @@ def build_inputs(case, decl_schema):
 
 
 # ------------------------------------------------------------------------------ kafka
-
-
-def create_topics(bootstrap, names, partitions):
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics(
-        [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names],
-        operation_timeout=30, request_timeout=30)
-    for name, fut in futures.items():
-        try:
-            fut.result()
-        except KafkaException as e:
-            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise
-    # Wait until the metadata shows every partition with a leader.
-    deadline = time.time() + 30
-    while True:
-        md = admin.list_topics(timeout=10)
-        ready = all(n in md.topics and md.topics[n].error is None
-                    and len(md.topics[n].partitions) >= 1
-                    and all(p.leader >= 0 for p in md.topics[n].partitions.values())
-                    for n in names)
-        if ready:
-            return
-        if time.time() > deadline:
-            raise SystemExit(f"e2e: topics {names} not ready after 30 s")
-        time.sleep(0.2)
 
 
 def produce(bootstrap, topic, inputs):

@@ -53,9 +53,10 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 
 try:
     import fastavro
-    from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+    from confluent_kafka.admin import AdminClient
     import test_kafka_e2e as e2e  # Results, schemas, framing, drain, stop_group
+    from fgkafka import committed, create_topics  # on sys.path through test_kafka_e2e
 except ImportError as e:  # pragma: no cover - environment problem
     print(f"faults: cannot import test dependencies ({e}); use the venv of scripts/pyenv.sh",
           file=sys.stderr)
@@ -158,31 +159,6 @@ def run(cmd, timeout=120):
 # ------------------------------------------------------------------------------ kafka
 
 
-def create_topics(bootstrap, names, partitions=PARTITIONS, config=None):
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    rf = min(3, len(bootstrap.split(",")))
-    futures = admin.create_topics(
-        [NewTopic(n, num_partitions=partitions, replication_factor=rf, config=config or {})
-         for n in names], operation_timeout=30, request_timeout=30)
-    for _, fut in futures.items():
-        try:
-            fut.result()
-        except KafkaException as e:
-            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise
-    deadline = time.time() + 30
-    while True:
-        md = admin.list_topics(timeout=10)
-        if all(n in md.topics and md.topics[n].error is None
-               and len(md.topics[n].partitions) == partitions
-               and all(p.leader >= 0 for p in md.topics[n].partitions.values())
-               for n in names):
-            return
-        if time.time() > deadline:
-            raise SystemExit(f"faults: topics {names} not ready after 30 s")
-        time.sleep(0.2)
-
-
 class StreamProducer(threading.Thread):
     """Produces `inputs` in order, `rate` messages a second (0: all at once), recording
     each message's partition and offset from its delivery report."""
@@ -247,23 +223,6 @@ def high_watermarks(bootstrap, topics):
                     continue
                 total += hi
         return total
-    finally:
-        c.close()
-
-
-def committed(bootstrap, group, topic):
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
-                  "enable.auto.commit": False, "isolation.level": "read_committed"})
-    try:
-        for attempt in range(3):   # the coordinator may be loading right after a failover
-            try:
-                tps = c.committed([TopicPartition(topic, p) for p in range(PARTITIONS)],
-                                  timeout=10)
-                return {tp.partition: tp.offset for tp in tps}
-            except KafkaException:
-                if attempt == 2:
-                    raise
-                time.sleep(1.0)
     finally:
         c.close()
 
@@ -350,8 +309,9 @@ class Scenario:
         self.group = f"floorgate-{tag}"
         self.data_dir = data_dir or os.path.join(ROOT, "data")
         self.problems = []
-        create_topics(h.bootstrap, [self.topics["input"]], config=input_config)
-        create_topics(h.bootstrap, [self.topics["output"], self.topics["deadletter"]])
+        create_topics(h.bootstrap, [self.topics["input"]], PARTITIONS, config=input_config)
+        create_topics(h.bootstrap, [self.topics["output"], self.topics["deadletter"]],
+                      PARTITIONS)
         self.nconf = 0
 
     def conf(self, instance, exit_on_eof, extra=None, bootstrap=None):
@@ -568,7 +528,8 @@ def sc_crash_restart(h, mode):
     rc = fg.wait(60)
     if rc != 0:
         s.problems += [f"restart with run.max_messages: exit {rc}"] + fg.tail()
-    com = committed(h.bootstrap, s.group, s.topics["input"])
+    com = {p: off for (_, p), off in committed(h.bootstrap, s.group, [s.topics["input"]],
+                                                  PARTITIONS, read_committed=True).items()}
     mid = s.read()
     for inp in inputs:
         pos = (inp.partition, inp.offset)

@@ -25,10 +25,13 @@ import uuid
 
 import fastavro
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "pylib"))
 import ocfraw  # noqa: E402
+from fgkafka import committed, create_topics  # noqa: E402
 
 T0 = 1780000000000  # 2026-05-28T20:26:40Z
 failures = 0
@@ -43,21 +46,6 @@ def check(name, problems):
             print(f"     {p}")
     else:
         print(f"ok   {name}")
-
-
-def create_topics(bootstrap, names, partitions):
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    for fut in admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=1)
-                                    for n in names], operation_timeout=30).values():
-        fut.result()
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        md = admin.list_topics(timeout=10)
-        if all(n in md.topics and md.topics[n].error is None and
-               all(p.leader >= 0 for p in md.topics[n].partitions.values()) for n in names):
-            return
-        time.sleep(0.2)
-    raise SystemExit("topics not ready after 30 s")
 
 
 def drain(bootstrap, topic, expect):
@@ -136,7 +124,7 @@ def main():
     check("live run answered every input once", [] if len(live) == len(msgs) else
           [f"{len(live)} outputs for {len(msgs)} inputs"])
 
-    committed_before = committed(bs, group, tin)
+    committed_before = committed(bs, group, [tin])
 
     def replay(extra, out_prefix, tables=("--data", "data")):
         cmd = [fg, "replay", "--topic", tin, *tables, "-X",
@@ -239,7 +227,7 @@ def main():
           compare(pre, all_src) if r.returncode == 0 else [r.stderr.decode()[-800:]])
 
     # 7. the live group never moved
-    after = committed(bs, group, tin)
+    after = committed(bs, group, [tin])
     check("the live group's committed offsets did not move",
           [] if after == committed_before and after else [f"{committed_before} -> {after}"])
     print(f"replay-topic: {'FAILED' if failures else 'all passed'}")
@@ -267,13 +255,6 @@ def write_ocf(path, schema_json, bodies):
         if bodies:
             f.write(zz(len(bodies)) + zz(len(data)) + data + sync)
 
-
-def committed(bs, group, topic):
-    c = Consumer({"bootstrap.servers": bs, "group.id": group, "enable.auto.commit": False})
-    md = c.list_topics(topic, timeout=10)
-    tps = c.committed([TopicPartition(topic, p) for p in md.topics[topic].partitions], timeout=10)
-    c.close()
-    return sorted((tp.partition, tp.offset) for tp in tps)
 
 
 if __name__ == "__main__":
