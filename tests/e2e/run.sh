@@ -14,51 +14,8 @@
 #   FG_BUILD, FG_KAFKA_VERSION, FG_KAFKA_CACHE  as for scripts/kafka.sh
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$ROOT"
-B=${FG_BUILD:-build}
-case $B in /*) ;; *) B="$ROOT/$B" ;; esac
-WORK="$B/e2e"
-INST="$WORK/kafka"
-FLOORGATE=${FLOORGATE:-build/floorgate}
-case $FLOORGATE in /*) ;; *) FLOORGATE="$ROOT/$FLOORGATE" ;; esac
-
-fail_setup() {
-  printf 'tests/e2e/run.sh: error: %s\n' "$*" >&2
-  echo "e2e: 0 passed, 1 failed"
-  exit 1
-}
-
-[ -x "$FLOORGATE" ] || fail_setup "floorgate binary $FLOORGATE is missing or not executable (build it first, or set FLOORGATE)"
-
-. scripts/ports.sh
-if [ -n "${FG_E2E_PORT:-}" ]; then
-  PORT=$FG_E2E_PORT
-else
-  PORT=$(fg_free_ports 29092 2 2 29190) ||
-    fail_setup "no free port pair in 29092..29191 (set FG_E2E_PORT)"
-fi
-
-PY=$(scripts/pyenv.sh --print) || fail_setup "could not prepare the Python venv"
-mkdir -p "$WORK"
-
-started=0
-# shellcheck disable=SC2317  # called through the EXIT trap
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ "$started" = 1 ]; then
-    if [ "${FG_E2E_KEEP:-0}" = 1 ]; then
-      scripts/kafka.sh stop --dir "$INST" --keep || true
-    else
-      scripts/kafka.sh stop --dir "$INST" || true
-    fi
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/kafka_suite.sh"
+fg_suite e2e FG_E2E_KEEP 29092 2 2 29190 FG_E2E_PORT
 
 scripts/kafka.sh fetch >/dev/null || fail_setup "could not fetch Kafka"
 started=1

@@ -16,62 +16,10 @@
 #   FG_BUILD, FG_KAFKA_VERSION, FG_KAFKA_CACHE, FG_KAFKA_HEAP  as for scripts/kafka.sh
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$ROOT"
-B=${FG_BUILD:-build}
-case $B in /*) ;; *) B="$ROOT/$B" ;; esac
-WORK="$B/faults"
-INST="$WORK/kafka"
-FLOORGATE=${FLOORGATE:-build/floorgate}
-case $FLOORGATE in /*) ;; *) FLOORGATE="$ROOT/$FLOORGATE" ;; esac
 # Three JVMs on a small machine: small heaps.
 export FG_KAFKA_HEAP=${FG_KAFKA_HEAP:--Xms128m -Xmx384m}
-
-fail_setup() {
-  printf 'tests/faults/run.sh: error: %s\n' "$*" >&2
-  echo "faults: 0 passed, 1 failed"
-  exit 1
-}
-
-[ -x "$FLOORGATE" ] || fail_setup "floorgate binary $FLOORGATE is missing or not executable (build it first, or set FLOORGATE)"
-
-. scripts/ports.sh
-if [ -n "${FG_FAULTS_PORT:-}" ]; then
-  PORT=$FG_FAULTS_PORT
-else
-  PORT=$(fg_free_ports 30000 9 10 30990) ||
-    fail_setup "no 9 free ports in 30000..30999 (set FG_FAULTS_PORT)"
-fi
-
-PY=$(scripts/pyenv.sh --print) || fail_setup "could not prepare the Python venv"
-mkdir -p "$WORK"
-
-started=0
-pypid=""
-# shellcheck disable=SC2317  # called through the EXIT trap
-cleanup() {
-  local rc=$?
-  trap - EXIT
-  # `timeout` signals the whole process group: the stop below (and its children, which
-  # inherit the ignore) must finish, or a broker is left running.
-  trap '' INT TERM
-  # Interrupted (timeout, Ctrl-C): the test ends the floorgate processes it started.
-  if [ -n "$pypid" ] && kill -0 "$pypid" 2>/dev/null; then
-    kill -TERM "$pypid" 2>/dev/null || true
-    wait "$pypid" 2>/dev/null || true
-  fi
-  if [ "$started" = 1 ]; then
-    if [ "${FG_FAULTS_KEEP:-0}" = 1 ]; then
-      scripts/kafka.sh stop --dir "$INST" --keep || true
-    else
-      scripts/kafka.sh stop --dir "$INST" || true
-    fi
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/kafka_suite.sh"
+fg_suite faults FG_FAULTS_KEEP 30000 9 10 30990 FG_FAULTS_PORT
 
 scripts/kafka.sh fetch >/dev/null || fail_setup "could not fetch Kafka"
 started=1
