@@ -23,6 +23,12 @@
  * path locks; a semaphore post (an eventfd write towards the producer)
  * per batch wakes a sleeping thread.
  *
+ * Memory: a batch's output buffer grows (doubling) to what its outputs
+ * need, and the worker trims it back once it is more than 8 times the
+ * batch's recent peak (a peak that decays by 1/16 a use). A burst that
+ * fills batches to run.batch_size so costs memory for seconds, not for
+ * the life of the process; steady traffic never reallocates.
+ *
  * Batching: each consume call waits for the first message only and takes
  * what is already fetched with it (up to run.batch_size), so a busy stream
  * fills whole batches and a quiet one adds no wait. A batch that is not
