@@ -320,6 +320,8 @@ static void *destroy_main(void *rk)
  * FG_FENCED_DESTROY_S seconds on a thread of its own, then leave it behind.
  */
 #define FG_FENCED_DESTROY_S 5
+/* How long a closing consumer serves its revocation before it closes anyway. */
+#define FG_LEAVE_MS 5000
 static void destroy_fenced(rd_kafka_t *rk)
 {
 	pthread_t t;
@@ -335,6 +337,39 @@ static void destroy_fenced(rd_kafka_t *rk)
 		pthread_detach(t);
 		fprintf(stderr, "floorgate: the fenced consumer did not shut down within %d s; "
 			"leaving it\n", FG_FENCED_DESTROY_S);
+	}
+}
+
+/*
+ * Leaves the group before the close: librdkafka before 2.4.0 can hang in
+ * rd_kafka_consumer_close when a cooperative rebalance hands out partitions
+ * while it closes (librdkafka issue #4527, fixed by #4528). Unsubscribing
+ * and serving the rebalance until nothing is assigned (for at most
+ * FG_LEAVE_MS) leaves the close nothing to assign. The revocation runs the
+ * same callback as in a close (drain, commit). Messages that arrive
+ * meanwhile are dropped unprocessed and their offsets not stored: the
+ * partitions' next owner reads them.
+ */
+static void leave_group(struct fg_kafka_source *src)
+{
+	struct timespec t0, t;
+
+	rd_kafka_unsubscribe(src->rk);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Serve at least 100 ms of group events, then until nothing is assigned. */
+	for (;;) {
+		rd_kafka_topic_partition_list_t *a = NULL;
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(src->rk, 50);
+		if (m)
+			rd_kafka_message_destroy(m);
+		int empty = rd_kafka_assignment(src->rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+			    a->cnt == 0;
+		if (a)
+			rd_kafka_topic_partition_list_destroy(a);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long long ms = (t.tv_sec - t0.tv_sec) * 1000LL + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if ((empty && ms >= 100) || ms >= FG_LEAVE_MS)
+			return;
 	}
 }
 
@@ -355,6 +390,7 @@ void fg_kafka_source_destroy(struct fg_kafka_source *src)
 	if (fatal) {
 		destroy_fenced(src->rk);
 	} else {
+		leave_group(src);
 		rd_kafka_consumer_close(src->rk);
 		rd_kafka_destroy(src->rk);
 	}
