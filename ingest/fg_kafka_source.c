@@ -134,50 +134,61 @@ static void assignment_remove(struct fg_kafka_source *src, const rd_kafka_topic_
 	}
 }
 
-/* @locality: the runner thread (served inside consume calls). */
-static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-			 rd_kafka_topic_partition_list_t *parts, void *opaque)
+void fg_kafka_rebalance_apply(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+			      rd_kafka_topic_partition_list_t *parts, const char *who)
 {
-	struct fg_kafka_source *src = opaque;
 	int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
 	rd_kafka_error_t *error = NULL;
 
-	fprintf(stderr, "floorgate: %s %d partition(s)%s\n",
-		err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "assigned" : "revoking", parts->cnt,
-		coop ? " (cooperative)" : "");
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		assignment_add(src, parts);
 		if (coop)
 			error = rd_kafka_incremental_assign(rk, parts);
 		else
 			rd_kafka_assign(rk, parts);
-		if (src->paused && parts->cnt > 0)
-			rd_kafka_pause_partitions(rk, parts); /* still over the memory cap */
 	} else {
-		int ok = 0;
-		/* Finish what is in flight (its offsets get stored, or committed in
-		 * its transaction), then commit before the partitions go, so their
-		 * next owner starts after it. */
-		if (src->before_revoke)
-			ok = src->before_revoke(src->ctx);
-		if (!src->eos) {
-			rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
-			if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-				fprintf(stderr, "floorgate: commit before revocation failed: %s\n",
-					rd_kafka_err2str(cerr));
-				ok = -1;
-			}
-		}
-		assignment_remove(src, parts, ok == 0);
 		if (coop)
 			error = rd_kafka_incremental_unassign(rk, parts);
 		else
 			rd_kafka_assign(rk, NULL);
 	}
 	if (error) {
-		fprintf(stderr, "floorgate: rebalance: %s\n", rd_kafka_error_string(error));
+		fprintf(stderr, "%s: rebalance: %s\n", who, rd_kafka_error_string(error));
 		rd_kafka_error_destroy(error);
 	}
+}
+
+/* @locality: the runner thread (served inside consume calls). */
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+			 rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct fg_kafka_source *src = opaque;
+
+	fprintf(stderr, "floorgate: %s %d partition(s)%s\n",
+		err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "assigned" : "revoking", parts->cnt,
+		strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") ? "" : " (cooperative)");
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		assignment_add(src, parts);
+		fg_kafka_rebalance_apply(rk, err, parts, "floorgate");
+		if (src->paused && parts->cnt > 0)
+			rd_kafka_pause_partitions(rk, parts); /* still over the memory cap */
+		return;
+	}
+	int ok = 0;
+	/* Finish what is in flight (its offsets get stored, or committed in its
+	 * transaction), then commit before the partitions go, so their next
+	 * owner starts after it. */
+	if (src->before_revoke)
+		ok = src->before_revoke(src->ctx);
+	if (!src->eos) {
+		rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
+		if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+			fprintf(stderr, "floorgate: commit before revocation failed: %s\n",
+				rd_kafka_err2str(cerr));
+			ok = -1;
+		}
+	}
+	assignment_remove(src, parts, ok == 0);
+	fg_kafka_rebalance_apply(rk, err, parts, "floorgate");
 }
 
 int fg_kafka_source_settings(rd_kafka_conf_t *conf, const struct fg_config *cfg, char *errstr,

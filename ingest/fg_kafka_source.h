@@ -64,6 +64,17 @@ int fg_kafka_source_settings(rd_kafka_conf_t *conf, const struct fg_config *cfg,
 			     size_t errstr_size);
 
 /*
+ * The last step of a rebalance callback, after the caller's own work: takes
+ * (ASSIGN_PARTITIONS) or gives up parts the way the group's protocol
+ * wants, incrementally when it is COOPERATIVE (the settings above ask for
+ * cooperative-sticky; a user's kafka.* may not), whole otherwise. A refusal
+ * is printed after `who`. fg_kafka_source's callback and `floorgate
+ * bench`'s null pipeline share it, so the two follow a rebalance alike.
+ */
+void fg_kafka_rebalance_apply(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+			      rd_kafka_topic_partition_list_t *parts, const char *who);
+
+/*
  * Creates the consumer, waits up to run.connect_timeout_ms for the brokers
  * and checks that every topic in `must_exist` (NULL-terminated) exists, then
  * subscribes to input.topic. before_revoke may be NULL. Returns NULL with a

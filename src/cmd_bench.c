@@ -1257,28 +1257,11 @@ static void null_wait_idle(struct null_engine *ne)
 static void null_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			   rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
-	struct null_engine *ne = opaque;
-	/* The engine's settings ask for cooperative-sticky; a user's kafka.* may not. */
-	int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
-	rd_kafka_error_t *error = NULL;
-
-	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		if (coop)
-			error = rd_kafka_incremental_assign(rk, parts);
-		else
-			rd_kafka_assign(rk, parts);
-	} else {
-		null_wait_idle(ne);
+	if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		null_wait_idle(opaque); /* what is in flight is delivered, then committed */
 		rd_kafka_commit(rk, NULL, 0);
-		if (coop)
-			error = rd_kafka_incremental_unassign(rk, parts);
-		else
-			rd_kafka_assign(rk, NULL);
 	}
-	if (error) {
-		fprintf(stderr, "bench: null pipeline: rebalance: %s\n", rd_kafka_error_string(error));
-		rd_kafka_error_destroy(error);
-	}
+	fg_kafka_rebalance_apply(rk, err, parts, "bench: null pipeline");
 }
 
 static void null_pause(struct null_engine *ne, int pause)
