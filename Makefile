@@ -56,11 +56,15 @@ BIN     := $(BUILD)/floorgate
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all docs deps demo test test-e2e test-tsan bench clean fuzz
+.PHONY: all docs deps depcheck demo test test-e2e test-tsan bench clean fuzz
 all: $(BIN)
 docs: docs/CONFIGURATION.md
 
-$(BUILD)/%.o: %.c
+# Before compiling: are the libraries' headers there? Says what to run if not.
+depcheck:
+	@CC="$(CC)" sh scripts/deps.sh --check
+
+$(BUILD)/%.o: %.c | depcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LTO) -c $< -o $@
 

@@ -1,7 +1,23 @@
 #!/bin/sh
 # deps.sh: installs the Debian packages floorgate builds and tests with,
 # when any is missing. Run as root (or with sudo available).
+#
+# deps.sh --check: installs nothing; asks the C compiler ($CC, else cc)
+# for the libraries' headers and, when one is missing, says which and how
+# to get it, and fails. The Makefile runs it before compiling, so a plain
+# `make` on a machine without the packages stops with that message rather
+# than a compiler error.
 set -eu
+if [ "${1:-}" = "--check" ]; then
+	absent=""
+	for h in librdkafka/rdkafka.h avro.h jemalloc/jemalloc.h xxhash.h urcu-qsbr.h ck_ring.h zlib.h; do
+		printf '#include <%s>\n' "$h" | ${CC:-cc} -E -x c - >/dev/null 2>&1 || absent="$absent $h"
+	done
+	[ -z "$absent" ] && exit 0
+	echo "floorgate: these headers are missing:$absent" >&2
+	echo "floorgate: run 'make deps' (or 'make demo'), which installs the Debian packages" >&2
+	exit 1
+fi
 pkgs="build-essential pkg-config librdkafka-dev libavro-dev libjemalloc-dev libxxhash-dev
 libbenchmark-dev libcmocka-dev libck-dev liburcu-dev zlib1g-dev kcat clang python3-venv"
 # The audit tests render the HTML report in a headless browser.
