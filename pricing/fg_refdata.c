@@ -134,6 +134,9 @@ static int intern_mineral(struct loader *L, int i, uint32_t *out)
 
 	if (get_nonempty(L, i, &s))
 		return -1;
+	/* Names are C strings from here on (reports, the encoder's lengths). */
+	if (memchr(s.p, '\0', s.len))
+		return bad(L, i, "mineral name contains a NUL byte");
 	for (uint32_t k = 0; k < rd->n_minerals; k++)
 		if (fg_str_eq_cstr(s, rd->minerals[k])) {
 			*out = k;
@@ -142,14 +145,21 @@ static int intern_mineral(struct loader *L, int i, uint32_t *out)
 	if (rd->n_minerals == L->cap_minerals) {
 		size_t cap = L->cap_minerals ? L->cap_minerals * 2 : 16;
 		char **m = realloc(rd->minerals, cap * sizeof(*m));
-		if (!m)
+		if (m)
+			rd->minerals = m;
+		uint32_t *ml = realloc(rd->mineral_len, cap * sizeof(*ml));
+		if (ml)
+			rd->mineral_len = ml;
+		if (!m || !ml)
 			return bad(L, i, "out of memory");
-		rd->minerals = m;
 		L->cap_minerals = cap;
 	}
+	if (s.len > UINT32_MAX)
+		return bad(L, i, "mineral name of %zu bytes is too long", s.len);
 	rd->minerals[rd->n_minerals] = fg_arena_strndup(&rd->arena, s.p, s.len);
 	if (!rd->minerals[rd->n_minerals])
 		return bad(L, i, "out of memory");
+	rd->mineral_len[rd->n_minerals] = (uint32_t)s.len;
 	*out = rd->n_minerals++;
 	return 0;
 }
@@ -826,6 +836,7 @@ void fg_refdata_destroy(struct fg_refdata *rd)
 	free(rd->members);
 	free(rd->fx);
 	free(rd->minerals);
+	free(rd->mineral_len);
 	free(rd->dir);
 	fg_arena_free(&rd->arena);
 	free(rd);

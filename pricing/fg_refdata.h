@@ -92,6 +92,7 @@ struct fg_refdata {
 	char *dir;
 
 	char **minerals;
+	uint32_t *mineral_len; /* strlen of each name, so the encoder does not count */
 	uint32_t n_minerals;
 
 	struct fg_rules rules;

@@ -99,10 +99,17 @@ static uint8_t *source_at(uint8_t *p, const struct fg_source_pos *src, int with_
 	return p;
 }
 
+static size_t topic_len_of(const struct fg_source_pos *src)
+{
+	if (!src || !src->topic)
+		return 0;
+	return src->topic_len ? src->topic_len : strlen(src->topic);
+}
+
 /* Writes the source fields (the shared tail of both records). */
 static void put_source(struct fg_avrobin *w, const struct fg_source_pos *src, int with_file)
 {
-	size_t topic_len = src && src->topic ? strlen(src->topic) : 0;
+	size_t topic_len = topic_len_of(src);
 	size_t file_len = with_file && src && src->file ? strlen(src->file) : 0;
 	uint8_t *p = fg_avrobin_room(w, 10 * FG_AVRO_LONG_MAX + topic_len + file_len);
 
@@ -161,7 +168,7 @@ int fg_encoder_assessment(struct fg_encoder *enc, const struct fg_assessment *as
 	for (uint32_t i = 0; i < as->n_lines; i++) {
 		const struct fg_assessed_line *l = &as->lines[i];
 		const char *mineral = l->rule ? rd->minerals[l->rule->mineral] : NULL;
-		size_t mineral_len = mineral ? strlen(mineral) : 0;
+		size_t mineral_len = mineral ? rd->mineral_len[l->rule->mineral] : 0;
 		size_t rule_len = l->rule ? l->rule->rule_id.len : 0;
 
 		p = fg_avrobin_room(w, LINE_FIXED_MAX + l->in->commodity_code.len + rule_len +
@@ -202,7 +209,7 @@ int fg_encoder_assessment(struct fg_encoder *enc, const struct fg_assessment *as
 	}
 
 	size_t fp_len = strnlen(rd->fingerprint, sizeof(rd->fingerprint));
-	size_t topic_len = src && src->topic ? strlen(src->topic) : 0;
+	size_t topic_len = topic_len_of(src);
 	p = fg_avrobin_room(w, FG_AVRO_LONG_MAX + 4 * FG_AVRO_DECIMAL_MAX + FG_AVRO_LONG_MAX +
 				       fp_len + 10 * FG_AVRO_LONG_MAX + topic_len);
 	if (!p)

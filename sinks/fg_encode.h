@@ -27,7 +27,8 @@ struct fg_source_pos {
 	int32_t partition;
 	int64_t offset;
 	const char *file;
-	int64_t index; /* record number in the file, from 0; < 0 when none */
+	int64_t index;    /* record number in the file, from 0; < 0 when none */
+	size_t topic_len; /* strlen(topic), or 0 to have the encoder count it */
 };
 
 struct fg_encoded {

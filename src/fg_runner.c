@@ -271,9 +271,19 @@ static void assess_batch(struct worker *w, struct fg_batch *b)
 	pl->rd = fg_refstore_get();
 	b->buf.len = 0;
 	b->buf.oom = 0;
+	/* A batch is nearly always one topic's: its name is looked up once. */
+	const rd_kafka_topic_t *rkt = NULL;
+	const char *topic = NULL;
+	size_t topic_len = 0;
 	for (uint32_t i = 0; i < b->n; i++) {
 		const rd_kafka_message_t *m = b->msgs[i];
-		struct fg_source_pos pos = { .topic = rd_kafka_topic_name(m->rkt),
+		if (m->rkt != rkt) {
+			rkt = m->rkt;
+			topic = rd_kafka_topic_name(m->rkt);
+			topic_len = strlen(topic);
+		}
+		struct fg_source_pos pos = { .topic = topic,
+					     .topic_len = topic_len,
 					     .partition = m->partition,
 					     .offset = m->offset,
 					     .index = -1 };

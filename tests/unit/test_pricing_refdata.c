@@ -370,6 +370,29 @@ static void test_other_row_refusals(void **state)
 	expect_refused(fx, "mfn.csv", MFN_HDR "28,\"5,2020-01-01,\n", "mfn.csv:2:4:", "not closed");
 }
 
+/*
+ * A mineral name is used as a C string (reports, the assessment's mineral
+ * field with its length kept at load time): a NUL byte inside one is
+ * refused, pointing at the field. Row 2: LI-1,(1) 283691,(6) ,(13) lith\0ium (14).
+ */
+static void test_nul_in_mineral_refused(void **state)
+{
+	struct fixture *fx = *state;
+	static const char row[] = CLS_HDR "LI-1,283691,,lith\0ium,REFINED,10,2020-01-01,\n";
+	char path[1024];
+	FILE *f;
+
+	assert_int_equal(fg_test_write_tables(fx->dir, &fg_test_tables_base), 0);
+	snprintf(path, sizeof(path), "%s/classification.csv", fx->dir);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(row, 1, sizeof(row) - 1, f), sizeof(row) - 1);
+	assert_int_equal(fclose(f), 0);
+	fx->err[0] = '\0';
+	assert_null(fx->rd = fg_refdata_load(fx->dir, fx->err, sizeof(fx->err)));
+	if (!strstr(fx->err, "classification.csv:2:14:") || !strstr(fx->err, "NUL"))
+		fail_msg("message \"%s\" lacks classification.csv:2:14: or NUL", fx->err);
+}
+
 /* ---- refusals: overlapping rows ---------------------------------------- */
 
 static void test_overlap_classification(void **state)
@@ -901,6 +924,7 @@ int main(void)
 		T(test_effective_to_not_after_from),
 		T(test_unknown_enums),
 		T(test_other_row_refusals),
+		T(test_nul_in_mineral_refused),
 		T(test_overlap_classification),
 		T(test_overlap_mfn),
 		T(test_overlap_prices),

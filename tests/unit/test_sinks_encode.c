@@ -161,6 +161,7 @@ static void check_frame(const struct fg_encoded *out, const uint8_t hdr[5])
 
 struct sample {
 	char *minerals[2];
+	uint32_t mineral_len[2];
 	struct fg_refdata rd;
 	struct fg_rule rules[2];
 	struct fg_decl_line in[3];
@@ -175,6 +176,9 @@ static void make_sample(struct sample *s)
 	s->minerals[0] = "lithium";
 	s->minerals[1] = "cobalt";
 	s->rd.minerals = s->minerals;
+	s->mineral_len[0] = 7;
+	s->mineral_len[1] = 6;
+	s->rd.mineral_len = s->mineral_len;
 	s->rd.n_minerals = 2;
 	snprintf(s->rd.fingerprint, sizeof(s->rd.fingerprint), "00112233445566778899aabbccddeeff");
 
@@ -340,6 +344,22 @@ static void test_assessment_sources(void **state)
 	fg_test_read_back(&rb, fg_schema_text_assessment, out.body, out.body_len);
 	check_null(&rb.v, "source_topic");
 	check_null(&rb.v, "source_index");
+	fg_test_readback_free(&rb);
+	/* A topic whose length the caller gives (the engine looks it up once
+	 * per batch) is written as one whose length the encoder counts. */
+	const struct fg_source_pos counted = { "declarations", 2, 77, NULL, -1, 0 };
+	const struct fg_source_pos given = { "declarations", 2, 77, NULL, -1, 12 };
+	uint8_t first[1024];
+	size_t first_len;
+	assert_int_equal(fg_encoder_assessment(enc, &s.as, &counted, &out), 0);
+	assert_true(out.body_len + 5 <= sizeof(first));
+	first_len = out.body_len + 5;
+	memcpy(first, out.framed, first_len);
+	assert_int_equal(fg_encoder_assessment(enc, &s.as, &given, &out), 0);
+	assert_int_equal(out.body_len + 5, first_len);
+	assert_memory_equal(out.framed, first, first_len);
+	fg_test_read_back(&rb, fg_schema_text_assessment, out.body, out.body_len);
+	check_opt_str(&rb.v, "source_topic", "declarations");
 	fg_test_readback_free(&rb);
 	fg_encoder_destroy(enc);
 }
