@@ -28,6 +28,18 @@ def main():
         acked, read = d.get(f"{ph}_outputs_acked"), d.get(f"{ph}_outputs_read_back")
         if not acked or acked != read:
             errors.append(f"{ph}: {acked!r} outputs acknowledged, {read!r} read back")
+    # e2e and null take turns in rounds; each headline rate is over all of
+    # its rounds, so it lies between the slowest and the fastest round.
+    n = d.get("rounds")
+    for key, rounds in (("e2e_decl_per_s", "e2e_rounds_decl_per_s"),
+                        ("null_passthrough_msg_per_s", "null_rounds_msg_per_s")):
+        r = d.get(rounds)
+        if not isinstance(n, int) or n < 1 or not isinstance(r, list) or len(r) != n \
+                or not all(isinstance(x, (int, float)) and x > 0 for x in r):
+            errors.append(f"{rounds}: {r!r}, wanted {n!r} positive rates")
+        elif isinstance(d.get(key), (int, float)) and \
+                not min(r) - 1 <= d[key] <= max(r) + 1:
+            errors.append(f"{key}: {d[key]!r} outside its rounds {r!r}")
     cores = d.get("e2e_cores", {})
     if not cores.get("workers", 0) > 0:
         errors.append(f"e2e_cores: {cores!r}, wanted the workers' share")
