@@ -136,6 +136,14 @@ static inline int read_long(struct cursor *c, const char *field, int64_t *out)
 	unsigned shift = 0;
 	uint8_t b;
 
+	/* Most varints in a declaration (lengths, item numbers, union
+	 * branches, counts) are one byte: no loop for them. */
+	if (__builtin_expect(p != c->end && *p < 0x80, 1)) {
+		z = *p;
+		c->p = p + 1;
+		*out = (int64_t)((z >> 1) ^ (0 - (z & 1)));
+		return 0;
+	}
 	for (;;) {
 		if (p == c->end || shift == 70) {
 			varint_fail(c, field);
