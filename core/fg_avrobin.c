@@ -59,5 +59,9 @@ uint8_t *fg_avro_decimal_wide_at(uint8_t *p, __int128 unscaled)
 	uint8_t b[16];
 	size_t n = fg_decimal_to_be_bytes(unscaled, b);
 
-	return fg_avro_bytes_at(p, b, n); /* 2n <= 32: a one-byte length */
+	/* 2n <= 32: a one-byte length. A plain memcpy: the copy in line would
+	 * have a branch for more than 16 bytes, which b cannot hold. */
+	p = fg_avro_long_at(p, (int64_t)n);
+	memcpy(p, b, n);
+	return p + n;
 }

@@ -65,12 +65,48 @@ static inline uint8_t *fg_avro_long_at(uint8_t *p, int64_t v)
 	return p;
 }
 
+/*
+ * n bytes from b to p, exactly, copied in line when n <= 32: the strings
+ * of an assessment (codes, rule ids, mineral and flag names, the tables'
+ * fingerprint) are short, and a call to memcpy for each cost more than
+ * the copy.
+ */
+static inline void fg_avro_copy(uint8_t *p, const void *b, size_t n)
+{
+	const uint8_t *s = b;
+
+	if (n > 16 && n <= 32) {
+		/* the fingerprint (32 hex digits): 16 bytes from each end */
+		uint64_t x[2], y[2];
+		memcpy(x, s, 16);
+		memcpy(y, s + n - 16, 16);
+		memcpy(p, x, 16);
+		memcpy(p + n - 16, y, 16);
+	} else if (n >= 8 && n <= 16) {
+		uint64_t x, y; /* two 8-byte moves that overlap in the middle */
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		memcpy(p, &x, 8);
+		memcpy(p + n - 8, &y, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t x, y;
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(p, &x, 4);
+		memcpy(p + n - 4, &y, 4);
+	} else if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			p[i] = s[i];
+	} else {
+		memcpy(p, s, n);
+	}
+}
+
 /* Room: FG_AVRO_LONG_MAX + n. */
 static inline uint8_t *fg_avro_bytes_at(uint8_t *p, const void *b, size_t n)
 {
 	p = fg_avro_long_at(p, (int64_t)n);
-	if (n)
-		memcpy(p, b, n);
+	fg_avro_copy(p, b, n);
 	return p + n;
 }
 

@@ -89,6 +89,7 @@ struct fg_fx {
 
 struct fg_refdata {
 	char fingerprint[33]; /* lower-case hex of XXH3-128 */
+	uint32_t fingerprint_len; /* strlen(fingerprint), or 0 to have readers count it */
 	char *dir;
 
 	char **minerals;

@@ -549,6 +549,30 @@ static void test_buffer_trimmed_after_burst(void **state)
 	fg_avrobin_fini(&w);
 }
 
+/*
+ * Avro bytes of every length from 0 to 48: the length prefix, then exactly
+ * the bytes given, and nothing written past them (short strings are copied
+ * in line, by overlapping moves, and must stop at their end).
+ */
+static void test_bytes_every_length(void **state)
+{
+	uint8_t src[64], buf[80];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(0x41 + i);
+	for (size_t n = 0; n <= 48; n++) {
+		memset(buf, 0xEE, sizeof(buf));
+		uint8_t *end = fg_avro_bytes_at(buf, src, n);
+		assert_int_equal(buf[0], 2 * n); /* zig-zag, one byte below 64 */
+		assert_ptr_equal(end, buf + 1 + n);
+		assert_memory_equal(buf + 1, src, n);
+		for (size_t k = 1 + n; k < sizeof(buf); k++)
+			if (buf[k] != 0xEE)
+				fail_msg("length %zu: byte %zu past the end was written", n, k);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_every_reason_name),
 		cmocka_unit_test(test_large_output_grows_buffer),
 		cmocka_unit_test(test_buffer_trimmed_after_burst),
+		cmocka_unit_test(test_bytes_every_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
