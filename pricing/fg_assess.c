@@ -315,6 +315,17 @@ static void unit_kg(enum fg_unit u, u128 *num, u128 *den)
  */
 #define MUL(r, a, b) __builtin_mul_overflow((a), (b), &(r))
 
+/* r = a * b, 1 when it does not fit; b is often 1 (kg prices, gross
+ * basis), and then no 128-bit multiply is made. */
+static inline int mul_or_1(u128 *r, u128 a, u128 b)
+{
+	if (b == 1) {
+		*r = a;
+		return 0;
+	}
+	return __builtin_mul_overflow(a, b, r);
+}
+
 /*
  * Step 7 in native 128-bit arithmetic, the same formula as floor_duty()
  * below. Returns 1 (shortfall, floor_duty set), 0 (no shortfall) or -1 when
@@ -328,8 +339,8 @@ static int floor_duty_u128(struct fg_assessed_line *al, const struct fg_price *p
 	u128 v = (u128)al->value_usd;
 
 	an = (u128)p->price_usd.unscaled * (u128)al->in->net_mass_kg; /* < 2^126 */
-	if (MUL(an, an, f_num) || MUL(an, an, u_den) ||
-	    MUL(ad, pow10u(p->price_usd.scale) * 1000, f_den) || MUL(ad, ad, u_num) ||
+	if (mul_or_1(&an, an, f_num) || mul_or_1(&an, an, u_den) ||
+	    mul_or_1(&ad, pow10u(p->price_usd.scale) * 1000, f_den) || mul_or_1(&ad, ad, u_num) ||
 	    MUL(an100, an, 100) || MUL(vcad, ad, v))
 		return -1;
 	if (an100 <= vcad)
