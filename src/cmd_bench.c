@@ -106,9 +106,11 @@ struct bench_opts {
 	int json;
 	double soak;      /* seconds; 0: no soak phase */
 	double soak_rate; /* 0: 80% of the measured maximum */
-	int rounds;       /* e2e and null phases, alternating, this many of each */
+	int rounds;       /* e2e and null phases, alternating, this many of each; 0: auto */
 };
 #define BENCH_MAX_ROUNDS 20
+#define BENCH_ROUNDS 3          /* by default, when each round gets... */
+#define BENCH_MIN_ROUND_S 0.5   /* ...at least this much measuring time */
 
 /*
  * Where the cores go during a Kafka phase, by thread name: the engine's
@@ -1631,9 +1633,13 @@ static int run_phase(struct bench *b, struct phase *ph, char *errstr, size_t err
 	struct fg_pipeline_stats st;
 	char err[1024];
 
+	static unsigned phase_no; /* phases run one at a time, from the main thread */
+
 	ph->b = b;
-	snprintf(ph->group, sizeof(ph->group), "floorgate-bench-%s-%ld-%lld", phase_names[ph->kind],
-		 (long)getpid(), (long long)time(NULL));
+	/* A group of its own per phase: rounds of one kind can start within the
+	 * same second, so the name also counts the phases. */
+	snprintf(ph->group, sizeof(ph->group), "floorgate-bench-%s-%ld-%lld-%u",
+		 phase_names[ph->kind], (long)getpid(), (long long)time(NULL), ++phase_no);
 	if (b->mock) {
 		/* A fresh embedded cluster per phase: its own topics, retention and memory. */
 		rd_kafka_conf_t *mconf = rd_kafka_conf_new();
@@ -2126,9 +2132,10 @@ static void bench_usage(FILE *f)
 		"  --partitions N    partitions per topic on the embedded cluster (default 8)\n"
 		"  --target-rate N   rate the capacity plan is for (default 100000 decl/s)\n"
 		"  --rounds N        run the e2e and null phases N times each, taking turns\n"
-		"                    (default 3; their 20%% each is split between the rounds),\n"
-		"                    so a slow spell on a shared machine falls on both; each\n"
-		"                    rate is over all its rounds, and every round's is listed\n"
+		"                    (their 20%% each is split between the rounds), so a slow\n"
+		"                    spell on a shared machine falls on both; each rate is\n"
+		"                    over all its rounds, and every round's is listed (default\n"
+		"                    3, fewer if a round would measure for under 0.5 s)\n"
 		"  --soak S          then run S more seconds (at least 60) at 80%% of the maximum\n"
 		"                    and report the resident memory at the end of every minute, its\n"
 		"                    peak in the first minute and over the whole soak\n"
@@ -2205,7 +2212,6 @@ int fg_cmd_bench(int argc, char **argv)
 	b->o.duration = 10;
 	b->o.target_rate = 100000;
 	b->o.partitions = 8;
-	b->o.rounds = 3;
 	fg_config_init(&b->cfg);
 	/* Bench topics unless the configuration names others. */
 	fg_config_set(&b->cfg, "input.topic", "bench.declarations", err, sizeof(err));
@@ -2340,7 +2346,13 @@ int fg_cmd_bench(int argc, char **argv)
 		b->pipeline_rate, b->avro_rate);
 
 	/* The engine and the null pipeline take turns, so a spell of slowness on
-	 * a shared machine falls on both; each rate is over all its rounds. */
+	 * a shared machine falls on both; each rate is over all its rounds. A
+	 * short run gets fewer rounds: in a window of a tenth of a second a
+	 * slow (sanitizer) build may acknowledge nothing at all. */
+	if (!b->o.rounds) {
+		b->o.rounds = (int)(d * 0.20 / BENCH_MIN_ROUND_S);
+		b->o.rounds = b->o.rounds < 1 ? 1 : b->o.rounds > BENCH_ROUNDS ? BENCH_ROUNDS : b->o.rounds;
+	}
 	double e2e_n = 0, null_n = 0;
 	for (int r = 0; r < b->o.rounds; r++) {
 		if (bench_phase(b, &ph, PHASE_E2E, d * 0.20 / b->o.rounds, 0))
