@@ -1632,7 +1632,6 @@ static int run_phase(struct bench *b, struct phase *ph, char *errstr, size_t err
 	int have_g = 0, have_v = 0, have_m = 0, rc = -1;
 	struct fg_pipeline_stats st;
 	char err[1024];
-
 	static unsigned phase_no; /* phases run one at a time, from the main thread */
 
 	ph->b = b;
@@ -1744,8 +1743,8 @@ join:
 		if (is_latency(ph))
 			latency_summary(ph);
 	}
-	/* e2e and null run in rounds: counts add up, cores are averaged over
-	 * the measuring time (rounds_finish() divides). */
+	/* e2e and null run in rounds: counts add up, cores are weighted by the
+	 * measuring time (fg_cmd_bench divides by the total after the rounds). */
 	b->pauses_full[ph->kind] += ph->pauses_full;
 	b->pauses_cap[ph->kind] += ph->pauses_cap;
 	if (ph->kind == PHASE_SOAK) {
