@@ -9,7 +9,9 @@
 #include "../ingest/fg_schemas.h"
 
 struct fg_encoder {
-	struct fg_avrobin w;
+	struct fg_avrobin own; /* the records' buffer unless fg_encoder_append_to() */
+	struct fg_avrobin *w;  /* where records go: &own or the caller's */
+	size_t base;           /* w->len when the record being written began */
 	int32_t assessment_id, deadletter_id;
 	avro_schema_t assessment_schema, deadletter_schema;
 	size_t function_code_len[3], flag_len[FG_FLAG_COUNT];
@@ -36,10 +38,11 @@ struct fg_encoder *fg_encoder_create(int32_t assessment_schema_id, int32_t deadl
 	}
 	enc->assessment_schema = fg_schemas_parse(fg_schema_text_assessment, errstr, errstr_size);
 	enc->deadletter_schema = fg_schemas_parse(fg_schema_text_deadletter, errstr, errstr_size);
-	if (!enc->assessment_schema || !enc->deadletter_schema || fg_avrobin_init(&enc->w, 4096)) {
+	if (!enc->assessment_schema || !enc->deadletter_schema || fg_avrobin_init(&enc->own, 4096)) {
 		fg_encoder_destroy(enc);
 		return NULL;
 	}
+	enc->w = &enc->own;
 	return enc;
 }
 
@@ -51,7 +54,7 @@ void fg_encoder_destroy(struct fg_encoder *enc)
 		avro_schema_decref(enc->assessment_schema);
 	if (enc->deadletter_schema)
 		avro_schema_decref(enc->deadletter_schema);
-	fg_avrobin_fini(&enc->w);
+	fg_avrobin_fini(&enc->own);
 	free(enc);
 }
 
@@ -117,21 +120,42 @@ static void put_source(struct fg_avrobin *w, const struct fg_source_pos *src, in
 		fg_avrobin_end(w, source_at(p, src, with_file, topic_len, file_len));
 }
 
-static int finish(struct fg_encoder *enc, int32_t schema_id, struct fg_encoded *out)
+void fg_encoder_append_to(struct fg_encoder *enc, struct fg_avrobin *w)
 {
-	if (enc->w.oom)
-		return -1;
-	fg_frame_header(schema_id, enc->w.buf);
-	out->framed = enc->w.buf;
-	out->body = enc->w.buf + FG_FRAME_HEADER_LEN;
-	out->body_len = enc->w.len - FG_FRAME_HEADER_LEN;
-	return 0;
+	enc->w = w ? w : &enc->own;
 }
 
+/* Begins a record at the end of enc->w (at its start for the own buffer). */
 static void start(struct fg_encoder *enc)
 {
-	enc->w.oom = 0;
-	enc->w.len = FG_FRAME_HEADER_LEN;
+	struct fg_avrobin *w = enc->w;
+
+	if (w == &enc->own)
+		w->len = 0;
+	w->oom = 0;
+	enc->base = w->len;
+	if (fg_avrobin_room(w, FG_FRAME_HEADER_LEN))
+		w->len += FG_FRAME_HEADER_LEN;
+}
+
+/* A record that could not be written whole is taken back out of the buffer. */
+static int fail(struct fg_encoder *enc)
+{
+	enc->w->len = enc->base;
+	return -1;
+}
+
+static int finish(struct fg_encoder *enc, int32_t schema_id, struct fg_encoded *out)
+{
+	struct fg_avrobin *w = enc->w;
+
+	if (w->oom)
+		return fail(enc);
+	fg_frame_header(schema_id, w->buf + enc->base);
+	out->framed = w->buf + enc->base;
+	out->body = out->framed + FG_FRAME_HEADER_LEN;
+	out->body_len = w->len - enc->base - FG_FRAME_HEADER_LEN;
+	return 0;
 }
 
 /* Bytes of an assessed line's fixed-size fields, at most: 7 longs (item_no,
@@ -150,14 +174,14 @@ int fg_encoder_assessment(struct fg_encoder *enc, const struct fg_assessment *as
 {
 	const struct fg_decl *d = as->decl;
 	const struct fg_refdata *rd = as->rd;
-	struct fg_avrobin *w = &enc->w;
+	struct fg_avrobin *w = enc->w;
 	size_t fc_len = enc->function_code_len[d->function_code];
 	uint8_t *p;
 
 	start(enc);
 	p = fg_avrobin_room(w, 5 * FG_AVRO_LONG_MAX + d->declaration_id.len + fc_len);
 	if (!p)
-		return -1;
+		return fail(enc);
 	p = fg_avro_bytes_at(p, d->declaration_id.p, d->declaration_id.len);
 	p = fg_avro_long_at(p, d->version);
 	p = fg_avro_bytes_at(p, fg_function_code_names[d->function_code], fc_len);
@@ -174,7 +198,7 @@ int fg_encoder_assessment(struct fg_encoder *enc, const struct fg_assessment *as
 		p = fg_avrobin_room(w, LINE_FIXED_MAX + l->in->commodity_code.len + rule_len +
 					       mineral_len + enc->flags_max);
 		if (!p)
-			return -1;
+			return fail(enc);
 		p = fg_avro_long_at(p, l->in->item_no);
 		p = fg_avro_bytes_at(p, l->in->commodity_code.p, l->in->commodity_code.len);
 		p = fg_avro_long_at(p, l->status);
@@ -214,7 +238,7 @@ int fg_encoder_assessment(struct fg_encoder *enc, const struct fg_assessment *as
 	p = fg_avrobin_room(w, FG_AVRO_LONG_MAX + 4 * FG_AVRO_DECIMAL_MAX + FG_AVRO_LONG_MAX +
 				       fp_len + 10 * FG_AVRO_LONG_MAX + topic_len);
 	if (!p)
-		return -1;
+		return fail(enc);
 	*p++ = 0; /* end of the lines array */
 	p = fg_avro_decimal_at(p, as->total_value_usd);
 	p = fg_avro_decimal_at(p, as->total_base_duty);
@@ -232,19 +256,19 @@ int fg_encoder_dead_letter(struct fg_encoder *enc, enum fg_reason reason, const 
 			   struct fg_encoded *out)
 {
 	start(enc);
-	put_cstr(&enc->w, fg_reason_names[reason]);
-	put_cstr(&enc->w, message);
-	put_bytes(&enc->w, payload, payload_len);
+	put_cstr(enc->w, fg_reason_names[reason]);
+	put_cstr(enc->w, message);
+	put_bytes(enc->w, payload, payload_len);
 	if (decl) {
-		put_long(&enc->w, 1);
-		put_str(&enc->w, decl->declaration_id);
-		put_long(&enc->w, 1);
-		put_long(&enc->w, decl->version);
+		put_long(enc->w, 1);
+		put_str(enc->w, decl->declaration_id);
+		put_long(enc->w, 1);
+		put_long(enc->w, decl->version);
 	} else {
-		put_null(&enc->w);
-		put_null(&enc->w);
+		put_null(enc->w);
+		put_null(enc->w);
 	}
-	put_cstr(&enc->w, refdata_version ? refdata_version : "");
-	put_source(&enc->w, src, 1);
+	put_cstr(enc->w, refdata_version ? refdata_version : "");
+	put_source(enc->w, src, 1);
 	return finish(enc, enc->deadletter_id, out);
 }

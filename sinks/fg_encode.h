@@ -43,6 +43,18 @@ struct fg_encoder *fg_encoder_create(int32_t assessment_schema_id, int32_t deadl
 				     char *errstr, size_t errstr_size);
 void fg_encoder_destroy(struct fg_encoder *enc); /* NULL-safe */
 
+/*
+ * Where records go. By default the encoder's own buffer, each record
+ * replacing the last. After fg_encoder_append_to(enc, w) each record (frame
+ * header and body) is appended to w, a caller's buffer that collects many
+ * (a batch's outputs), so nothing is copied out of the encoder; a record
+ * that cannot be written whole leaves w's length as it was. NULL goes back
+ * to the own buffer. out->framed then points into w: valid until w next
+ * grows.
+ */
+struct fg_avrobin;
+void fg_encoder_append_to(struct fg_encoder *enc, struct fg_avrobin *w);
+
 int fg_encoder_assessment(struct fg_encoder *enc, const struct fg_assessment *as,
 			  const struct fg_source_pos *src, struct fg_encoded *out);
 

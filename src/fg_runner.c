@@ -271,6 +271,7 @@ static void assess_batch(struct worker *w, struct fg_batch *b)
 	pl->rd = fg_refstore_get();
 	b->buf.len = 0;
 	b->buf.oom = 0;
+	fg_encoder_append_to(pl->enc, &b->buf);
 	/* A batch is nearly always one topic's: its name is looked up once. */
 	const rd_kafka_topic_t *rkt = NULL;
 	const char *topic = NULL;
@@ -300,21 +301,24 @@ static void assess_batch(struct worker *w, struct fg_batch *b)
 			key = out.decl->declaration_id.p;
 			key_len = out.decl->declaration_id.len;
 		}
+		/* The encoder wrote the output at the end of the batch's buffer;
+		 * its key follows it there. */
 		o->dead = out.kind == FG_OUT_DEAD_LETTER;
-		o->off = (uint32_t)b->buf.len;
+		o->off = (uint32_t)(out.enc.framed - b->buf.buf);
 		o->len = (uint32_t)(out.enc.body_len + 5);
-		uint8_t *p = fg_avrobin_room(&b->buf, o->len + key_len);
-		if (!p) {
-			set_fatal(w->e, "%s%s", "out of memory buffering outputs", "");
-			break;
-		}
-		memcpy(p, out.enc.framed, o->len);
-		if (key_len)
-			memcpy(p + o->len, key, key_len);
 		o->key_off = o->off + o->len;
 		o->key_len = (uint32_t)key_len;
-		b->buf.len += o->len + key_len;
+		if (key_len) {
+			uint8_t *p = fg_avrobin_room(&b->buf, key_len);
+			if (!p) {
+				set_fatal(w->e, "%s%s", "out of memory buffering outputs", "");
+				break;
+			}
+			memcpy(p, key, key_len); /* the message's or the decoder's bytes */
+			b->buf.len += key_len;
+		}
 	}
+	fg_encoder_append_to(pl->enc, NULL); /* the batch leaves this thread */
 	fg_refstore_quiescent();
 	/*
 	 * A burst fills batches to run.batch_size. Room for the batch's recent

@@ -385,6 +385,52 @@ static void test_assessment_is_deterministic(void **state)
 	fg_encoder_destroy(b);
 }
 
+/* A worker's batch: records appended to the caller's buffer, behind what is there, are
+ * the bytes the encoder writes on its own, and the own buffer works again after. */
+static void test_append_to_caller_buffer(void **state)
+{
+	struct sample s;
+	struct fg_encoder *own = encoder(), *enc = encoder();
+	struct fg_encoded o1, o2, a1, a2, back;
+	struct fg_avrobin batch;
+	const struct fg_source_pos src = { "t", 3, 41, NULL, -1 };
+
+	(void)state;
+	make_sample(&s);
+	assert_int_equal(fg_avrobin_init(&batch, 16), 0);
+	memcpy(fg_avrobin_room(&batch, 3), "key", 3);
+	batch.len = 3;
+
+	fg_encoder_append_to(enc, &batch);
+	assert_int_equal(fg_encoder_assessment(enc, &s.as, &src, &a1), 0);
+	assert_int_equal(batch.len, 3 + a1.body_len + 5);
+	size_t second = batch.len;
+	assert_int_equal(fg_encoder_dead_letter(enc, FG_REASON_NO_LINES, "no lines",
+						(const uint8_t *)"p", 1, NULL, "fp", &src, &a2),
+			 0);
+	assert_int_equal(batch.len, second + a2.body_len + 5);
+
+	assert_int_equal(fg_encoder_assessment(own, &s.as, &src, &o1), 0);
+	assert_int_equal(a1.body_len, o1.body_len);
+	assert_memory_equal(batch.buf + 3, o1.framed, o1.body_len + 5);
+	assert_int_equal(fg_encoder_dead_letter(own, FG_REASON_NO_LINES, "no lines",
+						(const uint8_t *)"p", 1, NULL, "fp", &src, &o2),
+			 0);
+	assert_int_equal(a2.body_len, o2.body_len);
+	assert_memory_equal(batch.buf + second, o2.framed, o2.body_len + 5);
+	assert_memory_equal(batch.buf, "key", 3); /* what was there is kept */
+
+	fg_encoder_append_to(enc, NULL);
+	assert_int_equal(fg_encoder_assessment(enc, &s.as, &src, &back), 0);
+	assert_int_equal(batch.len, second + a2.body_len + 5); /* the batch is left alone */
+	assert_int_equal(back.body_len, a1.body_len);
+	assert_memory_equal(back.framed, batch.buf + 3, a1.body_len + 5);
+
+	fg_avrobin_fini(&batch);
+	fg_encoder_destroy(own);
+	fg_encoder_destroy(enc);
+}
+
 /* ---- dead letters --------------------------------------------------------------- */
 
 static void test_dead_letter_reads_back(void **state)
@@ -585,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_large_output_grows_buffer),
 		cmocka_unit_test(test_buffer_trimmed_after_burst),
 		cmocka_unit_test(test_bytes_every_length),
+		cmocka_unit_test(test_append_to_caller_buffer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
