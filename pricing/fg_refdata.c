@@ -808,7 +808,6 @@ struct fg_refdata *fg_refdata_load(const char *dir, char *errstr, size_t errstr_
 	XXH128_hash_t h = XXH3_128bits_digest(xs);
 	snprintf(rd->fingerprint, sizeof(rd->fingerprint), "%016llx%016llx",
 		 (unsigned long long)h.high64, (unsigned long long)h.low64);
-	rd->fingerprint_len = (uint32_t)strlen(rd->fingerprint);
 	XXH3_freeState(xs);
 	return rd;
 err:

@@ -87,9 +87,11 @@ struct fg_fx {
 	unsigned line, eff_col;
 };
 
+/* Every table set's fingerprint has this many hex digits (128 bits). */
+#define FG_FINGERPRINT_LEN 32
+
 struct fg_refdata {
-	char fingerprint[33]; /* lower-case hex of XXH3-128 */
-	uint32_t fingerprint_len; /* strlen(fingerprint), or 0 to have readers count it */
+	char fingerprint[FG_FINGERPRINT_LEN + 1]; /* lower-case hex of XXH3-128 */
 	char *dir;
 
 	char **minerals;

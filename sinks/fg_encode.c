@@ -232,8 +232,7 @@ int fg_encoder_assessment(struct fg_encoder *enc, const struct fg_assessment *as
 		fg_avrobin_end(w, p);
 	}
 
-	size_t fp_len = rd->fingerprint_len ? rd->fingerprint_len
-					    : strnlen(rd->fingerprint, sizeof(rd->fingerprint));
+	const size_t fp_len = FG_FINGERPRINT_LEN;
 	size_t topic_len = topic_len_of(src);
 	p = fg_avrobin_room(w, FG_AVRO_LONG_MAX + 4 * FG_AVRO_DECIMAL_MAX + FG_AVRO_LONG_MAX +
 				       fp_len + 10 * FG_AVRO_LONG_MAX + topic_len);
