@@ -137,6 +137,19 @@ struct lat_result {
 	uint64_t samples, missing;
 };
 
+/*
+ * The e2e and the null phases run in rounds, taking turns. Each round's rate
+ * is kept; the kind's rate and cores are over all its rounds (round_add()
+ * sums, rounds_end() divides by the summed measuring time).
+ */
+struct rounds {
+	double rate;                    /* over all rounds */
+	double round[BENCH_MAX_ROUNDS]; /* each round's */
+	double n, window_s;             /* messages measured and measuring time, summed */
+	double cores[CPU_GROUPS];       /* CPU s/s */
+	uint64_t done, verified;        /* assessed (or passed on), read back */
+};
+
 struct bench {
 	struct bench_opts o;
 	struct fg_config cfg;
@@ -151,13 +164,11 @@ struct bench {
 	/* results */
 	double pipeline_rate, avro_rate, ns_decode, ns_assess, ns_encode;
 	double pipeline_dead_share;
-	double e2e_rate, null_rate, lat_rate_offered; /* e2e, null: over all rounds */
-	double e2e_round[BENCH_MAX_ROUNDS], null_round[BENCH_MAX_ROUNDS]; /* each round's rate */
-	double e2e_window_s, null_window_s; /* measuring time, summed over the rounds */
+	struct rounds e2e, null; /* full speed, through the broker */
+	double lat_rate_offered;
 	struct lat_result lat;      /* the engine at lat_rate_offered */
 	struct lat_result null_lat; /* the null pipeline at the same rate */
-	uint64_t e2e_verified, e2e_done, null_verified, null_done;
-	double cores_e2e[CPU_GROUPS], cores_null[CPU_GROUPS], cores_soak[CPU_GROUPS]; /* CPU s/s */
+	double cores_soak[CPU_GROUPS]; /* CPU s/s */
 	/* [phase]: times the engine paused its input in the window, for want of a
 	 * free batch and for run.max_inflight_bytes */
 	unsigned long long pauses_full[PHASE_KINDS], pauses_cap[PHASE_KINDS];
@@ -196,6 +207,7 @@ struct phase {
 	/* results */
 	double rate_measured;
 	double window_s; /* how long rate_measured was measured over */
+	uint64_t done;   /* declarations the engine (or null pipeline) finished */
 	double cores[CPU_GROUPS]; /* CPU seconds per second over the window, by group */
 	unsigned long long pauses_full, pauses_cap; /* in the window */
 };
@@ -1743,23 +1755,12 @@ join:
 		if (is_latency(ph))
 			latency_summary(ph);
 	}
-	/* e2e and null run in rounds: counts add up, cores are weighted by the
-	 * measuring time (fg_cmd_bench divides by the total after the rounds). */
 	b->pauses_full[ph->kind] += ph->pauses_full;
 	b->pauses_cap[ph->kind] += ph->pauses_cap;
+	ph->done = atomic_load(&fg_runner_done);
 	if (ph->kind == PHASE_SOAK) {
 		memcpy(b->cores_soak, ph->cores, sizeof(b->cores_soak));
 		b->soak_achieved = ph->rate_measured;
-	} else if (ph->kind == PHASE_E2E && rc == 0) {
-		for (int g = 0; g < CPU_GROUPS; g++)
-			b->cores_e2e[g] += ph->cores[g] * ph->window_s;
-		b->e2e_done += atomic_load(&fg_runner_done);
-		b->e2e_verified += atomic_load(&ph->verified);
-	} else if (ph->kind == PHASE_NULL && rc == 0) {
-		for (int g = 0; g < CPU_GROUPS; g++)
-			b->cores_null[g] += ph->cores[g] * ph->window_s;
-		b->null_done += atomic_load(&fg_runner_done);
-		b->null_verified += atomic_load(&ph->verified);
 	}
 	fg_runner_stop = 0;
 	atomic_store(&fg_runner_done, 0);
@@ -1795,9 +1796,9 @@ static void plan_make(const struct bench *b, struct plan *pl)
 	pl->mem_mb = pages > 0 && psize > 0 ? (double)pages * (double)psize / 1048576.0 : 0;
 	pl->need = b->o.target_rate * BENCH_HEADROOM;
 	pl->workers = (int)b->cfg.workers;
-	pl->instance_rate = b->e2e_rate;
+	pl->instance_rate = b->e2e.rate;
 	/* A worker never does better than the one-core pipeline. */
-	pl->worker_rate = fmin(b->e2e_rate / pl->workers, b->pipeline_rate);
+	pl->worker_rate = fmin(b->e2e.rate / pl->workers, b->pipeline_rate);
 	pl->instances = (int)ceil(pl->need / pl->instance_rate);
 	if (pl->instances < 1)
 		pl->instances = 1;
@@ -1853,15 +1854,15 @@ static void report_cores(const struct bench *b)
 	for (int g = 0; g < CPU_GROUPS; g++) {
 		if (g == CPU_BROKERS && !b->mock)
 			continue;
-		printf("    %-26s %5.2f  %5.2f\n", cpu_group_names[g], b->cores_e2e[g],
-		       b->cores_null[g]);
-		te += b->cores_e2e[g];
-		tn += b->cores_null[g];
+		printf("    %-26s %5.2f  %5.2f\n", cpu_group_names[g], b->e2e.cores[g],
+		       b->null.cores[g]);
+		te += b->e2e.cores[g];
+		tn += b->null.cores[g];
 	}
 	printf("    %-26s %5.2f  %5.2f\n", "all", te, tn);
-	if (b->e2e_rate > 0 && b->null_rate > 0)
-		printf("    %-26s %5.2f  %5.2f\n", "CPU us per declaration", 1e6 * te / b->e2e_rate,
-		       1e6 * tn / b->null_rate);
+	if (b->e2e.rate > 0 && b->null.rate > 0)
+		printf("    %-26s %5.2f  %5.2f\n", "CPU us per declaration", 1e6 * te / b->e2e.rate,
+		       1e6 * tn / b->null.rate);
 }
 
 static void report_human(const struct bench *b, const struct plan *pl, double wall)
@@ -1869,7 +1870,7 @@ static void report_human(const struct bench *b, const struct plan *pl, double wa
 	const char *broker = b->mock ? "embedded Kafka (librdkafka mock cluster, 3 brokers)"
 				     : fg_config_kafka_get(&b->cfg, "bootstrap.servers");
 	double ratio_avro = b->avro_rate > 0 ? b->pipeline_rate / b->avro_rate : 0;
-	double ratio_null = b->null_rate > 0 ? b->e2e_rate / b->null_rate : 0;
+	double ratio_null = b->null.rate > 0 ? b->e2e.rate / b->null.rate : 0;
 
 	printf("floorgate bench: %d cores, %.1f GiB, %s, %d partitions, %lld worker%s, %.0f s\n\n",
 	       pl->cores, pl->mem_mb / 1024.0, broker, (int)b->partitions_used,
@@ -1884,15 +1885,15 @@ static void report_human(const struct bench *b, const struct plan *pl, double wa
 	printf("  stages per declaration  decode %.0f ns, assess %.0f ns, encode %.0f ns\n\n",
 	       b->ns_decode, b->ns_assess, b->ns_encode);
 	printf("through Kafka\n");
-	printf("  end to end, full speed  %12.0f decl/s\n", b->e2e_rate);
+	printf("  end to end, full speed  %12.0f decl/s\n", b->e2e.rate);
 	printf("  null passthrough        %12.0f msg/s    (same broker, partitions, client settings)\n",
-	       b->null_rate);
+	       b->null.rate);
 	printf("  e2e / null              %12.2f\n", ratio_null);
 	if (b->o.rounds > 1) {
 		printf("  in %d alternating rounds (e2e / null, thousands per s):", b->o.rounds);
 		for (int r = 0; r < b->o.rounds; r++)
-			printf("%s %.0f / %.0f", r ? "," : "", b->e2e_round[r] / 1e3,
-			       b->null_round[r] / 1e3);
+			printf("%s %.0f / %.0f", r ? "," : "", b->e2e.round[r] / 1e3,
+			       b->null.round[r] / 1e3);
 		printf("\n");
 	}
 	report_cores(b);
@@ -1996,7 +1997,7 @@ static void report_human(const struct bench *b, const struct plan *pl, double wa
 static void report_json(const struct bench *b, const struct plan *pl, double wall)
 {
 	double ratio_avro = b->avro_rate > 0 ? b->pipeline_rate / b->avro_rate : 0;
-	double ratio_null = b->null_rate > 0 ? b->e2e_rate / b->null_rate : 0;
+	double ratio_null = b->null.rate > 0 ? b->e2e.rate / b->null.rate : 0;
 	const char *bs = b->mock ? "mock" : fg_config_kafka_get(&b->cfg, "bootstrap.servers");
 
 	printf("{");
@@ -2006,15 +2007,15 @@ static void report_json(const struct bench *b, const struct plan *pl, double wal
 	printf("\"stage_ns_per_decl\": {\"decode\": %.0f, \"assess\": %.0f, \"encode\": %.0f}, ",
 	       b->ns_decode, b->ns_assess, b->ns_encode);
 	printf("\"pipeline_dead_letter_share\": %.4f, ", b->pipeline_dead_share);
-	printf("\"e2e_decl_per_s\": %.0f, ", b->e2e_rate);
-	printf("\"null_passthrough_msg_per_s\": %.0f, ", b->null_rate);
+	printf("\"e2e_decl_per_s\": %.0f, ", b->e2e.rate);
+	printf("\"null_passthrough_msg_per_s\": %.0f, ", b->null.rate);
 	printf("\"e2e_vs_null_passthrough\": %.3f, ", ratio_null);
 	printf("\"rounds\": %d, \"e2e_rounds_decl_per_s\": [", b->o.rounds);
 	for (int r = 0; r < b->o.rounds; r++)
-		printf("%s%.0f", r ? ", " : "", b->e2e_round[r]);
+		printf("%s%.0f", r ? ", " : "", b->e2e.round[r]);
 	printf("], \"null_rounds_msg_per_s\": [");
 	for (int r = 0; r < b->o.rounds; r++)
-		printf("%s%.0f", r ? ", " : "", b->null_round[r]);
+		printf("%s%.0f", r ? ", " : "", b->null.round[r]);
 	printf("], ");
 	printf("\"input_pauses\": {");
 	for (int k = 0; k < PHASE_KINDS; k++) {
@@ -2025,7 +2026,7 @@ static void report_json(const struct bench *b, const struct plan *pl, double wal
 	}
 	printf("}, ");
 	for (int k = 0; k < 3; k++) {
-		const double *c = k == 2 ? b->cores_soak : k ? b->cores_null : b->cores_e2e;
+		const double *c = k == 2 ? b->cores_soak : k ? b->null.cores : b->e2e.cores;
 		if (k == 2 && b->o.soak <= 0)
 			break;
 		printf("\"%s\": {", k == 2 ? "soak_cores" : k ? "null_cores" : "e2e_cores");
@@ -2052,8 +2053,8 @@ static void report_json(const struct bench *b, const struct plan *pl, double wal
 	       (unsigned long long)b->null_lat.missing);
 	printf("\"e2e_outputs_acked\": %llu, \"e2e_outputs_read_back\": %llu, "
 	       "\"null_outputs_acked\": %llu, \"null_outputs_read_back\": %llu, ",
-	       (unsigned long long)b->e2e_done, (unsigned long long)b->e2e_verified,
-	       (unsigned long long)b->null_done, (unsigned long long)b->null_verified);
+	       (unsigned long long)b->e2e.done, (unsigned long long)b->e2e.verified,
+	       (unsigned long long)b->null.done, (unsigned long long)b->null.verified);
 	printf("\"peak_rss_mb\": %.1f, ", pl->rss_mb);
 	if (b->o.soak > 0) {
 		printf("\"soak\": {\"seconds\": %.0f, \"offered_decl_per_s\": %.0f, "
@@ -2159,6 +2160,24 @@ static int parse_num(const char *opt, const char *s, double lo, double hi, doubl
 	}
 	*out = v;
 	return 0;
+}
+
+static void round_add(struct rounds *rs, const struct phase *ph, int r)
+{
+	rs->round[r] = ph->rate_measured;
+	rs->n += ph->rate_measured * ph->window_s;
+	rs->window_s += ph->window_s;
+	for (int g = 0; g < CPU_GROUPS; g++)
+		rs->cores[g] += ph->cores[g] * ph->window_s;
+	rs->done += ph->done;
+	rs->verified += atomic_load(&ph->verified);
+}
+
+static void rounds_end(struct rounds *rs)
+{
+	rs->rate = rs->n / rs->window_s;
+	for (int g = 0; g < CPU_GROUPS; g++)
+		rs->cores[g] /= rs->window_s;
 }
 
 /*
@@ -2352,27 +2371,18 @@ int fg_cmd_bench(int argc, char **argv)
 		b->o.rounds = (int)(d * 0.20 / BENCH_MIN_ROUND_S);
 		b->o.rounds = b->o.rounds < 1 ? 1 : b->o.rounds > BENCH_ROUNDS ? BENCH_ROUNDS : b->o.rounds;
 	}
-	double e2e_n = 0, null_n = 0;
 	for (int r = 0; r < b->o.rounds; r++) {
 		if (bench_phase(b, &ph, PHASE_E2E, d * 0.20 / b->o.rounds, 0))
 			goto done;
-		b->e2e_round[r] = ph.rate_measured;
-		e2e_n += ph.rate_measured * ph.window_s;
-		b->e2e_window_s += ph.window_s;
+		round_add(&b->e2e, &ph, r);
 		if (bench_phase(b, &ph, PHASE_NULL, d * 0.20 / b->o.rounds, 0))
 			goto done;
-		b->null_round[r] = ph.rate_measured;
-		null_n += ph.rate_measured * ph.window_s;
-		b->null_window_s += ph.window_s;
+		round_add(&b->null, &ph, r);
 	}
-	b->e2e_rate = e2e_n / b->e2e_window_s;
-	b->null_rate = null_n / b->null_window_s;
-	for (int g = 0; g < CPU_GROUPS; g++) {
-		b->cores_e2e[g] /= b->e2e_window_s;
-		b->cores_null[g] /= b->null_window_s;
-	}
+	rounds_end(&b->e2e);
+	rounds_end(&b->null);
 
-	b->lat_rate_offered = b->o.rate > 0 ? b->o.rate : b->e2e_rate / 2;
+	b->lat_rate_offered = b->o.rate > 0 ? b->o.rate : b->e2e.rate / 2;
 	if (bench_phase(b, &ph, PHASE_LATENCY, d * 0.20, b->lat_rate_offered))
 		goto done;
 	/* The same rate through the null pipeline: what the broker, the clients
@@ -2382,7 +2392,7 @@ int fg_cmd_bench(int argc, char **argv)
 
 	if (b->o.soak > 0) {
 		b->soak_offered = b->o.soak_rate > 0 ? b->o.soak_rate
-						     : b->e2e_rate * BENCH_SOAK_SHARE;
+						     : b->e2e.rate * BENCH_SOAK_SHARE;
 		fprintf(stderr, "bench: soak: %.0f s at %.0f decl/s\n", b->o.soak, b->soak_offered);
 		if (bench_phase(b, &ph, PHASE_SOAK, b->o.soak, b->soak_offered))
 			goto done;
