@@ -270,18 +270,19 @@ static int assess_one(struct rp_worker *w, struct rp_batch *b, const uint8_t *bo
 		key = o.decl->declaration_id.p;
 		key_len = o.decl->declaration_id.len;
 	}
+	/* The encoder wrote the output at the end of b->out; its key follows. */
 	ro->dead = o.kind == FG_OUT_DEAD_LETTER;
-	ro->off = b->out.len;
+	ro->off = (size_t)(o.enc.framed - b->out.buf);
 	ro->len = o.enc.body_len + 5;
-	uint8_t *p = fg_avrobin_room(&b->out, ro->len + key_len);
-	if (!p)
-		return -1;
-	memcpy(p, o.enc.framed, ro->len);
-	if (key_len)
-		memcpy(p + ro->len, key, key_len);
 	ro->key_off = ro->off + ro->len;
 	ro->key_len = key_len;
-	b->out.len += ro->len + key_len;
+	if (key_len) {
+		uint8_t *p = fg_avrobin_room(&b->out, key_len);
+		if (!p)
+			return -1;
+		memcpy(p, key, key_len);
+		b->out.len += key_len;
+	}
 	if (rp->csv_f && !ro->dead) {
 		if (f)
 			snprintf(source, sizeof(source), "%lld", (long long)pos->index);
@@ -364,8 +365,10 @@ static void assess_batch(struct rp_worker *w, struct rp_batch *b)
 	b->out.oom = 0;
 	b->csv.len = 0;
 	b->csv.oom = 0;
+	fg_encoder_append_to(w->pl.enc, &b->out);
 	if ((b->n_blocks ? assess_blocks(w, b) : assess_items(w, b)) || b->out.oom || b->csv.oom)
 		b->oom = 1;
+	fg_encoder_append_to(w->pl.enc, NULL); /* the batch leaves this thread */
 }
 
 static void *worker_main(void *arg)
