@@ -125,14 +125,16 @@ void fg_encoder_append_to(struct fg_encoder *enc, struct fg_avrobin *w)
 	enc->w = w ? w : &enc->own;
 }
 
-/* Begins a record at the end of enc->w (at its start for the own buffer). */
+/* Begins a record at the end of enc->w (at its start for the own buffer). A
+ * caller's buffer keeps its sticky oom: a record after a failed one fails. */
 static void start(struct fg_encoder *enc)
 {
 	struct fg_avrobin *w = enc->w;
 
-	if (w == &enc->own)
+	if (w == &enc->own) {
 		w->len = 0;
-	w->oom = 0;
+		w->oom = 0;
+	}
 	enc->base = w->len;
 	if (fg_avrobin_room(w, FG_FRAME_HEADER_LEN))
 		w->len += FG_FRAME_HEADER_LEN;

@@ -420,6 +420,12 @@ static void test_append_to_caller_buffer(void **state)
 	assert_memory_equal(batch.buf + second, o2.framed, o2.body_len + 5);
 	assert_memory_equal(batch.buf, "key", 3); /* what was there is kept */
 
+	/* A buffer that already ran out of memory stays failed, and keeps its length. */
+	batch.oom = 1;
+	assert_int_equal(fg_encoder_assessment(enc, &s.as, &src, &back), -1);
+	assert_int_equal(batch.len, second + a2.body_len + 5);
+	batch.oom = 0;
+
 	fg_encoder_append_to(enc, NULL);
 	assert_int_equal(fg_encoder_assessment(enc, &s.as, &src, &back), 0);
 	assert_int_equal(batch.len, second + a2.body_len + 5); /* the batch is left alone */
