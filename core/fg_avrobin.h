@@ -153,6 +153,19 @@ static inline void fg_avrobin_bytes(struct fg_avrobin *w, const void *b, size_t 
 		fg_avrobin_end(w, fg_avro_bytes_at(p, b, n));
 }
 
+/* n bytes as they are, no length before them (a message key after its record).
+ * Returns 0, or -1 when the buffer cannot grow. */
+static inline int fg_avrobin_raw(struct fg_avrobin *w, const void *b, size_t n)
+{
+	uint8_t *p = fg_avrobin_room(w, n);
+
+	if (!p)
+		return -1;
+	memcpy(p, b, n);
+	w->len += n;
+	return 0;
+}
+
 static inline void fg_avrobin_str(struct fg_avrobin *w, struct fg_str s)
 {
 	fg_avrobin_bytes(w, s.p, s.len);

@@ -276,13 +276,8 @@ static int assess_one(struct rp_worker *w, struct rp_batch *b, const uint8_t *bo
 	ro->len = o.enc.body_len + 5;
 	ro->key_off = ro->off + ro->len;
 	ro->key_len = key_len;
-	if (key_len) {
-		uint8_t *p = fg_avrobin_room(&b->out, key_len);
-		if (!p)
-			return -1;
-		memcpy(p, key, key_len);
-		b->out.len += key_len;
-	}
+	if (key_len && fg_avrobin_raw(&b->out, key, key_len))
+		return -1;
 	if (rp->csv_f && !ro->dead) {
 		if (f)
 			snprintf(source, sizeof(source), "%lld", (long long)pos->index);

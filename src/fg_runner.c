@@ -308,14 +308,9 @@ static void assess_batch(struct worker *w, struct fg_batch *b)
 		o->len = (uint32_t)(out.enc.body_len + 5);
 		o->key_off = o->off + o->len;
 		o->key_len = (uint32_t)key_len;
-		if (key_len) {
-			uint8_t *p = fg_avrobin_room(&b->buf, key_len);
-			if (!p) {
-				set_fatal(w->e, "%s%s", "out of memory buffering outputs", "");
-				break;
-			}
-			memcpy(p, key, key_len); /* the message's or the decoder's bytes */
-			b->buf.len += key_len;
+		if (key_len && fg_avrobin_raw(&b->buf, key, key_len)) {
+			set_fatal(w->e, "%s%s", "out of memory buffering outputs", "");
+			break;
 		}
 	}
 	fg_encoder_append_to(pl->enc, NULL); /* the batch leaves this thread */

@@ -483,10 +483,7 @@ static int64_t rnd_int(uint64_t *s, int bits)
 static void put_be_bytes(struct fg_avrobin *w, const uint8_t *b, size_t n)
 {
 	fg_avrobin_long(w, (int64_t)n);
-	uint8_t *p = fg_avrobin_room(w, n);
-	assert_non_null(p);
-	memcpy(p, b, n);
-	w->len += n;
+	assert_int_equal(fg_avrobin_raw(w, b, n), 0);
 }
 
 /* A decimal of 1..16 bytes, sometimes with redundant sign bytes. */

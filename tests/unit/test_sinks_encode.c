@@ -398,8 +398,7 @@ static void test_append_to_caller_buffer(void **state)
 	(void)state;
 	make_sample(&s);
 	assert_int_equal(fg_avrobin_init(&batch, 16), 0);
-	memcpy(fg_avrobin_room(&batch, 3), "key", 3);
-	batch.len = 3;
+	assert_int_equal(fg_avrobin_raw(&batch, "key", 3), 0);
 
 	fg_encoder_append_to(enc, &batch);
 	assert_int_equal(fg_encoder_assessment(enc, &s.as, &src, &a1), 0);
