@@ -155,8 +155,9 @@ static int finish(struct fg_encoder *enc, int32_t schema_id, struct fg_encoded *
 		return fail(enc);
 	fg_frame_header(schema_id, w->buf + enc->base);
 	out->framed = w->buf + enc->base;
+	out->framed_len = w->len - enc->base;
 	out->body = out->framed + FG_FRAME_HEADER_LEN;
-	out->body_len = w->len - enc->base - FG_FRAME_HEADER_LEN;
+	out->body_len = out->framed_len - FG_FRAME_HEADER_LEN;
 	return 0;
 }
 

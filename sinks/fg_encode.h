@@ -32,8 +32,9 @@ struct fg_source_pos {
 };
 
 struct fg_encoded {
-	const uint8_t *framed; /* 5-byte frame + body */
-	const uint8_t *body;
+	const uint8_t *framed; /* frame header + body: what goes to Kafka */
+	size_t framed_len;
+	const uint8_t *body;   /* the Avro body alone: what goes to a file */
 	size_t body_len;
 };
 

@@ -56,6 +56,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "../core/fg_avrobin.h"
+#include "../ingest/fg_frame.h"
 #include "../ingest/fg_kafka_range.h"
 #include "../ingest/fg_ocf_reader.h"
 #include "../pricing/fg_datastore.h"
@@ -273,7 +274,7 @@ static int assess_one(struct rp_worker *w, struct rp_batch *b, const uint8_t *bo
 	/* The encoder wrote the output at the end of b->out; its key follows. */
 	ro->dead = o.kind == FG_OUT_DEAD_LETTER;
 	ro->off = (size_t)(o.enc.framed - b->out.buf);
-	ro->len = o.enc.body_len + 5;
+	ro->len = o.enc.framed_len;
 	ro->key_off = ro->off + ro->len;
 	ro->key_len = key_len;
 	if (key_len && fg_avrobin_raw(&b->out, key, key_len))
@@ -424,8 +425,8 @@ static int write_batch(struct rp *rp, struct rp_batch *b)
 		const struct rp_out *o = &b->outs[i];
 		const uint8_t *framed = b->out.buf + o->off;
 		if (rp->out &&
-		    fg_ocf_writer_append(o->dead ? &rp->fw_dlq : &rp->fw_out, framed + 5,
-					 o->len - 5, err, sizeof(err))) {
+		    fg_ocf_writer_append(o->dead ? &rp->fw_dlq : &rp->fw_out, framed + FG_FRAME_HEADER_LEN,
+					 o->len - FG_FRAME_HEADER_LEN, err, sizeof(err))) {
 			snprintf(rp->werr, sizeof(rp->werr), "%s", err);
 			return -1;
 		}

@@ -305,7 +305,7 @@ static void assess_batch(struct worker *w, struct fg_batch *b)
 		 * its key follows it there. */
 		o->dead = out.kind == FG_OUT_DEAD_LETTER;
 		o->off = (uint32_t)(out.enc.framed - b->buf.buf);
-		o->len = (uint32_t)(out.enc.body_len + 5);
+		o->len = (uint32_t)out.enc.framed_len;
 		o->key_off = o->off + o->len;
 		o->key_len = (uint32_t)key_len;
 		if (key_len && fg_avrobin_raw(&b->buf, key, key_len)) {

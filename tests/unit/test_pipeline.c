@@ -157,6 +157,7 @@ static void check_dead(struct fixture *fx, enum fg_reason reason, const uint8_t 
 	assert_int_equal(fx->out.kind, FG_OUT_DEAD_LETTER);
 	assert_int_equal(fx->out.reason, reason);
 	assert_memory_equal(fx->out.enc.framed, ((const uint8_t[]){ 0, 0, 0, 0, DEADLETTER_ID }), 5);
+	assert_int_equal(fx->out.enc.framed_len, fx->out.enc.body_len + 5);
 	fg_test_read_back(&rb, fg_schema_text_deadletter, fx->out.enc.body, fx->out.enc.body_len);
 	assert_string_equal(get_str(&rb.v, "reason"), fg_reason_names[reason]);
 	if (in_msg && !strstr(get_str(&rb.v, "message"), in_msg))
@@ -265,6 +266,7 @@ static void test_valid_message_is_assessed(void **state)
 	assert_int_equal(fx->out.reason, FG_REASON_NONE);
 	assert_non_null(fx->out.decl);
 	assert_memory_equal(fx->out.enc.framed, ((const uint8_t[]){ 0, 0, 0, 0, ASSESSMENT_ID }), 5);
+	assert_int_equal(fx->out.enc.framed_len, fx->out.enc.body_len + 5);
 	fg_test_read_back(&rb, fg_schema_text_assessment, fx->out.enc.body, fx->out.enc.body_len);
 	assert_string_equal(get_str(&rb.v, "declaration_id"), "MRN-PL-1");
 	assert_string_equal(get_str(&rb.v, "reference_data_version"), fx->rd->fingerprint);
