@@ -193,6 +193,22 @@ static int set_kafka(struct fg_config *c, const char *prop, int target, const ch
 			given[target]);
 		return -1;
 	}
+	/* Asked of librdkafka now, so an unknown property or a bad value is
+	 * refused where it was written (file:line, or -X) before anything
+	 * starts, not when a client is made. plugin.library.paths loads the
+	 * plugins when set: that one is left to the clients. */
+	if (strcmp(prop, "plugin.library.paths") != 0) {
+		rd_kafka_conf_t *probe = rd_kafka_conf_new();
+		char why[512];
+		int bad = probe && rd_kafka_conf_set(probe, prop, value, why, sizeof(why)) !=
+					   RD_KAFKA_CONF_OK;
+		if (probe)
+			rd_kafka_conf_destroy(probe);
+		if (bad) {
+			fg_errf(errstr, errstr_size, "%s%s: %s", given[target], prop, why);
+			return -1;
+		}
+	}
 	if (target == FG_CONFIG_BOTH)
 		target = in_list(consumer_only, prop)   ? FG_CONFIG_CONSUMER :
 			 in_list(producer_only, prop) ? FG_CONFIG_PRODUCER :

@@ -70,6 +70,12 @@ expect_fail "cli/run unknown config key" 2 "unknown key \"input.topc\"" \
 printf 'input.topic = a\nthis is not a setting\n' >"$T/bad.conf"
 expect_fail "cli/run bad config file names file:line" 2 "bad.conf:2: expected key = value" $FG run -c "$T/bad.conf"
 expect_fail "cli/run missing config file" 2 "nope.conf" $FG run -c "$T/nope.conf"
+printf 'kafka.bootstrap.servers = 127.0.0.1:1\nkafka.no.such.prop = 1\n' >"$T/bad-kafka.conf"
+expect_fail "cli/run unknown librdkafka property names file:line, before anything starts" 2 \
+	"bad-kafka.conf:2: kafka.no.such.prop: No such configuration property" $FG run -c "$T/bad-kafka.conf"
+expect_fail "cli/run bad librdkafka value is a usage error" 2 \
+	"kafka.consumer.security.protocol: Invalid value \"banana\"" \
+	$FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X kafka.consumer.security.protocol=banana
 expect_fail "cli/run bad number" 2 "run.batch_size: \"0\" is not a whole number" \
 	$FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X run.batch_size=0
 expect_fail "cli/run without brokers" 2 "kafka.bootstrap.servers is not set" $FG run
