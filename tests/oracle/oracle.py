@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent reference implementation (oracle) of the floorgate assessment contract.
 
-Implements /work/shared/spec/assessment.md (contract v1) from the page alone, with exact
+Implements the assessment contract v1 (docs/CONTRACT.md) from the page alone, with exact
 rational arithmetic (fractions.Fraction; no floats anywhere) and the standard library only.
 
 Usage:
