@@ -534,8 +534,8 @@ int fg_cmd_audit(int argc, char **argv)
 			audit_usage(stdout);
 			return FG_EXIT_OK;
 		}
-		fputc('\n', stderr);
-		audit_usage(stderr);
+		/* the problem was printed; the whole usage would scroll it away */
+		fprintf(stderr, "(floorgate audit --help for usage)\n");
 		return FG_EXIT_USAGE;
 	}
 	r = g.completeness ? run_completeness(&g) : run_audit(&g);

@@ -1,6 +1,7 @@
 /* cmd_gen.c: `floorgate gen`, synthetic declarations into an Avro file. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,17 +63,30 @@ int fg_cmd_gen(int argc, char **argv)
 			break;
 		case 'o': out = optarg; break;
 		case 'd': data = optarg; break;
-		case 'm': invalid = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'm':
+			errno = 0;
+			invalid = (unsigned)strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg)
+				invalid = UINT_MAX;
+			break;
 		case 'f': from = optarg; break;
 		case 't': to = optarg; break;
 		case 'h': gen_usage(stdout); return FG_EXIT_OK;
 		default: gen_usage(stderr); return FG_EXIT_USAGE;
 		}
 	}
-	if (count < 0 || !have_seed || !out || optind != argc || invalid > 1000) {
+	if (count < 0 || !have_seed || !out) {
 		fprintf(stderr, "floorgate gen: --count (a whole number), --seed (a whole number) "
 				"and --out are required\n\n");
 		gen_usage(stderr);
+		return FG_EXIT_USAGE;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "floorgate gen: unexpected argument \"%s\"\n", argv[optind]);
+		return FG_EXIT_USAGE;
+	}
+	if (invalid > 1000) {
+		fprintf(stderr, "floorgate gen: --invalid-per-mille is a whole number from 0 to 1000\n");
 		return FG_EXIT_USAGE;
 	}
 	if (fg_date_parse(from, strlen(from), &go.date_from) ||

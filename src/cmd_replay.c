@@ -858,10 +858,12 @@ static int parse_args(struct rp *rp, int argc, char **argv, int *help)
 		case O_BATCH:
 			errno = 0;
 			v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 1 || (c == O_WORKERS && v > RP_MAX_WORKERS) ||
-			    v > 1000000) {
-				fprintf(stderr, "floorgate replay: --%s \"%s\" is out of range\n",
-					c == O_WORKERS ? "workers" : "batch-size", optarg);
+			long max = c == O_WORKERS ? RP_MAX_WORKERS : 1000000;
+			if (errno || *end || v < 1 || v > max) {
+				fprintf(stderr,
+					"floorgate replay: --%s \"%s\" is not a whole number from 1 "
+					"to %ld\n",
+					c == O_WORKERS ? "workers" : "batch-size", optarg, max);
 				return -1;
 			}
 			if (c == O_WORKERS)

@@ -149,8 +149,8 @@ int fg_cmd_whatif(int argc, char **argv)
 			whatif_usage(stdout);
 			return FG_EXIT_OK;
 		}
-		fputc('\n', stderr);
-		whatif_usage(stderr);
+		/* the problem was printed; the whole usage would scroll it away */
+		fprintf(stderr, "(floorgate whatif --help for usage)\n");
 		return FG_EXIT_USAGE;
 	}
 	if (!g.n_in || !g.n_recorded || !g.data) {

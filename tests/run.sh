@@ -90,6 +90,10 @@ check "cli/docs/CONFIGURATION.md matches the key table" sh -c \
 check "cli/gen is deterministic for a seed" sh -c "
 	$FG gen --count 500 --seed 9 --out $T/g1.avro && $FG gen --count 500 --seed 9 --out $T/g2.avro &&
 	$FG gen --count 500 --seed 10 --out $T/g3.avro && cmp -s $T/g1.avro $T/g2.avro && ! cmp -s $T/g1.avro $T/g3.avro"
+expect_fail "cli/gen names the option that is wrong" 2 "--invalid-per-mille is a whole number from 0 to 1000" \
+	$FG gen --count 10 --seed 1 --out "$T/g4.avro" --invalid-per-mille 2000
+expect_fail "cli/audit says what is wrong, not only the usage" 2 "--memory: \"0\" is not a whole number" \
+	$FG audit --memory 0 --recorded "$T/g1.avro" --recomputed "$T/g2.avro"
 
 # ---- cases ---------------------------------------------------------------
 section cases
