@@ -39,4 +39,13 @@ int fg_decoder_decode(struct fg_decoder *dec, const struct fg_schema_entry *entr
 		      const uint8_t *body, size_t len, struct fg_decl *out, char *msg,
 		      size_t msg_size);
 
+/*
+ * Whether records written with schema can be read as declarations (the
+ * writer resolves against the reader schema, by the same rules the decoder
+ * applies). Returns 0, or -1 with the reason. A container file names one
+ * writer for all its records: file modes refuse a file of other records up
+ * front instead of dead-lettering every one.
+ */
+int fg_decoder_check_writer(avro_schema_t schema, char *why, size_t why_size);
+
 #endif

@@ -2,10 +2,11 @@
  * fg_ocf_reader.h: reading Avro object container files block by block.
  *
  * DESIGN
- * `assess` reads containers with Avro C's generic reader and writes each
- * value back to bytes before the pipeline decodes them again: two full
- * decodes and an encode per record. Replay only needs each record's bytes
- * as written, so this reader parses the container itself: the header
+ * Avro C's file reader hands out values, which would have to be written
+ * back to bytes before the pipeline decodes them again (two full decodes
+ * and an encode per record), and its errors say little ("Cannot read 4
+ * bytes from file"). `assess`, `replay` and `dump` only need each record's
+ * bytes as written, so this reader parses the container itself: the header
  * (magic, metadata map with avro.schema and avro.codec, sync marker), then
  * one block at a time (count, size, data, sync), inflating `deflate`
  * blocks with zlib (raw deflate, as the Avro specification says) and

@@ -12,8 +12,8 @@
 static int write_all(struct fg_ocf_writer *w, const void *p, size_t n, char *errstr,
 		     size_t errstr_size)
 {
-	if (n && fwrite(p, 1, n, w->f) != n) {
-		fg_errf(errstr, errstr_size, "%s: %s", w->path, strerror(errno));
+	if (n && fwrite(p, 1, n, w->out.f) != n) {
+		fg_errf(errstr, errstr_size, "%s: %s", w->out.path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -27,12 +27,8 @@ int fg_ocf_writer_open(struct fg_ocf_writer *w, const char *path, const char *sc
 	int rc = -1;
 
 	memset(w, 0, sizeof(*w));
-	w->path = strdup(path);
-	w->f = fopen(path, "wb");
-	if (!w->path || !w->f) {
-		fg_errf(errstr, errstr_size, "cannot create %s: %s", path, strerror(errno));
+	if (fg_outfile_open(&w->out, path, errstr, errstr_size))
 		goto done;
-	}
 	memcpy(w->sync, &sync.low64, 8);
 	memcpy(w->sync + 8, &sync.high64, 8);
 	if (fg_avrobin_init(&h, 4096) || fg_avrobin_init(&w->block, FG_OCF_BLOCK_BYTES + 4096)) {
@@ -61,13 +57,8 @@ int fg_ocf_writer_open(struct fg_ocf_writer *w, const char *path, const char *sc
 	rc = 0;
 done:
 	fg_avrobin_fini(&h);
-	if (rc) {
-		if (w->f)
-			fclose(w->f);
-		fg_avrobin_fini(&w->block);
-		free(w->path);
-		memset(w, 0, sizeof(*w));
-	}
+	if (rc)
+		fg_ocf_writer_discard(w);
 	return rc;
 }
 
@@ -110,18 +101,23 @@ int fg_ocf_writer_append(struct fg_ocf_writer *w, const void *body, size_t len, 
 
 int fg_ocf_writer_close(struct fg_ocf_writer *w, char *errstr, size_t errstr_size)
 {
-	int rc = 0;
+	int rc;
 
-	if (!w->f)
+	if (!w->out.f)
 		return -1;
-	if (flush_block(w, errstr, errstr_size))
-		rc = -1;
-	if (fclose(w->f) && rc == 0) {
-		fg_errf(errstr, errstr_size, "%s: %s", w->path, strerror(errno));
-		rc = -1;
+	if (flush_block(w, errstr, errstr_size)) {
+		fg_ocf_writer_discard(w);
+		return -1;
 	}
+	rc = fg_outfile_commit(&w->out, errstr, errstr_size);
 	fg_avrobin_fini(&w->block);
-	free(w->path);
 	memset(w, 0, sizeof(*w));
 	return rc;
+}
+
+void fg_ocf_writer_discard(struct fg_ocf_writer *w)
+{
+	fg_outfile_discard(&w->out);
+	fg_avrobin_fini(&w->block);
+	memset(w, 0, sizeof(*w));
 }

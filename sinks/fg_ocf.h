@@ -16,22 +16,27 @@
 #include <stdio.h>
 
 #include "../core/fg_avrobin.h"
+#include "fg_outfile.h"
 
 struct fg_ocf_writer {
-	FILE *f;
+	struct fg_outfile out;   /* out.f is NULL when the writer is not open */
 	uint8_t sync[16];
 	struct fg_avrobin block; /* records of the block being filled */
 	uint64_t count;          /* records in it */
-	char *path;
 };
 
-/* Creates (replaces) path and writes the header. Returns 0 or -1 with a message. */
+/* Starts a file that replaces path when closed (fg_outfile.h: written beside
+ * it, renamed into place) and writes the header. Returns 0 or -1 with a message. */
 int fg_ocf_writer_open(struct fg_ocf_writer *w, const char *path, const char *schema_json,
 		       char *errstr, size_t errstr_size);
 /* Appends one record's Avro binary body. */
 int fg_ocf_writer_append(struct fg_ocf_writer *w, const void *body, size_t len, char *errstr,
 			 size_t errstr_size);
-/* Writes the last block and closes. Always releases w. */
+/* Writes the last block and moves the file to its path. Always releases w;
+ * on failure the path keeps what it had. */
 int fg_ocf_writer_close(struct fg_ocf_writer *w, char *errstr, size_t errstr_size);
+/* Drops the file being written; the path keeps what it had. Safe on a
+ * closed or zeroed w. */
+void fg_ocf_writer_discard(struct fg_ocf_writer *w);
 
 #endif

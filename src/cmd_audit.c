@@ -18,12 +18,13 @@
  *                 with an XXH3 of each output's bytes, so duplicates can
  *                 be called identical or not.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
 #include <xxhash.h>
+
+#include "../sinks/fg_outfile.h"
 
 #include "fg_audit.h"
 #include "fg_audit_cli.h"
@@ -99,7 +100,8 @@ static int run_audit(struct fg_audit_args *g)
 	char err[1024];
 	struct fg_audit a;
 	struct fg_audit_opts o = { 0 };
-	FILE *csv = NULL;
+	struct fg_outfile csv_out = { 0 };
+	FILE *csv = NULL; /* csv_out.f with --csv */
 	int rc = FG_EXIT_USAGE, init = 0;
 	const char *const *lists[2] = { g->recorded, g->recomputed };
 	const size_t ns[2] = { g->n_recorded, g->n_recomputed };
@@ -117,9 +119,12 @@ static int run_audit(struct fg_audit_args *g)
 		}
 		o.have_tolerance = 1;
 	}
-	if (g->csv && !(csv = fopen(g->csv, "w"))) {
-		fprintf(stderr, "floorgate audit: cannot write %s: %s\n", g->csv, strerror(errno));
-		return FG_EXIT_USAGE;
+	if (g->csv) {
+		if (fg_outfile_open(&csv_out, g->csv, err, sizeof(err))) {
+			fprintf(stderr, "floorgate audit: %s\n", err);
+			return FG_EXIT_USAGE;
+		}
+		csv = csv_out.f;
 	}
 	o.ignore = g->ignore;
 	o.n_ignore = g->n_ignore;
@@ -147,15 +152,10 @@ static int run_audit(struct fg_audit_args *g)
 		rc = FG_EXIT_FAIL;
 		goto done;
 	}
-	if (csv) {
-		int bad = ferror(csv);
-		bad |= fclose(csv);
-		csv = NULL;
-		if (bad) {
-			fprintf(stderr, "floorgate audit: cannot write %s\n", g->csv);
-			rc = FG_EXIT_FAIL;
-			goto done;
-		}
+	if (csv && fg_outfile_commit(&csv_out, err, sizeof(err))) {
+		fprintf(stderr, "floorgate audit: %s\n", err);
+		rc = FG_EXIT_FAIL;
+		goto done;
 	}
 	if (!g->quiet) {
 		fg_audit_print_summary(&a, stdout, "recorded", "recomputed");
@@ -190,8 +190,7 @@ static int run_audit(struct fg_audit_args *g)
 	if (!g->quiet)
 		printf("%s\n", rc ? "audit: DIFFERENCES FOUND" : "audit: no differences beyond the tolerance");
 done:
-	if (csv)
-		fclose(csv);
+	fg_outfile_discard(&csv_out); /* a failed audit leaves no partial CSV */
 	if (init)
 		fg_audit_fini(&a);
 	return rc;
@@ -217,7 +216,8 @@ struct compl {
 	uint64_t ok, gaps, dups, dups_identical, orphans, orphan_outputs;
 	struct pos_key *gap, *dup, *orphan;
 	size_t n_gap, n_dup, n_orphan;
-	FILE *csv;
+	FILE *csv;                 /* csv_out.f with --csv */
+	struct fg_outfile csv_out;
 	char *errstr;
 	size_t errstr_size;
 };
@@ -457,11 +457,11 @@ static int run_completeness(struct fg_audit_args *g)
 	}
 	fg_spill_set_part_limit(c.sp, fg_audit_args_part_limit(g));
 	if (g->csv) {
-		c.csv = fopen(g->csv, "w");
-		if (!c.csv) {
-			fprintf(stderr, "floorgate audit: cannot write %s: %s\n", g->csv, strerror(errno));
+		if (fg_outfile_open(&c.csv_out, g->csv, err, sizeof(err))) {
+			fprintf(stderr, "floorgate audit: %s\n", err);
 			goto done;
 		}
+		c.csv = c.csv_out.f;
 		fputs("kind,input,partition,position,outputs,identical\n", c.csv);
 	}
 	struct fg_audit_src_opts si = { .cfg = &g->cfg, .from = g->from, .to = g->to };
@@ -505,18 +505,12 @@ static int run_completeness(struct fg_audit_args *g)
 	printf("%s\n", complete ? "completeness: COMPLETE, every input answered exactly once" :
 				  "completeness: INCOMPLETE");
 	rc = complete ? FG_EXIT_OK : FG_EXIT_FAIL;
-	if (c.csv) {
-		int bad = ferror(c.csv);
-		bad |= fclose(c.csv);
-		c.csv = NULL;
-		if (bad) {
-			fprintf(stderr, "floorgate audit: cannot write %s\n", g->csv);
-			rc = FG_EXIT_FAIL;
-		}
+	if (c.csv && fg_outfile_commit(&c.csv_out, err, sizeof(err))) {
+		fprintf(stderr, "floorgate audit: %s\n", err);
+		rc = FG_EXIT_FAIL;
 	}
 done:
-	if (c.csv)
-		fclose(c.csv);
+	fg_outfile_discard(&c.csv_out);
 	free(c.gap);
 	free(c.dup);
 	free(c.orphan);

@@ -13,7 +13,10 @@
 
 #include "../core/fg_date.h"
 #include "../core/fg_decimal.h"
+#include "../ingest/fg_decode.h"
+#include "../ingest/fg_ocf_reader.h"
 #include "../sinks/fg_ocf.h"
+#include "../sinks/fg_outfile.h"
 #include "fg_cmd.h"
 #include "fg_pipeline.h"
 
@@ -26,8 +29,10 @@ static void assess_usage(FILE *f)
 		"(any writer schema that resolves against schemas/declaration.avsc), assesses each\n"
 		"with the reference tables in DIR, and writes, in input order, one\n"
 		"floorgate.v1.DutyAssessment per accepted record to --out and one\n"
-		"floorgate.v1.DeadLetter per rejected record to --dlq. Existing output files are\n"
-		"replaced. The same input and reference data give byte-identical files.\n"
+		"floorgate.v1.DeadLetter per rejected record to --dlq. An output replaces the\n"
+		"file at its path only when the run completes (a failed run leaves the paths\n"
+		"as they were), and may not name the input or the other output. The same\n"
+		"input and reference data give byte-identical files.\n"
 		"A summary goes to standard error.\n\n"
 		"Exit status: 0 done (dead letters are not a failure); 2 bad arguments, reference\n"
 		"data refused, or an input file that is not a readable Avro container.\n");
@@ -48,14 +53,8 @@ int fg_cmd_assess(int argc, char **argv)
 	struct fg_schema_registry reg = { 0 };
 	struct fg_pipeline pl;
 	int pl_ok = 0;
-	avro_file_reader_t fr = NULL;
+	struct fg_ocf_reader *rdr = NULL;
 	struct fg_ocf_writer fw_out = { 0 }, fw_dlq = { 0 };
-	avro_value_iface_t *iface = NULL;
-	avro_value_t value;
-	int have_value = 0;
-	avro_writer_t mw = NULL;
-	char *buf = NULL;
-	size_t buf_cap = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -74,17 +73,28 @@ int fg_cmd_assess(int argc, char **argv)
 		assess_usage(stderr);
 		return FG_EXIT_USAGE;
 	}
+	const struct fg_path_use outs[] = { { "--out", out }, { "--dlq", dlq } };
+	const struct fg_path_use ins[] = { { "--in", in } };
+	if (fg_outfile_check_paths(outs, 2, ins, 1, err, sizeof(err))) {
+		fprintf(stderr, "floorgate assess: %s\n", err);
+		return FG_EXIT_USAGE;
+	}
 	rd = fg_refdata_load(data, err, sizeof(err));
 	if (!rd) {
 		fprintf(stderr, "floorgate assess: reference data refused: %s\n", err);
 		goto done;
 	}
-	if (avro_file_reader(in, &fr)) {
-		fprintf(stderr, "floorgate assess: cannot read %s: %s\n", in, avro_strerror());
+	rdr = fg_ocf_reader_open(in, err, sizeof(err));
+	if (!rdr) {
+		fprintf(stderr, "floorgate assess: %s\n", err);
 		goto done;
 	}
-	avro_schema_t wschema = avro_file_reader_get_writer_schema(fr);
-	if (fg_schema_registry_add(&reg, FG_SCHEMA_ID_FILE, wschema, in)) {
+	if (fg_decoder_check_writer(fg_ocf_reader_schema(rdr), err, sizeof(err))) {
+		fprintf(stderr, "floorgate assess: %s: its records are not declarations: %s\n", in,
+			err);
+		goto done;
+	}
+	if (fg_schema_registry_add(&reg, FG_SCHEMA_ID_FILE, fg_ocf_reader_schema(rdr), in)) {
 		fprintf(stderr, "floorgate assess: out of memory\n");
 		goto done;
 	}
@@ -99,47 +109,22 @@ int fg_cmd_assess(int argc, char **argv)
 		fprintf(stderr, "floorgate assess: %s\n", err);
 		goto done;
 	}
-	iface = avro_generic_class_from_schema(wschema);
-	if (!iface || avro_generic_value_new(iface, &value)) {
-		fprintf(stderr, "floorgate assess: %s: %s\n", in, avro_strerror());
-		goto done;
-	}
-	have_value = 1;
-	mw = avro_writer_memory("", 0);
 
 	for (int64_t index = 0;; index++) {
 		struct fg_source_pos src = { .file = in, .index = index };
 		struct fg_output o;
-		size_t size;
-		int r = avro_file_reader_read_value(fr, &value);
+		const uint8_t *body;
+		size_t len;
+		/* each record's bytes as written, so a dead letter keeps them */
+		int r = fg_ocf_reader_next(rdr, &body, &len, err, sizeof(err));
 
-		if (r == EOF)
+		if (r == 0)
 			break;
-		if (r) {
-			fprintf(stderr, "floorgate assess: %s: record %lld: %s\n", in,
-				(long long)index, avro_strerror());
+		if (r < 0) {
+			fprintf(stderr, "floorgate assess: %s\n", err);
 			goto done;
 		}
-		/* The record's bytes as written, so a dead letter keeps them. */
-		if (avro_value_sizeof(&value, &size)) {
-			fprintf(stderr, "floorgate assess: %s: %s\n", in, avro_strerror());
-			goto done;
-		}
-		if (size > buf_cap) {
-			buf_cap = size * 2;
-			free(buf);
-			buf = malloc(buf_cap);
-			if (!buf) {
-				fprintf(stderr, "floorgate assess: out of memory\n");
-				goto done;
-			}
-		}
-		avro_writer_memory_set_dest(mw, buf, (int64_t)size);
-		if (avro_value_write(mw, &value)) {
-			fprintf(stderr, "floorgate assess: %s: %s\n", in, avro_strerror());
-			goto done;
-		}
-		if (fg_pipeline_process(&pl, (const uint8_t *)buf, size, entry, &src, &o)) {
+		if (fg_pipeline_process(&pl, body, len, entry, &src, &o)) {
 			fprintf(stderr, "floorgate assess: out of memory at record %lld\n",
 				(long long)index);
 			goto done;
@@ -161,19 +146,10 @@ int fg_cmd_assess(int argc, char **argv)
 	}
 	rc = FG_EXIT_OK;
 done:
-	if (fw_out.f)
-		fg_ocf_writer_close(&fw_out, NULL, 0);
-	if (fw_dlq.f)
-		fg_ocf_writer_close(&fw_dlq, NULL, 0);
-	if (mw)
-		avro_writer_free(mw);
-	free(buf);
-	if (have_value)
-		avro_value_decref(&value);
-	if (iface)
-		avro_value_iface_decref(iface);
-	if (fr)
-		avro_file_reader_close(fr);
+	/* a failed run leaves no partial output; earlier files stay as they were */
+	fg_ocf_writer_discard(&fw_out);
+	fg_ocf_writer_discard(&fw_dlq);
+	fg_ocf_reader_close(rdr);
 	if (pl_ok)
 		fg_pipeline_fini(&pl);
 	fg_schema_registry_fini(&reg);
@@ -353,10 +329,14 @@ static int dump_value(FILE *f, avro_value_t *v, const char *field)
 
 int fg_cmd_dump(int argc, char **argv)
 {
-	avro_file_reader_t fr;
-	avro_value_iface_t *iface;
+	struct fg_ocf_reader *rdr;
+	avro_value_iface_t *iface = NULL;
+	avro_reader_t mr = NULL;
 	avro_value_t value;
-	int rc = FG_EXIT_OK, r;
+	int rc = FG_EXIT_OK, r, have_value = 0;
+	const uint8_t *body;
+	size_t len;
+	char err[1024];
 
 	if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		FILE *f = argc == 2 ? stdout : stderr;
@@ -367,29 +347,46 @@ int fg_cmd_dump(int argc, char **argv)
 			   "bytes as hex, unions as their value.\n");
 		return argc == 2 ? FG_EXIT_OK : FG_EXIT_USAGE;
 	}
-	if (avro_file_reader(argv[1], &fr)) {
-		fprintf(stderr, "floorgate dump: cannot read %s: %s\n", argv[1], avro_strerror());
+	/* Blocks come from floorgate's reader (its messages name the file, the
+	 * block and the fault); each record is read by Avro C into a generic
+	 * value of the file's schema, which dump_value prints. */
+	rdr = fg_ocf_reader_open(argv[1], err, sizeof(err));
+	if (!rdr) {
+		fprintf(stderr, "floorgate dump: %s\n", err);
 		return FG_EXIT_USAGE;
 	}
-	iface = avro_generic_class_from_schema(avro_file_reader_get_writer_schema(fr));
-	if (!iface || avro_generic_value_new(iface, &value)) {
+	iface = avro_generic_class_from_schema(fg_ocf_reader_schema(rdr));
+	mr = avro_reader_memory("", 0);
+	if (!iface || !mr || avro_generic_value_new(iface, &value)) {
 		fprintf(stderr, "floorgate dump: %s: %s\n", argv[1], avro_strerror());
-		if (iface)
-			avro_value_iface_decref(iface);
-		avro_file_reader_close(fr);
-		return FG_EXIT_USAGE;
+		rc = FG_EXIT_USAGE;
+		goto done;
 	}
-	while ((r = avro_file_reader_read_value(fr, &value)) == 0) {
+	have_value = 1;
+	for (int64_t index = 0; (r = fg_ocf_reader_next(rdr, &body, &len, err, sizeof(err))) == 1;
+	     index++) {
+		avro_reader_memory_set_source(mr, (const char *)body, (int64_t)len);
+		if (avro_value_read(mr, &value)) {
+			fprintf(stderr, "floorgate dump: %s: record %lld: %s\n", argv[1],
+				(long long)index, avro_strerror());
+			rc = FG_EXIT_USAGE;
+			goto done;
+		}
 		dump_value(stdout, &value, NULL);
 		fputc('\n', stdout);
 	}
-	if (r != EOF) {
-		fprintf(stderr, "floorgate dump: %s: %s\n", argv[1], avro_strerror());
+	if (r < 0) {
+		fprintf(stderr, "floorgate dump: %s\n", err);
 		rc = FG_EXIT_USAGE;
 	}
-	avro_value_decref(&value);
-	avro_value_iface_decref(iface);
-	avro_file_reader_close(fr);
+done:
+	if (have_value)
+		avro_value_decref(&value);
+	if (iface)
+		avro_value_iface_decref(iface);
+	if (mr)
+		avro_reader_free(mr);
+	fg_ocf_reader_close(rdr);
 	if (fflush(stdout))
 		rc = FG_EXIT_FAIL;
 	return rc;

@@ -127,8 +127,7 @@ int fg_cmd_gen(int argc, char **argv)
 	}
 	rc = FG_EXIT_OK;
 done:
-	if (fw.f)
-		fg_ocf_writer_close(&fw, NULL, 0);
+	fg_ocf_writer_discard(&fw);
 	fg_avrobin_fini(&w);
 	fg_gen_destroy(g);
 	fg_refdata_destroy(rd);

@@ -29,13 +29,13 @@
  * must be able to sleep until there is work; hand-offs are per batch, so
  * the lock is taken a few thousand times a second at most.
  *
- * Record bodies reach the pipeline as written, not through Avro C's
- * generic reader plus re-serialisation as `assess` does; bodies written
- * with declaration.avsc then go to the schema-specialised codec.
+ * Record bodies reach the pipeline as written (fg_ocf_reader.h); bodies
+ * written with declaration.avsc then go to the schema-specialised codec.
  *
  * Bad input stops the replay in input order (a worker marks its batch, the
- * writer reports it), and any failure or SIGINT/SIGTERM removes the
- * incomplete outputs.
+ * writer reports it). Outputs are written beside their paths and renamed
+ * into place at the end (sinks/fg_outfile.h): any failure or SIGINT/SIGTERM
+ * drops them and leaves the paths as they were.
  *
  * Reference data: one set (--data, or --store with --version FP), or per
  * declaration the set its recorded output names (--version as-recorded
@@ -56,6 +56,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "../core/fg_avrobin.h"
+#include "../ingest/fg_decode.h"
 #include "../ingest/fg_frame.h"
 #include "../ingest/fg_kafka_range.h"
 #include "../ingest/fg_ocf_reader.h"
@@ -64,6 +65,7 @@
 #include "../sinks/fg_csv_lines.h"
 #include "../sinks/fg_kafka_sink.h"
 #include "../sinks/fg_ocf.h"
+#include "../sinks/fg_outfile.h"
 #include "fg_cmd.h"
 #include "fg_config.h"
 #include "fg_pipeline.h"
@@ -218,7 +220,7 @@ struct rp {
 	pthread_t writer;
 	int writer_started;
 	struct fg_ocf_writer fw_out, fw_dlq;
-	FILE *csv_f;
+	struct fg_outfile csv_out; /* csv_out.f: NULL without --csv */
 	struct fg_kafka_sink *sink;
 	atomic_int delivery_failed;
 	atomic_int stop;  /* the writer failed: the reader stops feeding */
@@ -279,7 +281,7 @@ static int assess_one(struct rp_worker *w, struct rp_batch *b, const uint8_t *bo
 	ro->key_len = key_len;
 	if (key_len && fg_avrobin_raw(&b->out, key, key_len))
 		return -1;
-	if (rp->csv_f && !ro->dead) {
+	if (rp->csv_out.f && !ro->dead) {
 		if (f)
 			snprintf(source, sizeof(source), "%lld", (long long)pos->index);
 		else
@@ -445,7 +447,8 @@ static int write_batch(struct rp *rp, struct rp_batch *b)
 		else
 			rp->assessed++;
 	}
-	if (rp->csv_f && b->csv.len && fwrite(b->csv.buf, 1, b->csv.len, rp->csv_f) != b->csv.len) {
+	if (rp->csv_out.f && b->csv.len &&
+	    fwrite(b->csv.buf, 1, b->csv.len, rp->csv_out.f) != b->csv.len) {
 		snprintf(rp->werr, sizeof(rp->werr), "%s: %s", rp->csv, strerror(errno));
 		return -1;
 	}
@@ -590,8 +593,15 @@ static int open_files(struct rp *rp, char *err, size_t err_size)
 	for (size_t i = 0; i < rp->n_in; i++) {
 		struct fg_ocf_reader *r = fg_ocf_reader_open(rp->in[i], err, err_size);
 		struct stat st;
+		char why[768];
 		if (!r)
 			return -1;
+		if (fg_decoder_check_writer(fg_ocf_reader_schema(r), why, sizeof(why))) {
+			fg_errf(err, err_size, "%s: its records are not declarations: %s", rp->in[i],
+				why);
+			fg_ocf_reader_close(r);
+			return -1;
+		}
 		int rc = fg_schema_registry_add(&rp->reg, FG_SCHEMA_ID_FILE - (int32_t)i,
 						fg_ocf_reader_schema(r), rp->in[i]);
 		rp->files[i].skip = fg_ocf_skip_create(fg_ocf_reader_schema(r));
@@ -769,7 +779,8 @@ static void replay_usage(FILE *f)
 		"                                   assessment or dead letter names (matched by\n"
 		"                                   source offset, or record number for one file)\n\n"
 		"sinks (at least one):\n"
-		"  --out FILE.avro --dlq FILE.avro  assessments and dead letters (replaced)\n"
+		"  --out FILE.avro --dlq FILE.avro  assessments and dead letters (replaced when\n"
+		"                                   the replay completes; never an input)\n"
 		"  --csv FILE.csv                   also one row per assessed line\n"
 		"  --produce                        to output.topic and deadletter.topic\n\n"
 		"  --workers N        assessment threads (default 2, at most %d)\n"
@@ -890,6 +901,32 @@ static int parse_args(struct rp *rp, int argc, char **argv, int *help)
 	return 0;
 }
 
+/* An output must not name an input (it would be replaced) or another output. */
+static int check_paths(const struct rp *rp)
+{
+	const struct fg_path_use outs[] = { { "--out", rp->out },
+					    { "--dlq", rp->dlq },
+					    { "--csv", rp->csv } };
+	struct fg_path_use *ins = calloc(rp->n_in + rp->n_recorded + 1, sizeof(*ins));
+	char err[1024];
+	size_t n = 0;
+	int rc;
+
+	if (!ins) {
+		fprintf(stderr, "floorgate replay: out of memory\n");
+		return -1;
+	}
+	for (size_t i = 0; i < rp->n_in; i++)
+		ins[n++] = (struct fg_path_use){ "an input file", rp->in[i] };
+	for (size_t i = 0; i < rp->n_recorded; i++)
+		ins[n++] = (struct fg_path_use){ "--recorded", rp->recorded[i] };
+	rc = fg_outfile_check_paths(outs, FG_ARRAY_LEN(outs), ins, n, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "floorgate replay: %s\n", err);
+	free(ins);
+	return rc;
+}
+
 static int check_args(struct rp *rp)
 {
 	const char *why = NULL;
@@ -920,6 +957,8 @@ static int check_args(struct rp *rp)
 		fprintf(stderr, "floorgate replay: %s\n(floorgate replay --help for usage)\n", why);
 		return -1;
 	}
+	if (check_paths(rp))
+		return -1;
 	if (!rp->store)
 		rp->store = fg_cmd_default_store();
 	return 0;
@@ -986,12 +1025,9 @@ oom:
 
 static void teardown(struct rp *rp)
 {
-	if (rp->fw_out.f)
-		fg_ocf_writer_close(&rp->fw_out, NULL, 0);
-	if (rp->fw_dlq.f)
-		fg_ocf_writer_close(&rp->fw_dlq, NULL, 0);
-	if (rp->csv_f)
-		fclose(rp->csv_f);
+	fg_ocf_writer_discard(&rp->fw_out);
+	fg_ocf_writer_discard(&rp->fw_dlq);
+	fg_outfile_discard(&rp->csv_out);
 	fg_kafka_sink_destroy(rp->sink);
 	for (size_t i = 0; rp->pool && i < rp->n_pool; i++) {
 		free(rp->pool[i].items);
@@ -1081,9 +1117,12 @@ int fg_cmd_replay(int argc, char **argv)
 		goto fail;
 	}
 	if (rp.csv) {
-		rp.csv_f = fopen(rp.csv, "w");
-		if (!rp.csv_f || fputs(fg_csv_lines_header, rp.csv_f) < 0) {
-			fg_errf(err, sizeof(err), "cannot create %s: %s", rp.csv, strerror(errno));
+		if (fg_outfile_open(&rp.csv_out, rp.csv, err, sizeof(err))) {
+			rc = FG_EXIT_FAIL;
+			goto fail;
+		}
+		if (fputs(fg_csv_lines_header, rp.csv_out.f) < 0) {
+			fg_errf(err, sizeof(err), "cannot write %s: %s", rp.csv, strerror(errno));
 			rc = FG_EXIT_FAIL;
 			goto fail;
 		}
@@ -1148,14 +1187,9 @@ int fg_cmd_replay(int argc, char **argv)
 		rc = FG_EXIT_FAIL;
 		goto fail;
 	}
-	if (rp.csv_f) {
-		int bad = fclose(rp.csv_f);
-		rp.csv_f = NULL;
-		if (bad) {
-			fg_errf(err, sizeof(err), "%s: %s", rp.csv, strerror(errno));
-			rc = FG_EXIT_FAIL;
-			goto fail;
-		}
+	if (rp.csv_out.f && fg_outfile_commit(&rp.csv_out, err, sizeof(err))) {
+		rc = FG_EXIT_FAIL;
+		goto fail;
 	}
 	if (!rp.quiet) {
 		double t = since(&rp.t0);
@@ -1170,20 +1204,14 @@ int fg_cmd_replay(int argc, char **argv)
 	goto done;
 fail:
 	fprintf(stderr, "floorgate replay: %s\n", err);
-	/* half-written outputs would pass for a replay of less input: remove them */
-	if (rp.fw_out.f || rp.fw_dlq.f || rp.csv_f) {
-		if (rp.fw_out.f)
-			fg_ocf_writer_close(&rp.fw_out, NULL, 0);
-		if (rp.fw_dlq.f)
-			fg_ocf_writer_close(&rp.fw_dlq, NULL, 0);
-		if (rp.csv_f)
-			fclose(rp.csv_f);
-		rp.csv_f = NULL;
-		unlink(rp.out);
-		unlink(rp.dlq);
-		if (rp.csv)
-			unlink(rp.csv);
-		fprintf(stderr, "floorgate replay: removed the incomplete outputs\n");
+	/* Half-written outputs would pass for a replay of less input: they were
+	 * written beside their paths (fg_outfile.h) and are dropped; files an
+	 * earlier run left at those paths stay as they were. */
+	if (rp.fw_out.out.f || rp.fw_dlq.out.f || rp.csv_out.f) {
+		fg_ocf_writer_discard(&rp.fw_out);
+		fg_ocf_writer_discard(&rp.fw_dlq);
+		fg_outfile_discard(&rp.csv_out);
+		fprintf(stderr, "floorgate replay: no output written (the paths keep what they had)\n");
 	}
 done:
 	fg_kafka_range_close(kr);

@@ -13,13 +13,13 @@
  * duty by mineral, treatment, origin and stage on both sides, so the impact
  * of a group is proposed minus recorded, in exact cents.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <avro.h>
 
 #include "../ingest/fg_schemas.h"
+#include "../sinks/fg_outfile.h"
 #include "fg_audit.h"
 #include "fg_audit_cli.h"
 #include "fg_audit_src.h"
@@ -80,6 +80,14 @@ static int on_decl(void *ctx, avro_value_t *v, const uint8_t *bytes, size_t len,
 		/* A file: its writer schema under the file id (replaced per file). */
 		entry = fg_schema_registry_get(&w->reg, FG_SCHEMA_ID_FILE);
 		if (!entry || entry->schema != writer) {
+			/* a file of other records (assessments given as --in) is refused
+			 * whole, not recomputed as one dead letter per record */
+			char why[768];
+			if (fg_decoder_check_writer(writer, why, sizeof(why))) {
+				fg_errf(w->errstr, w->errstr_size,
+					"%s: its records are not declarations: %s", pos->file, why);
+				return -1;
+			}
 			if (fg_schema_registry_add(&w->reg, FG_SCHEMA_ID_FILE, writer, pos->file))
 				goto oom;
 			entry = fg_schema_registry_get(&w->reg, FG_SCHEMA_ID_FILE);
@@ -139,7 +147,8 @@ int fg_cmd_whatif(int argc, char **argv)
 	struct fg_refdata *rd = NULL;
 	char err[1024];
 	int rc = FG_EXIT_USAGE, audit_ok = 0, pl_ok = 0;
-	FILE *csv = NULL;
+	struct fg_outfile csv_out = { 0 };
+	FILE *csv = NULL; /* csv_out.f with --csv */
 
 	memset(&w, 0, sizeof(w));
 	int r = fg_audit_args_parse(&g, argc, argv, "whatif");
@@ -194,9 +203,12 @@ int fg_cmd_whatif(int argc, char **argv)
 		}
 	}
 	w.rd = avro_reader_memory("", 0);
-	if (g.csv && !(csv = fopen(g.csv, "w"))) {
-		fprintf(stderr, "floorgate whatif: cannot write %s: %s\n", g.csv, strerror(errno));
-		goto done;
+	if (g.csv) {
+		if (fg_outfile_open(&csv_out, g.csv, err, sizeof(err))) {
+			fprintf(stderr, "floorgate whatif: %s\n", err);
+			goto done;
+		}
+		csv = csv_out.f;
 	}
 	const char *const *lists[2] = { g.recorded, g.in };
 	const size_t ns[2] = { g.n_recorded, g.n_in };
@@ -241,11 +253,8 @@ int fg_cmd_whatif(int argc, char **argv)
 	}
 	if (csv) {
 		csv_impact(csv, &w.a);
-		int bad = ferror(csv);
-		bad |= fclose(csv);
-		csv = NULL;
-		if (bad) {
-			fprintf(stderr, "floorgate whatif: cannot write %s\n", g.csv);
+		if (fg_outfile_commit(&csv_out, err, sizeof(err))) {
+			fprintf(stderr, "floorgate whatif: %s\n", err);
 			rc = FG_EXIT_FAIL;
 			goto done;
 		}
@@ -268,8 +277,7 @@ int fg_cmd_whatif(int argc, char **argv)
 	}
 	rc = fg_audit_found_differences(&w.a) ? FG_EXIT_FAIL : FG_EXIT_OK;
 done:
-	if (csv)
-		fclose(csv);
+	fg_outfile_discard(&csv_out); /* a failed what-if leaves no partial CSV */
 	if (audit_ok)
 		fg_audit_fini(&w.a);
 	if (w.rd)

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/fg_common.h"
+#include "../sinks/fg_outfile.h"
 #include "fg_audit_cli.h"
 #include "fg_audit_src.h"
 #include "fg_spill.h"
@@ -41,6 +43,42 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 }
 
 /* Returns 0, 1 for --help, or -1 after printing the problem. */
+/* A report must not replace a source (or the other report). */
+static int check_paths(const struct fg_audit_args *a, const char *cmd)
+{
+	const struct fg_path_use outs[] = { { "--csv", a->csv }, { "--html", a->html } };
+	const struct {
+		const char *option;
+		const char *const *v;
+		size_t n;
+	} lists[] = { { "--recorded", a->recorded, a->n_recorded },
+		      { "--recomputed", a->recomputed, a->n_recomputed },
+		      { "--outputs", a->outputs, a->n_outputs },
+		      { "--in", a->in, a->n_in },
+		      { "--input", &a->input, a->input ? 1 : 0 } };
+	struct fg_path_use *ins;
+	size_t n = 0;
+	char err[1024];
+	int rc;
+
+	for (size_t l = 0; l < FG_ARRAY_LEN(lists); l++)
+		n += lists[l].n;
+	ins = calloc(n + 1, sizeof(*ins));
+	if (!ins) {
+		fprintf(stderr, "floorgate %s: out of memory\n", cmd);
+		return -1;
+	}
+	n = 0;
+	for (size_t l = 0; l < FG_ARRAY_LEN(lists); l++)
+		for (size_t i = 0; i < lists[l].n; i++)
+			ins[n++] = (struct fg_path_use){ lists[l].option, lists[l].v[i] };
+	rc = fg_outfile_check_paths(outs, FG_ARRAY_LEN(outs), ins, n, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "floorgate %s: %s\n", cmd, err);
+	free(ins);
+	return rc;
+}
+
 int fg_audit_args_parse(struct fg_audit_args *a, int argc, char **argv, const char *cmd)
 {
 	char err[1024];
@@ -154,7 +192,7 @@ int fg_audit_args_parse(struct fg_audit_args *a, int argc, char **argv, const ch
 		}
 #undef NEED_ARG
 	}
-	return 0;
+	return check_paths(a, cmd);
 }
 
 unsigned fg_audit_args_parts(const struct fg_audit_args *a, const char *const *srcs[], const size_t ns[],

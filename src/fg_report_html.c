@@ -1,10 +1,10 @@
 /* fg_report_html.c: HTML + inline SVG report (fg_report_html.h). */
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/fg_date.h"
+#include "../sinks/fg_outfile.h"
 #include "fg_report_html.h"
 
 #define CHART_H 220 /* plot height in px */
@@ -313,15 +313,14 @@ static void diff_list(FILE *f, const struct fg_audit *a, const char *const side[
 int fg_report_html_write(struct fg_audit *a, const char *path, const struct fg_report_html_opts *o,
 			 char *errstr, size_t errstr_size)
 {
-	FILE *f = fopen(path, "w");
+	struct fg_outfile out;
 	const struct fg_audit_counts *c = &a->c;
 	const char *const *side = o->side;
 	char m0[64], m1[64], m2[64];
 
-	if (!f) {
-		fg_errf(errstr, errstr_size, "cannot write %s: %s", path, strerror(errno));
+	if (fg_outfile_open(&out, path, errstr, errstr_size))
 		return -1;
-	}
+	FILE *f = out.f;
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
 	esc(f, o->title);
 	fputs("</title>\n", f);
@@ -378,7 +377,7 @@ int fg_report_html_write(struct fg_audit *a, const char *path, const struct fg_r
 		free(labels);
 		free(v0);
 		free(v1);
-		fclose(f);
+		fg_outfile_discard(&out);
 		fg_errf(errstr, errstr_size, "out of memory");
 		return -1;
 	}
@@ -435,7 +434,7 @@ int fg_report_html_write(struct fg_audit *a, const char *path, const struct fg_r
 		     "By outcome (declarations, total duty)", "outcome", side);
 
 	if (time_chart(f, a)) {
-		fclose(f);
+		fg_outfile_discard(&out);
 		fg_errf(errstr, errstr_size, "out of memory");
 		return -1;
 	}
@@ -455,9 +454,5 @@ int fg_report_html_write(struct fg_audit *a, const char *path, const struct fg_r
 	fputs("<p class=\"meta\">Made by floorgate. Money is exact: sums of cents, no rounding.</p>\n"
 	      "</body></html>\n",
 	      f);
-	if (ferror(f) | fclose(f)) {
-		fg_errf(errstr, errstr_size, "cannot write %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return fg_outfile_commit(&out, errstr, errstr_size);
 }

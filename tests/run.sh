@@ -136,6 +136,42 @@ check "determinism/same input, same bytes" sh -c "
 	$FG assess --quiet --data data --in $T/gen.avro --out $T/x2.avro --dlq $T/y2.avro &&
 	cmp $T/x1.avro $T/x2.avro && cmp $T/y1.avro $T/y2.avro"
 
+# ---- outputs -------------------------------------------------------------
+# Output files appear whole or not at all, and never replace an input (sinks/fg_outfile.h).
+section outputs
+O="$T/outputs"
+mkdir -p "$O"
+$FG gen --count 2000 --seed 5 --out "$O/in.avro" && cp "$O/in.avro" "$O/keep.avro"
+expect_fail "outputs/assess refuses an output that names its input; the input stays" 2 \
+	"--out and --in name the same file" sh -c "
+	$FG assess --data data --in $O/in.avro --out $O/../outputs/in.avro --dlq $O/d.avro; rc=\$?
+	cmp -s $O/in.avro $O/keep.avro || exit 9; exit \$rc"
+expect_fail "outputs/replay refuses a --csv that names an input; the input stays" 2 \
+	"--csv and an input file name the same file" sh -c "
+	$FG replay --data data --in $O/in.avro --out $O/a.avro --dlq $O/d.avro --csv $O/./in.avro; rc=\$?
+	cmp -s $O/in.avro $O/keep.avro || exit 9; exit \$rc"
+expect_fail "outputs/--out and --dlq on one file are refused" 2 "--out and --dlq name the same file" \
+	$FG assess --data data --in "$O/in.avro" --out "$O/x.avro" --dlq "$O/x.avro"
+$FG assess --quiet --data data --in "$O/in.avro" --out "$O/a.avro" --dlq "$O/d.avro" &&
+	cp "$O/a.avro" "$O/a0.avro" && cp "$O/d.avro" "$O/d0.avro"
+head -c 100000 "$O/in.avro" >"$O/cut.avro"
+for c in assess replay; do
+	expect_fail "outputs/$c of a truncated file fails by block and keeps the earlier outputs" 2 \
+		"cut.avro: block 1: file ends inside the block" sh -c "
+		$FG $c --data data --in $O/cut.avro --out $O/a.avro --dlq $O/d.avro; rc=\$?
+		cmp -s $O/a.avro $O/a0.avro && cmp -s $O/d.avro $O/d0.avro || exit 9
+		ls -a $O | grep -q partial && exit 8; exit \$rc"
+done
+for c in assess replay; do
+	expect_fail "outputs/$c refuses a file of assessments as declarations" 2 \
+		"a0.avro: its records are not declarations" \
+		$FG $c --data data --in "$O/a0.avro" --out "$O/b.avro" --dlq "$O/e.avro"
+done
+expect_fail "outputs/dump names the fault of a truncated file" 2 "cut.avro: block 1: file ends inside the block" \
+	$FG dump "$O/cut.avro"
+check "outputs/every output may go to /dev/null" \
+	$FG replay --quiet --data data --in "$O/in.avro" --out /dev/null --dlq /dev/null --csv /dev/null
+
 # ---- replay --------------------------------------------------------------
 # `floorgate replay` and the reference-data store (docs/REPLAY.md). File checks take a
 # few seconds; the topic check starts its own broker (ports 31000-31099) and is skipped
@@ -193,8 +229,9 @@ expect_fail "replay/a truncated file fails by block and leaves no partial output
 expect_fail "replay/one-line summary when stderr is not a terminal" 0 "^floorgate replay: 20000 declarations in .* [0-9]+ assessed, [0-9]+ dead-lettered" \
 	$FG replay --data data --in "$R/decl.avro" --out "$R/s-a.avro" --dlq "$R/s-d.avro"
 $FG gen --count 1000000 --seed 43 --out "$R/big.avro" >/dev/null 2>&1
-expect_fail "replay/SIGINT stops it, exit 1, and removes the incomplete outputs" 1 "stopped by signal 2 after [0-9]+ declarations" \
-	sh -c "$FG replay --data data --in $R/big.avro --out $R/i-a.avro --dlq $R/i-d.avro & p=\$!; sleep 0.3; kill -INT \$p; wait \$p; rc=\$?; [ ! -e $R/i-a.avro ] || exit 9; exit \$rc"
+expect_fail "replay/SIGINT stops it, exit 1, writes no output and keeps the earlier file" 1 "stopped by signal 2 after [0-9]+ declarations" \
+	sh -c "echo earlier >$R/i-a.avro; $FG replay --data data --in $R/big.avro --out $R/i-a.avro --dlq $R/i-d.avro & p=\$!; sleep 0.3; kill -INT \$p; wait \$p; rc=\$?;
+	[ \"\$(cat $R/i-a.avro)\" = earlier ] && [ ! -e $R/i-d.avro ] || exit 9; ls -a $R | grep -q partial && exit 8; exit \$rc"
 rm -f "$R/big.avro"
 expect_fail "replay/bad arguments are refused" 2 "give --data DIR or --version" \
 	$FG replay --in "$R/decl.avro" --out "$R/s-a.avro" --dlq "$R/s-d.avro"
@@ -270,6 +307,9 @@ check "audit/replay as recorded audits clean against the recorded outputs, exit 
 expect_fail "audit/replay with another store version: the audit names the moved declarations, exit 1" 1 \
 	"differ" $FG audit --recorded "$R/base-a.avro" "$R/base-d.avro" --recomputed "$R/vb-a.avro" "$R/vb-d.avro" \
 	--ignore reference_data_version
+expect_fail "audit/a report that names a source is refused before anything is read" 2 \
+	"--csv and --recorded name the same file" \
+	$FG audit --recorded "$R/base-a.avro" --recomputed "$R/vb-a.avro" --csv "$R/./base-a.avro"
 
 # ---- fuzz ----------------------------------------------------------------
 # Each libFuzzer target for FG_FUZZ_SECONDS (default 22) over its seed corpus

@@ -1,0 +1,176 @@
+#include "fg_outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/fg_common.h"
+
+static _Atomic unsigned tmp_seq;
+
+/* A malloc'd copy of path with its directory resolved ("a/../b/x" ->
+ * "/abs/b/x"); the path itself when the directory does not resolve. */
+static char *resolved(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+	char *real = dir ? realpath(dir, NULL) : NULL;
+	char *out = NULL;
+
+	if (real) {
+		size_t n = strlen(real) + strlen(base) + 2;
+		out = malloc(n);
+		if (out)
+			snprintf(out, n, "%s%s%s", real, real[strlen(real) - 1] == '/' ? "" : "/",
+				 base);
+	}
+	free(real);
+	free(dir);
+	return out ? out : strdup(path);
+}
+
+int fg_outfile_open(struct fg_outfile *o, const char *path, char *errstr, size_t errstr_size)
+{
+	struct stat st;
+	int fd = -1;
+
+	memset(o, 0, sizeof(*o));
+	/* A link is followed: the file it names is replaced, the link kept. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		o->path = realpath(path, NULL);
+	if (!o->path)
+		o->path = strdup(path);
+	if (!o->path)
+		goto err;
+	if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* /dev/null, a FIFO, a directory (which fopen refuses): nothing to replace */
+		o->f = fopen(o->path, "wb");
+		if (!o->f)
+			goto err;
+		return 0;
+	}
+	const char *slash = strrchr(o->path, '/');
+	int dir_len = slash ? (int)(slash - o->path) + 1 : 0;
+	size_t n = strlen(o->path) + 48;
+	o->tmp = malloc(n);
+	if (!o->tmp)
+		goto err;
+	for (int tries = 0; fd < 0 && tries < 100; tries++) {
+		snprintf(o->tmp, n, "%.*s.%s.%ld.%u.partial", dir_len, o->path, o->path + dir_len,
+			 (long)getpid(), atomic_fetch_add(&tmp_seq, 1));
+		/* 0666 and the umask: the mode fopen(path, "w") gives a new file */
+		fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0 || !(o->f = fdopen(fd, "wb"))) {
+		int e = errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(o->tmp);
+		}
+		errno = e;
+		goto err;
+	}
+	return 0;
+err:
+	fg_errf(errstr, errstr_size, "cannot create %s: %s", path, strerror(errno));
+	free(o->tmp);
+	free(o->path);
+	memset(o, 0, sizeof(*o));
+	return -1;
+}
+
+int fg_outfile_commit(struct fg_outfile *o, char *errstr, size_t errstr_size)
+{
+	int e = 0;
+
+	if (!o->f) {
+		e = EBADF;
+	} else {
+		errno = 0;
+		if (fflush(o->f) || ferror(o->f))
+			e = errno ? errno : EIO;
+		/* fsync before the rename: after a crash the path holds the old file
+		 * or the whole new one, never an empty one */
+		else if (o->tmp && fsync(fileno(o->f)))
+			e = errno;
+		if (fclose(o->f) && !e)
+			e = errno;
+		o->f = NULL;
+		if (!e && o->tmp && rename(o->tmp, o->path))
+			e = errno;
+	}
+	if (e) {
+		fg_errf(errstr, errstr_size, "cannot write %s: %s", o->path ? o->path : "(closed)",
+			strerror(e));
+		if (o->tmp)
+			unlink(o->tmp);
+	}
+	free(o->tmp);
+	free(o->path);
+	memset(o, 0, sizeof(*o));
+	return e ? -1 : 0;
+}
+
+void fg_outfile_discard(struct fg_outfile *o)
+{
+	if (o->f)
+		fclose(o->f);
+	if (o->tmp)
+		unlink(o->tmp);
+	free(o->tmp);
+	free(o->path);
+	memset(o, 0, sizeof(*o));
+}
+
+int fg_outfile_same(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	int ha = stat(a, &sa) == 0, hb = stat(b, &sb) == 0;
+
+	if (ha && hb)
+		return S_ISREG(sa.st_mode) && S_ISREG(sb.st_mode) && sa.st_dev == sb.st_dev &&
+		       sa.st_ino == sb.st_ino;
+	if (ha || hb)
+		return 0; /* one exists, the other does not */
+	char *ra = resolved(a), *rb = resolved(b);
+	int same = ra && rb ? strcmp(ra, rb) == 0 : strcmp(a, b) == 0;
+	free(ra);
+	free(rb);
+	return same;
+}
+
+int fg_outfile_check_paths(const struct fg_path_use *outs, size_t nout,
+			   const struct fg_path_use *ins, size_t nin, char *errstr,
+			   size_t errstr_size)
+{
+	for (size_t i = 0; i < nout; i++) {
+		if (!outs[i].path)
+			continue;
+		for (size_t j = 0; j < nin; j++) {
+			if (ins[j].path && fg_outfile_same(outs[i].path, ins[j].path)) {
+				fg_errf(errstr, errstr_size,
+					"%s and %s name the same file: %s (an output would replace "
+					"an input)",
+					outs[i].option, ins[j].option, outs[i].path);
+				return -1;
+			}
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (outs[j].path && fg_outfile_same(outs[i].path, outs[j].path)) {
+				fg_errf(errstr, errstr_size,
+					"%s and %s name the same file: %s (give each output its own)",
+					outs[j].option, outs[i].option, outs[i].path);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}

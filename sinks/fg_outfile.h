@@ -1,0 +1,61 @@
+/*
+ * fg_outfile.h: output files that appear whole or not at all.
+ *
+ * Auditors keep floorgate's outputs as evidence and compare them by hash,
+ * so a run that fails half way (a truncated input, a full disk, a signal)
+ * must neither leave a partial file that could pass for a complete one nor
+ * destroy the file an earlier run left at that path. An output is written
+ * to a temporary file beside its path (".NAME.PID.N.partial", same
+ * directory, so the rename is atomic) and renamed into place by
+ * fg_outfile_commit(); fg_outfile_discard() removes the temporary and
+ * leaves the path as it was.
+ *
+ * A path that exists and is not a regular file (/dev/null, a FIFO, a
+ * terminal) is written directly: there is nothing to replace. A symbolic
+ * link is followed: the file it names is the one replaced.
+ *
+ * fg_outfile_check_paths() refuses, before anything is opened, an output
+ * that names an input or another output: replacing the input being read,
+ * or two outputs renamed onto one path, would lose data.
+ */
+#ifndef FG_OUTFILE_H
+#define FG_OUTFILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct fg_outfile {
+	FILE *f;     /* write here */
+	char *path;  /* where the file lands on commit */
+	char *tmp;   /* where it is written until then; NULL when written in place */
+};
+
+/* Opens o for writing, with the permissions fopen(path, "w") would give.
+ * Returns 0, or -1 with "cannot create PATH: why" (o then holds nothing). */
+int fg_outfile_open(struct fg_outfile *o, const char *path, char *errstr, size_t errstr_size);
+
+/* Flushes, closes and moves the file to its path. Returns 0, or -1 with a
+ * message, the temporary removed and the path as it was. Always releases o. */
+int fg_outfile_commit(struct fg_outfile *o, char *errstr, size_t errstr_size);
+
+/* Closes and removes the temporary; the path keeps what it had. Safe on a
+ * released or zeroed o. */
+void fg_outfile_discard(struct fg_outfile *o);
+
+/* Whether a and b name the same file: the same device and inode when both
+ * exist, else the same path once the directories are resolved. Paths that
+ * are not regular files (devices, FIFOs) never count as the same. */
+int fg_outfile_same(const char *a, const char *b);
+
+struct fg_path_use {
+	const char *option; /* "--out", for the message */
+	const char *path;   /* NULL: not given */
+};
+
+/* Refuses an output that names an input or another output. Inputs may repeat.
+ * Returns 0, or -1 with "--out and --in name the same file: PATH". */
+int fg_outfile_check_paths(const struct fg_path_use *outs, size_t nout,
+			   const struct fg_path_use *ins, size_t nin, char *errstr,
+			   size_t errstr_size);
+
+#endif

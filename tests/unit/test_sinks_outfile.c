@@ -1,0 +1,246 @@
+/*
+ * test_sinks_outfile.c: an output file appears whole or not at all, and
+ * an output that names an input or another output is refused before
+ * anything is written. What an auditor relies on: a failed run never
+ * leaves a partial file at the path, and never destroys the file an
+ * earlier run (or the input) left there.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../sinks/fg_outfile.h"
+
+static char dir[] = "/tmp/fg-test-outfile.XXXXXX";
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[64 + sizeof(dir)];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *in_dir(const char *name)
+{
+	static char paths[4][512];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(paths[k], sizeof(paths[k]), "%s/%s", dir, name);
+	return paths[k];
+}
+
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The file's text, or "" when it does not exist. */
+static const char *text_of(const char *path)
+{
+	static char buf[256];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	buf[0] = 0;
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = 0;
+	return buf;
+}
+
+/* Names in the directory that are not in keep (the temporaries left over). */
+static int strays(const char *const *keep, size_t nkeep)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		int known = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+		for (size_t i = 0; i < nkeep; i++)
+			known |= !strcmp(e->d_name, keep[i]);
+		n += !known;
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_commit_replaces_the_file_whole(void **state)
+{
+	struct fg_outfile o;
+	char err[256];
+	const char *path = in_dir("out.avro");
+	const char *keep[] = { "out.avro" };
+
+	(void)state;
+	put(path, "earlier run\n");
+	assert_int_equal(fg_outfile_open(&o, path, err, sizeof(err)), 0);
+	fputs("new ", o.f);
+	fflush(o.f);
+	/* while it is written the path still holds the earlier file */
+	assert_string_equal(text_of(path), "earlier run\n");
+	fputs("run\n", o.f);
+	assert_int_equal(fg_outfile_commit(&o, err, sizeof(err)), 0);
+	assert_string_equal(text_of(path), "new run\n");
+	assert_int_equal(strays(keep, 1), 0);
+	assert_null(o.f);
+}
+
+static void test_discard_keeps_the_earlier_file(void **state)
+{
+	struct fg_outfile o;
+	char err[256];
+	const char *path = in_dir("out.avro");
+	const char *keep[] = { "out.avro" };
+
+	(void)state;
+	put(path, "earlier run\n");
+	assert_int_equal(fg_outfile_open(&o, path, err, sizeof(err)), 0);
+	fputs("half of a run", o.f);
+	fg_outfile_discard(&o);
+	assert_string_equal(text_of(path), "earlier run\n");
+	assert_int_equal(strays(keep, 1), 0);
+	fg_outfile_discard(&o); /* again: nothing left to do */
+
+	/* a new path that is discarded is never created */
+	assert_int_equal(fg_outfile_open(&o, in_dir("new.avro"), err, sizeof(err)), 0);
+	fg_outfile_discard(&o);
+	assert_int_equal(access(in_dir("new.avro"), F_OK), -1);
+	assert_int_equal(strays(keep, 1), 0);
+	unlink(path);
+}
+
+static void test_mode_follows_the_umask(void **state)
+{
+	struct fg_outfile o;
+	struct stat st;
+	char err[256];
+	mode_t old = umask(027);
+
+	(void)state;
+	assert_int_equal(fg_outfile_open(&o, in_dir("m.csv"), err, sizeof(err)), 0);
+	assert_int_equal(fg_outfile_commit(&o, err, sizeof(err)), 0);
+	umask(old);
+	assert_int_equal(stat(in_dir("m.csv"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	unlink(in_dir("m.csv"));
+}
+
+static void test_link_and_device_are_written_through(void **state)
+{
+	struct fg_outfile o;
+	struct stat st;
+	char err[256];
+
+	(void)state;
+	put(in_dir("target.avro"), "old\n");
+	assert_int_equal(symlink("target.avro", in_dir("link.avro")), 0);
+	assert_int_equal(fg_outfile_open(&o, in_dir("link.avro"), err, sizeof(err)), 0);
+	fputs("new\n", o.f);
+	assert_int_equal(fg_outfile_commit(&o, err, sizeof(err)), 0);
+	assert_int_equal(lstat(in_dir("link.avro"), &st), 0);
+	assert_true(S_ISLNK(st.st_mode)); /* the link stays a link */
+	assert_string_equal(text_of(in_dir("target.avro")), "new\n");
+	unlink(in_dir("link.avro"));
+	unlink(in_dir("target.avro"));
+
+	/* --dlq /dev/null: written in place, never replaced */
+	assert_int_equal(fg_outfile_open(&o, "/dev/null", err, sizeof(err)), 0);
+	assert_null(o.tmp);
+	fputs("dropped\n", o.f);
+	assert_int_equal(fg_outfile_commit(&o, err, sizeof(err)), 0);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+}
+
+static void test_open_failure_names_the_path(void **state)
+{
+	struct fg_outfile o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(fg_outfile_open(&o, in_dir("no-such-dir/out.avro"), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot create "));
+	assert_non_null(strstr(err, "no-such-dir/out.avro: No such file or directory"));
+	assert_null(o.f);
+	assert_int_equal(fg_outfile_open(&o, dir, err, sizeof(err)), -1); /* a directory */
+	assert_non_null(strstr(err, "Is a directory"));
+}
+
+static void test_same_file_by_any_spelling(void **state)
+{
+	char other[600], dotted[600];
+
+	(void)state;
+	put(in_dir("in.avro"), "declarations\n");
+	snprintf(dotted, sizeof(dotted), "%s/./sub/../in.avro", dir);
+	mkdir(in_dir("sub"), 0755);
+	assert_true(fg_outfile_same(in_dir("in.avro"), dotted));
+	assert_int_equal(link(in_dir("in.avro"), in_dir("hard.avro")), 0);
+	assert_true(fg_outfile_same(in_dir("in.avro"), in_dir("hard.avro")));
+	assert_false(fg_outfile_same(in_dir("in.avro"), in_dir("absent.avro")));
+	/* neither exists yet: the same once the directories are resolved */
+	snprintf(other, sizeof(other), "%s/sub/../x.avro", dir);
+	assert_true(fg_outfile_same(in_dir("x.avro"), other));
+	assert_false(fg_outfile_same(in_dir("x.avro"), in_dir("y.avro")));
+	/* devices may be shared: --out /dev/null --dlq /dev/null */
+	assert_false(fg_outfile_same("/dev/null", "/dev/null"));
+
+	char err[256];
+	const struct fg_path_use ins[] = { { "--in", in_dir("in.avro") } };
+	const struct fg_path_use outs[] = { { "--out", in_dir("a.avro") },
+					    { "--dlq", dotted },
+					    { "--csv", NULL } };
+	assert_int_equal(fg_outfile_check_paths(outs, 3, ins, 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--dlq and --in name the same file"));
+	const struct fg_path_use outs2[] = { { "--out", in_dir("a.avro") },
+					     { "--dlq", other },
+					     { "--csv", in_dir("x.avro") } };
+	assert_int_equal(fg_outfile_check_paths(outs2, 3, ins, 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--dlq and --csv name the same file"));
+	const struct fg_path_use outs3[] = { { "--out", in_dir("a.avro") },
+					     { "--dlq", in_dir("d.avro") } };
+	const struct fg_path_use ins3[] = { { "--in", in_dir("in.avro") },
+					    { "--in", in_dir("hard.avro") } };
+	assert_int_equal(fg_outfile_check_paths(outs3, 2, ins3, 2, err, sizeof(err)), 0);
+	unlink(in_dir("in.avro"));
+	unlink(in_dir("hard.avro"));
+	rmdir(in_dir("sub"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_commit_replaces_the_file_whole),
+		cmocka_unit_test(test_discard_keeps_the_earlier_file),
+		cmocka_unit_test(test_mode_follows_the_umask),
+		cmocka_unit_test(test_link_and_device_are_written_through),
+		cmocka_unit_test(test_open_failure_names_the_path),
+		cmocka_unit_test(test_same_file_by_any_spelling),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
