@@ -728,18 +728,48 @@ static int tally_line(struct fg_audit *a, int s, const struct line *l, const cha
 	return 0;
 }
 
-/* Totals of both sides (first record of each) and lines whose duty changed. */
+/* "ASSESSED" or "DEAD_LETTER <reason>": the outcome dimension's key. */
+static const char *outcome_key(const struct rec *r, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s", r->outcome == OUT_ASSESSMENT ? "ASSESSED" : "DEAD_LETTER ",
+		 r->outcome == OUT_ASSESSMENT ? "" : r->reason);
+	return buf;
+}
+
+static int same_outcome(const struct rec *x, const struct rec *y)
+{
+	return x->outcome == y->outcome &&
+	       (x->outcome != OUT_DEAD_LETTER || strcmp(x->reason, y->reason) == 0);
+}
+
+/*
+ * Totals of both sides (first record of each); lines whose duty changed;
+ * declarations whose outcome or total duty changed (or that one side
+ * lacks), under the recorded side's outcome and version (the recomputed
+ * side's when only it has the declaration).
+ */
 static int tally_group(struct join_ctx *j)
 {
 	struct fg_audit *a = j->a;
+	const struct rec *r0 = &j->r[0], *r1 = &j->r[1];
+	char oc[96];
+
+	if (!r0->present || !r1->present || !same_outcome(r0, r1) || r0->total != r1->total) {
+		const struct rec *r = r0->present ? r0 : r1;
+		struct fg_audit_tally *t =
+			dim_get(&a->dim[FG_AUDIT_DIM_OUTCOME], outcome_key(r, oc, sizeof(oc)));
+		struct fg_audit_tally *v = dim_get(&a->dim[FG_AUDIT_DIM_RDV], or_none(r->rdv, "(none)"));
+		if (!t || !v)
+			return -1;
+		t->changed++;
+		v->changed++;
+	}
 	for (int s = 0; s < 2; s++) {
 		const struct rec *r = &j->r[s];
 		if (!r->present)
 			continue;
-		char oc[96];
-		snprintf(oc, sizeof(oc), "%s%s", r->outcome == OUT_ASSESSMENT ? "ASSESSED" : "DEAD_LETTER ",
-			 r->outcome == OUT_ASSESSMENT ? "" : r->reason);
-		struct fg_audit_tally *t = dim_get(&a->dim[FG_AUDIT_DIM_OUTCOME], oc);
+		struct fg_audit_tally *t =
+			dim_get(&a->dim[FG_AUDIT_DIM_OUTCOME], outcome_key(r, oc, sizeof(oc)));
 		struct fg_audit_tally *v = dim_get(&a->dim[FG_AUDIT_DIM_RDV], or_none(r->rdv, "(none)"));
 		if (!t || !v)
 			return -1;
@@ -962,14 +992,10 @@ static int on_group(void *ctx, const uint8_t *key, size_t key_len,
 		a->c.duty_changed++; /* a dead letter's duty is 0 */
 	j->n_d = 0;
 	char oc[2][96];
-	int outcome_differs = j->r[0].outcome != j->r[1].outcome ||
-			      (j->r[0].outcome == OUT_DEAD_LETTER && strcmp(j->r[0].reason, j->r[1].reason));
+	int outcome_differs = !same_outcome(&j->r[0], &j->r[1]);
 	if (outcome_differs) {
-		for (int s = 0; s < 2; s++)
-			snprintf(oc[s], sizeof(oc[s]), "%s%s",
-				 j->r[s].outcome == OUT_ASSESSMENT ? "ASSESSED" : "DEAD_LETTER ",
-				 j->r[s].outcome == OUT_ASSESSMENT ? "" : j->r[s].reason);
-		if (push_diff(j, -1, "outcome", oc[0], oc[1]))
+		if (push_diff(j, -1, "outcome", outcome_key(&j->r[0], oc[0], sizeof(oc[0])),
+			      outcome_key(&j->r[1], oc[1], sizeof(oc[1]))))
 			goto oom;
 	} else {
 		struct rec *x = &j->r[0], *y = &j->r[1];

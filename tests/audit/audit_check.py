@@ -86,6 +86,11 @@ def cents(s):
     return int(Decimal(s) * 100)
 
 
+def duty(r):
+    """total_duty in cents; a dead letter's is 0."""
+    return cents(r["total_duty"]) if is_assessment(r) else 0
+
+
 def by_key(recs):
     d = {}
     for r in recs:
@@ -258,6 +263,24 @@ def cmd_whatif(o):
             if have != exp:
                 print("whatif %s %s: got %s, expected %s" % (dim, k, have, exp))
                 bad += 1
+    # Declarations by outcome: counts, and how many moved (outcome or total_duty, or one
+    # side only), under the recorded side's outcome.
+    ra, rb = by_key(rec), by_key(prop)
+    exp_o = defaultdict(lambda: [0, 0, 0])
+    for k in set(ra) | set(rb):
+        a, b = ra.get(k), rb.get(k)
+        if a:
+            exp_o[outcome(a)][0] += 1
+        if b:
+            exp_o[outcome(b)][1] += 1
+        if not a or not b or outcome(a) != outcome(b) or duty(a) != duty(b):
+            exp_o[outcome(a or b)][2] += 1
+    for k, e in exp_o.items():
+        g = got.get(("outcome", k))
+        have = g and (int(g["recorded_count"]), int(g["proposed_count"]), int(g["changed"]))
+        if have != tuple(e):
+            print("whatif outcome %s: got %s, expected %s" % (k, have, tuple(e)))
+            bad += 1
     tot_a = sum(cents(a["total_duty"]) for a in rec if is_assessment(a))
     tot_b = sum(cents(b["total_duty"]) for b in prop if is_assessment(b))
     g = got.get(("total", "total_duty"))
