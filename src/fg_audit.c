@@ -8,6 +8,7 @@
 #include "../core/fg_avrobin.h"
 #include "../core/fg_date.h"
 #include "../core/fg_decimal.h"
+#include "../ingest/fg_schemas.h"
 #include "fg_audit.h"
 #include "fg_spill.h"
 
@@ -1075,10 +1076,60 @@ static int top_sort_cmp(const void *x, const void *y)
 	return top_less(b, a) ? -1 : top_less(a, b) ? 1 : 0;
 }
 
+/* Whether name is a field of s or of a record inside it (the lines, a union branch). */
+static int has_field(avro_schema_t s, const char *name, int depth)
+{
+	if (depth > 8)
+		return 0;
+	if (is_avro_link(s))
+		s = avro_schema_link_target(s);
+	switch (avro_typeof(s)) {
+	case AVRO_RECORD:
+		for (size_t i = 0; i < avro_schema_record_size(s); i++)
+			if (!strcmp(avro_schema_record_field_name(s, (int)i), name) ||
+			    has_field(avro_schema_record_field_get_by_index(s, (int)i), name, depth + 1))
+				return 1;
+		return 0;
+	case AVRO_ARRAY:
+		return has_field(avro_schema_array_items(s), name, depth + 1);
+	case AVRO_UNION:
+		for (size_t i = 0; i < avro_schema_union_size(s); i++)
+			if (has_field(avro_schema_union_branch(s, i), name, depth + 1))
+				return 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* A misspelt --ignore would silently compare the field it meant to skip. */
+static int check_ignored(const struct fg_audit_opts *o, char *errstr, size_t errstr_size)
+{
+	avro_schema_t as = fg_schemas_parse(fg_schema_text_assessment, errstr, errstr_size);
+	avro_schema_t ds = fg_schemas_parse(fg_schema_text_deadletter, errstr, errstr_size);
+	int rc = as && ds ? 0 : -1;
+
+	for (size_t i = 0; rc == 0 && i < o->n_ignore; i++)
+		if (!has_field(as, o->ignore[i], 0) && !has_field(ds, o->ignore[i], 0)) {
+			fg_errf(errstr, errstr_size,
+				"--ignore \"%s\": not a field of an assessment, its lines or a dead "
+				"letter (e.g. reference_data_version, flags, floor_duty)",
+				o->ignore[i]);
+			rc = -1;
+		}
+	if (as)
+		avro_schema_decref(as);
+	if (ds)
+		avro_schema_decref(ds);
+	return rc;
+}
+
 int fg_audit_init(struct fg_audit *a, const struct fg_audit_opts *o, char *errstr,
 		  size_t errstr_size)
 {
 	memset(a, 0, sizeof(*a));
+	if (check_ignored(o, errstr, errstr_size))
+		return -1;
 	a->o = *o;
 	if (!a->o.top_k)
 		a->o.top_k = 200;

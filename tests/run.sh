@@ -307,6 +307,9 @@ check "audit/replay as recorded audits clean against the recorded outputs, exit 
 expect_fail "audit/replay with another store version: the audit names the moved declarations, exit 1" 1 \
 	"differ" $FG audit --recorded "$R/base-a.avro" "$R/base-d.avro" --recomputed "$R/vb-a.avro" "$R/vb-d.avro" \
 	--ignore reference_data_version
+expect_fail "audit/a misspelt --ignore field is refused, not silently compared" 2 \
+	"--ignore \"reference_data_versoin\": not a field" \
+	$FG audit --recorded "$R/base-a.avro" --recomputed "$R/vb-a.avro" --ignore reference_data_versoin
 expect_fail "audit/a report that names a source is refused before anything is read" 2 \
 	"--csv and --recorded name the same file" \
 	$FG audit --recorded "$R/base-a.avro" --recomputed "$R/vb-a.avro" --csv "$R/./base-a.avro"
