@@ -236,16 +236,18 @@ static struct writer_cache *cache_get(struct fg_decoder *dec, avro_schema_t sche
 	return c;
 }
 
-int fg_decoder_check_writer(avro_schema_t schema, char *why, size_t why_size)
+int fg_decoder_check_writer(avro_schema_t schema, const char *origin, char *errstr,
+			    size_t errstr_size)
 {
-	struct fg_decoder *dec = fg_decoder_create(why, why_size);
+	struct fg_decoder *dec = fg_decoder_create(errstr, errstr_size);
 	struct writer_cache *c = dec ? cache_get(dec, schema) : NULL;
 	int rc = -1;
 
 	if (dec && !c)
-		fg_errf(why, why_size, "out of memory");
+		fg_errf(errstr, errstr_size, "out of memory");
 	else if (c && c->resolve_error)
-		fg_errf(why, why_size, "%s", c->resolve_error);
+		fg_errf(errstr, errstr_size, "%s: its records are not declarations: %s", origin,
+			c->resolve_error);
 	else if (c)
 		rc = 0;
 	fg_decoder_destroy(dec);

@@ -42,10 +42,12 @@ int fg_decoder_decode(struct fg_decoder *dec, const struct fg_schema_entry *entr
 /*
  * Whether records written with schema can be read as declarations (the
  * writer resolves against the reader schema, by the same rules the decoder
- * applies). Returns 0, or -1 with the reason. A container file names one
- * writer for all its records: file modes refuse a file of other records up
- * front instead of dead-lettering every one.
+ * applies). Returns 0, or -1 with "ORIGIN: its records are not
+ * declarations: why". A container file names one writer for all its
+ * records: file modes refuse a file of other records up front instead of
+ * dead-lettering every one.
  */
-int fg_decoder_check_writer(avro_schema_t schema, char *why, size_t why_size);
+int fg_decoder_check_writer(avro_schema_t schema, const char *origin, char *errstr,
+			    size_t errstr_size);
 
 #endif

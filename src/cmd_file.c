@@ -89,9 +89,8 @@ int fg_cmd_assess(int argc, char **argv)
 		fprintf(stderr, "floorgate assess: %s\n", err);
 		goto done;
 	}
-	if (fg_decoder_check_writer(fg_ocf_reader_schema(rdr), err, sizeof(err))) {
-		fprintf(stderr, "floorgate assess: %s: its records are not declarations: %s\n", in,
-			err);
+	if (fg_decoder_check_writer(fg_ocf_reader_schema(rdr), in, err, sizeof(err))) {
+		fprintf(stderr, "floorgate assess: %s\n", err);
 		goto done;
 	}
 	if (fg_schema_registry_add(&reg, FG_SCHEMA_ID_FILE, fg_ocf_reader_schema(rdr), in)) {

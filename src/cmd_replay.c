@@ -593,12 +593,9 @@ static int open_files(struct rp *rp, char *err, size_t err_size)
 	for (size_t i = 0; i < rp->n_in; i++) {
 		struct fg_ocf_reader *r = fg_ocf_reader_open(rp->in[i], err, err_size);
 		struct stat st;
-		char why[768];
 		if (!r)
 			return -1;
-		if (fg_decoder_check_writer(fg_ocf_reader_schema(r), why, sizeof(why))) {
-			fg_errf(err, err_size, "%s: its records are not declarations: %s", rp->in[i],
-				why);
+		if (fg_decoder_check_writer(fg_ocf_reader_schema(r), rp->in[i], err, err_size)) {
 			fg_ocf_reader_close(r);
 			return -1;
 		}

@@ -82,12 +82,8 @@ static int on_decl(void *ctx, avro_value_t *v, const uint8_t *bytes, size_t len,
 		if (!entry || entry->schema != writer) {
 			/* a file of other records (assessments given as --in) is refused
 			 * whole, not recomputed as one dead letter per record */
-			char why[768];
-			if (fg_decoder_check_writer(writer, why, sizeof(why))) {
-				fg_errf(w->errstr, w->errstr_size,
-					"%s: its records are not declarations: %s", pos->file, why);
+			if (fg_decoder_check_writer(writer, pos->file, w->errstr, w->errstr_size))
 				return -1;
-			}
 			if (fg_schema_registry_add(&w->reg, FG_SCHEMA_ID_FILE, writer, pos->file))
 				goto oom;
 			entry = fg_schema_registry_get(&w->reg, FG_SCHEMA_ID_FILE);
