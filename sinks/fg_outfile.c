@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +47,8 @@ int fg_outfile_open(struct fg_outfile *o, const char *path, char *errstr, size_t
 		o->path = strdup(path);
 	if (!o->path)
 		goto err;
-	if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+	int existed = stat(o->path, &st) == 0;
+	if (existed && !S_ISREG(st.st_mode)) {
 		/* /dev/null, a FIFO, a directory (which fopen refuses): nothing to replace */
 		o->f = fopen(o->path, "wb");
 		if (!o->f)
@@ -69,6 +69,9 @@ int fg_outfile_open(struct fg_outfile *o, const char *path, char *errstr, size_t
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
+	/* a file that is replaced keeps its permissions, as fopen(path, "w") would */
+	if (fd >= 0 && existed)
+		(void)fchmod(fd, st.st_mode & 07777);
 	if (fd < 0 || !(o->f = fdopen(fd, "wb"))) {
 		int e = errno;
 		if (fd >= 0) {

@@ -10,6 +10,9 @@
  * fg_outfile_commit(); fg_outfile_discard() removes the temporary and
  * leaves the path as it was.
  *
+ * A file that is replaced keeps its permission bits; a new one gets what
+ * fopen(path, "w") would give (0666 less the umask).
+ *
  * A path that exists and is not a regular file (/dev/null, a FIFO, a
  * terminal) is written directly: there is nothing to replace. A symbolic
  * link is followed: the file it names is the one replaced.
@@ -30,8 +33,7 @@ struct fg_outfile {
 	char *tmp;   /* where it is written until then; NULL when written in place */
 };
 
-/* Opens o for writing, with the permissions fopen(path, "w") would give.
- * Returns 0, or -1 with "cannot create PATH: why" (o then holds nothing). */
+/* Opens o for writing. Returns 0, or -1 with "cannot create PATH: why" (o then holds nothing). */
 int fg_outfile_open(struct fg_outfile *o, const char *path, char *errstr, size_t errstr_size);
 
 /* Flushes, closes and moves the file to its path. Returns 0, or -1 with a

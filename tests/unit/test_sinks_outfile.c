@@ -134,7 +134,7 @@ static void test_discard_keeps_the_earlier_file(void **state)
 	unlink(path);
 }
 
-static void test_mode_follows_the_umask(void **state)
+static void test_mode_follows_the_umask_or_the_replaced_file(void **state)
 {
 	struct fg_outfile o;
 	struct stat st;
@@ -147,6 +147,12 @@ static void test_mode_follows_the_umask(void **state)
 	umask(old);
 	assert_int_equal(stat(in_dir("m.csv"), &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0640);
+	/* a replaced file keeps its own mode */
+	assert_int_equal(chmod(in_dir("m.csv"), 0600), 0);
+	assert_int_equal(fg_outfile_open(&o, in_dir("m.csv"), err, sizeof(err)), 0);
+	assert_int_equal(fg_outfile_commit(&o, err, sizeof(err)), 0);
+	assert_int_equal(stat(in_dir("m.csv"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	unlink(in_dir("m.csv"));
 }
 
@@ -237,7 +243,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commit_replaces_the_file_whole),
 		cmocka_unit_test(test_discard_keeps_the_earlier_file),
-		cmocka_unit_test(test_mode_follows_the_umask),
+		cmocka_unit_test(test_mode_follows_the_umask_or_the_replaced_file),
 		cmocka_unit_test(test_link_and_device_are_written_through),
 		cmocka_unit_test(test_open_failure_names_the_path),
 		cmocka_unit_test(test_same_file_by_any_spelling),
