@@ -1,6 +1,7 @@
 #include "fg_kafka_source.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +40,7 @@ struct fg_kafka_source {
 	rd_kafka_queue_t *q;
 	const char *topic;
 	int eos;
+	int commit_timeout_ms; /* run.flush_timeout_ms */
 	/* runner thread only, except parts[].committed and the array itself (mu) */
 	rd_kafka_topic_partition_list_t *assigned;
 	int ever_assigned;
@@ -157,6 +159,32 @@ void fg_kafka_rebalance_apply(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
+/*
+ * The stored offsets committed, waiting at most timeout_ms for the answer.
+ * librdkafka's synchronous rd_kafka_commit() waits for the group
+ * coordinator without a limit: an instance stopping after its cluster went
+ * away waited for ever (SIGTERM, then nothing).
+ */
+#define FG_COMMIT_WAIT_MAX_MS 10000
+static rd_kafka_resp_err_t commit_within(rd_kafka_t *rk, int timeout_ms)
+{
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_resp_err_t err;
+
+	if (!q)
+		return RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE;
+	err = rd_kafka_commit_queue(rk, NULL, q, NULL, NULL);
+	if (!err) {
+		/* the reply holds its own reference to q: destroying it early is safe */
+		rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms);
+		err = ev ? rd_kafka_event_error(ev) : RD_KAFKA_RESP_ERR__TIMED_OUT;
+		if (ev)
+			rd_kafka_event_destroy(ev);
+	}
+	rd_kafka_queue_destroy(q);
+	return err;
+}
+
 /* @locality: the runner thread (served inside consume calls). */
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			 rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -180,7 +208,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	if (src->before_revoke)
 		ok = src->before_revoke(src->ctx);
 	if (!src->eos) {
-		rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
+		rd_kafka_resp_err_t cerr = commit_within(rk, src->commit_timeout_ms);
 		if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET) {
 			fprintf(stderr, "floorgate: commit before revocation failed: %s\n",
 				rd_kafka_err2str(cerr));
@@ -232,6 +260,11 @@ struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 	src->ctx = ctx;
 	src->topic = cfg->input_topic;
 	src->eos = cfg->guarantee == FG_CONFIG_EXACTLY_ONCE;
+	/* A commit answers in milliseconds; one that takes seconds has no
+	 * coordinator to answer it. */
+	src->commit_timeout_ms = cfg->flush_timeout_ms < FG_COMMIT_WAIT_MAX_MS
+					 ? (int)cfg->flush_timeout_ms
+					 : FG_COMMIT_WAIT_MAX_MS;
 	if (fg_kafka_source_settings(conf, cfg, errstr, errstr_size))
 		goto err;
 	/* exactly_once: offsets are committed by the producer's transactions only,
@@ -319,36 +352,77 @@ err:
 	return NULL;
 }
 
-static void *destroy_main(void *rk)
+static void source_free(struct fg_kafka_source *src)
 {
-	rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	if (src->assigned)
+		rd_kafka_topic_partition_list_destroy(src->assigned);
+	pthread_mutex_destroy(&src->mu);
+	free(src->parts);
+	free(src);
+}
+
+struct closer {
+	struct fg_kafka_source *src;
+	int close;        /* 1: leave the group (consumer close), 0: just destroy */
+	_Atomic int ends; /* the closing thread finished, or its caller gave up */
+};
+
+/* Whoever of the closing thread and a caller that gave up on it comes
+ * second frees the source: the thread's callbacks may use it until then. */
+static void closer_end(struct closer *c)
+{
+	if (atomic_fetch_add(&c->ends, 1) == 1) {
+		source_free(c->src);
+		free(c);
+	}
+}
+
+static void *close_main(void *arg)
+{
+	struct closer *c = arg;
+
+	if (c->close) {
+		rd_kafka_consumer_close(c->src->rk);
+		rd_kafka_destroy(c->src->rk);
+	} else {
+		rd_kafka_destroy_flags(c->src->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	}
+	closer_end(c);
 	return NULL;
 }
 
 /*
- * librdkafka 2.0.2 can wait forever destroying a consumer fenced out of its
- * group. The instance is stopping with an error anyway: give the destroy
- * FG_FENCED_DESTROY_S seconds on a thread of its own, then leave it behind.
+ * librdkafka 2.0.2 can wait for ever closing or destroying a consumer whose
+ * coordinator does not answer: one fenced out of its group, or one whose
+ * cluster went away (rd_kafka_consumer_close waits for the group to be
+ * left). The instance is stopping anyway: the close gets seconds on a
+ * thread of its own and is then left behind, to free src when it ends.
+ * src is freed either way.
  */
+#define FG_CLOSE_S 10
 #define FG_FENCED_DESTROY_S 5
 /* How long a closing consumer serves its revocation before it closes anyway. */
 #define FG_LEAVE_MS 5000
-static void destroy_fenced(rd_kafka_t *rk)
+static void close_within(struct fg_kafka_source *src, int close, int seconds, const char *what)
 {
+	struct closer *c = malloc(sizeof(*c));
 	pthread_t t;
 	struct timespec until;
 
-	if (pthread_create(&t, NULL, destroy_main, rk)) {
-		fprintf(stderr, "floorgate: left the fenced consumer without destroying it\n");
+	if (!c || (*c = (struct closer){ src, close, 0 },
+		   pthread_create(&t, NULL, close_main, c))) {
+		free(c);
+		fprintf(stderr, "floorgate: left %s without closing it\n", what);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += FG_FENCED_DESTROY_S;
+	until.tv_sec += seconds;
 	if (pthread_timedjoin_np(t, NULL, &until)) {
 		pthread_detach(t);
-		fprintf(stderr, "floorgate: the fenced consumer did not shut down within %d s; "
-			"leaving it\n", FG_FENCED_DESTROY_S);
+		fprintf(stderr, "floorgate: %s did not shut down within %d s; leaving it\n", what,
+			seconds);
 	}
+	closer_end(c);
 }
 
 /*
@@ -361,7 +435,7 @@ static void destroy_fenced(rd_kafka_t *rk)
  * meanwhile are dropped unprocessed and their offsets not stored: the
  * partitions' next owner reads them.
  */
-static void leave_group(struct fg_kafka_source *src)
+static int leave_group(struct fg_kafka_source *src)
 {
 	struct timespec t0, t;
 
@@ -380,36 +454,44 @@ static void leave_group(struct fg_kafka_source *src)
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		long long ms = (t.tv_sec - t0.tv_sec) * 1000LL + (t.tv_nsec - t0.tv_nsec) / 1000000;
 		if ((empty && ms >= 100) || ms >= FG_LEAVE_MS)
-			return;
+			return empty;
 	}
 }
 
 void fg_kafka_source_destroy(struct fg_kafka_source *src)
 {
 	char why[256];
-	int fatal;
+	int fatal, gone = 0;
 
 	if (!src)
 		return;
 	/* A fenced (fatal) consumer can neither commit nor leave its group: both
 	 * would wait on a coordinator that no longer answers it. */
 	fatal = fg_kafka_source_fatal(src, why, sizeof(why));
-	if (!src->eos && !fatal)
-		rd_kafka_commit(src->rk, NULL, 0);
+	if (!src->eos && !fatal) {
+		rd_kafka_resp_err_t err = commit_within(src->rk, src->commit_timeout_ms);
+		if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+			fprintf(stderr,
+				"floorgate: the last offset commit failed (%s): the group resumes "
+				"from its previous commit, and declarations after it are assessed "
+				"again\n",
+				rd_kafka_err2str(err));
+		/* no answer within the wait: neither will a group leave get one */
+		gone = err == RD_KAFKA_RESP_ERR__TIMED_OUT;
+	}
 	if (src->q)
 		rd_kafka_queue_destroy(src->q);
-	if (fatal) {
-		destroy_fenced(src->rk);
-	} else {
-		leave_group(src);
-		rd_kafka_consumer_close(src->rk);
-		rd_kafka_destroy(src->rk);
-	}
-	if (src->assigned)
-		rd_kafka_topic_partition_list_destroy(src->assigned);
-	pthread_mutex_destroy(&src->mu);
-	free(src->parts);
-	free(src);
+	if (fatal)
+		close_within(src, 0, FG_FENCED_DESTROY_S, "the fenced consumer");
+	else if (gone)
+		close_within(src, 0, FG_FENCED_DESTROY_S,
+			     "the consumer (its cluster does not answer)");
+	else if (!leave_group(src))
+		/* partitions still assigned: a close would revoke them from its own
+		 * thread, through callbacks into a runner that is going away */
+		close_within(src, 0, FG_FENCED_DESTROY_S, "the consumer");
+	else
+		close_within(src, 1, FG_CLOSE_S, "the consumer");
 }
 
 /*
