@@ -11,6 +11,7 @@
 
 /* How long a topic missing from the metadata is asked for again at start. */
 #define TOPIC_WAIT_MS 5000
+#define CONNECT_SLICE_MS 250
 #define TOPIC_RETRY_MS 200
 
 /* FG_DEBUG_OFFSETS=1: log assignments, refusals, gaps and stores on stderr. */
@@ -242,7 +243,8 @@ int fg_kafka_source_settings(rd_kafka_conf_t *conf, const struct fg_config *cfg,
 struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 					       const char *const *must_exist,
 					       fg_kafka_source_revoke_cb *before_revoke, void *ctx,
-					       char *errstr, size_t errstr_size)
+					       const volatile sig_atomic_t *stop, char *errstr,
+					       size_t errstr_size)
 {
 	struct fg_kafka_source *src = calloc(1, sizeof(*src));
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -292,10 +294,33 @@ struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 	int64_t waited_ms = 0, wait_max = TOPIC_WAIT_MS < cfg->connect_timeout_ms
 						  ? TOPIC_WAIT_MS
 						  : cfg->connect_timeout_ms;
+	const char *bs = fg_config_kafka_get(cfg, "bootstrap.servers");
+	struct timespec c0, c1;
+	clock_gettime(CLOCK_MONOTONIC, &c0);
 	for (;;) {
-		err = rd_kafka_metadata(src->rk, 1, NULL, &md, (int)cfg->connect_timeout_ms);
+		/* asked in slices, so a stop signal is seen within a quarter second */
+		clock_gettime(CLOCK_MONOTONIC, &c1);
+		int64_t spent = (c1.tv_sec - c0.tv_sec) * 1000 + (c1.tv_nsec - c0.tv_nsec) / 1000000;
+		int64_t left = cfg->connect_timeout_ms - spent;
+		err = rd_kafka_metadata(src->rk, 1, NULL, &md,
+					left > CONNECT_SLICE_MS ? CONNECT_SLICE_MS
+					: left > 0		? (int)left
+								: 1);
+		if (err && stop && *stop) {
+			fg_errf(errstr, errstr_size, "stopped while waiting for Kafka at %s",
+				bs ? bs : "(kafka.bootstrap.servers unset)");
+			goto err;
+		}
+		if (err && left > CONNECT_SLICE_MS) {
+			/* an answer at once (connection refused) is not a reason to spin */
+			struct timespec c2;
+			clock_gettime(CLOCK_MONOTONIC, &c2);
+			if ((c2.tv_sec - c1.tv_sec) * 1000 + (c2.tv_nsec - c1.tv_nsec) / 1000000 <
+			    CONNECT_SLICE_MS / 5)
+				usleep(CONNECT_SLICE_MS / 5 * 1000);
+			continue;
+		}
 		if (err) {
-			const char *bs = fg_config_kafka_get(cfg, "bootstrap.servers");
 			fg_errf(errstr, errstr_size, "cannot reach Kafka at %s within %lld ms: %s",
 				bs ? bs : "(kafka.bootstrap.servers unset)",
 				(long long)cfg->connect_timeout_ms, rd_kafka_err2str(err));
@@ -314,6 +339,10 @@ struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 			break;
 		rd_kafka_metadata_destroy(md);
 		md = NULL;
+		if (stop && *stop) {
+			fg_errf(errstr, errstr_size, "stopped while waiting for topic \"%s\"", missing);
+			goto err;
+		}
 		usleep(TOPIC_RETRY_MS * 1000);
 		waited_ms += TOPIC_RETRY_MS;
 	}

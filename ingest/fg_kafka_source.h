@@ -37,6 +37,8 @@
 #ifndef FG_KAFKA_SOURCE_H
 #define FG_KAFKA_SOURCE_H
 
+#include <signal.h>
+
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
@@ -77,13 +79,15 @@ void fg_kafka_rebalance_apply(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 /*
  * Creates the consumer, waits up to run.connect_timeout_ms for the brokers
  * and checks that every topic in `must_exist` (NULL-terminated) exists, then
- * subscribes to input.topic. before_revoke may be NULL. Returns NULL with a
- * message on failure.
+ * subscribes to input.topic. before_revoke may be NULL. The wait ends early
+ * once *stop (a signal handler's flag; NULL: none) is set. Returns NULL with
+ * a message on failure.
  */
 struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 					       const char *const *must_exist,
 					       fg_kafka_source_revoke_cb *before_revoke, void *ctx,
-					       char *errstr, size_t errstr_size);
+					       const volatile sig_atomic_t *stop, char *errstr,
+					       size_t errstr_size);
 /*
  * Pauses (pause != 0) or resumes every assigned partition. While paused,
  * partitions assigned by a rebalance are paused too.

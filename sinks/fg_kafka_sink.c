@@ -37,7 +37,8 @@ int fg_kafka_sink_settings(rd_kafka_conf_t *conf, const struct fg_config *cfg, c
 }
 
 struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
-					   fg_kafka_sink_delivery_cb *cb, void *ctx, char *errstr,
+					   fg_kafka_sink_delivery_cb *cb, void *ctx,
+					   const volatile sig_atomic_t *stop, char *errstr,
 					   size_t errstr_size)
 {
 	struct fg_kafka_sink *sink = calloc(1, sizeof(*sink));
@@ -87,10 +88,19 @@ struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
 		struct timespec t0, t;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		for (;;) {
-			rd_kafka_error_t *error =
-				rd_kafka_init_transactions(sink->rk, (int)cfg->connect_timeout_ms);
+			/* in slices (a timed-out call resumes on the next), so a stop
+			 * signal is seen within a second */
+			rd_kafka_error_t *error = rd_kafka_init_transactions(
+				sink->rk, cfg->connect_timeout_ms < 1000 ? (int)cfg->connect_timeout_ms
+									  : 1000);
 			if (!error)
 				break;
+			if (stop && *stop) {
+				fg_errf(errstr, errstr_size,
+					"stopped while initialising transactions");
+				rd_kafka_error_destroy(error);
+				goto err;
+			}
 			clock_gettime(CLOCK_MONOTONIC, &t);
 			int retry = rd_kafka_error_is_retriable(error) &&
 				    (t.tv_sec - t0.tv_sec) * 1000 < cfg->connect_timeout_ms;

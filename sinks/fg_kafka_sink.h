@@ -23,6 +23,8 @@
 #ifndef FG_KAFKA_SINK_H
 #define FG_KAFKA_SINK_H
 
+#include <signal.h>
+
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,8 +45,11 @@ typedef void(fg_kafka_sink_delivery_cb)(void *msg_opaque, rd_kafka_resp_err_t er
  */
 int fg_kafka_sink_settings(rd_kafka_conf_t *conf, const struct fg_config *cfg, char *errstr,
 			   size_t errstr_size);
+/* exactly_once: waits up to run.connect_timeout_ms to register the
+ * transactional id, less once *stop (NULL: none) is set. */
 struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
-					   fg_kafka_sink_delivery_cb *cb, void *ctx, char *errstr,
+					   fg_kafka_sink_delivery_cb *cb, void *ctx,
+					   const volatile sig_atomic_t *stop, char *errstr,
 					   size_t errstr_size);
 /* Waits (bounded by run.flush_timeout_ms) for what is queued, then frees. NULL-safe. */
 void fg_kafka_sink_destroy(struct fg_kafka_sink *sink);

@@ -1125,7 +1125,8 @@ int fg_cmd_replay(int argc, char **argv)
 		}
 	}
 	if (rp.produce) {
-		rp.sink = fg_kafka_sink_create(&rp.cfg, on_delivery, &rp, err, sizeof(err));
+		rp.sink = fg_kafka_sink_create(&rp.cfg, on_delivery, &rp, &interrupted, err,
+					       sizeof(err));
 		if (!rp.sink) {
 			rc = FG_EXIT_FAIL;
 			goto fail;

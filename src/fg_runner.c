@@ -865,6 +865,17 @@ static void engine_fini(struct engine *e, struct fg_pipeline_stats *stats)
 		rd_kafka_topic_partition_list_destroy(e->txn_offsets);
 }
 
+/* A stop signal while the clients start is a clean stop: nothing was read,
+ * nothing is owed. Returns 0 then (saying so), -1 for a real failure. */
+static int stopped_starting(char *errstr)
+{
+	if (!fg_runner_stop)
+		return -1;
+	fprintf(stderr, "floorgate: %s; nothing was read\n", errstr);
+	errstr[0] = '\0';
+	return 0;
+}
+
 int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *reg,
 		  struct fg_pipeline_stats *stats, char *errstr, size_t errstr_size)
 {
@@ -881,9 +892,11 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 		fg_errf(errstr, errstr_size, "out of memory");
 		goto done;
 	}
-	e.sink = fg_kafka_sink_create(cfg, on_delivery, &e, errstr, errstr_size);
-	if (!e.sink)
+	e.sink = fg_kafka_sink_create(cfg, on_delivery, &e, &fg_runner_stop, errstr, errstr_size);
+	if (!e.sink) {
+		rc = stopped_starting(errstr);
 		goto done;
+	}
 	fg_kafka_sink_wake_fd(e.sink, e.out_fd);
 	{
 		/* A dead letter carries its input: keep it under the producer's limit
@@ -893,9 +906,12 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 		for (int i = 0; i < e.nworkers; i++)
 			e.w[i].pl.max_dead_payload = max > 32768 ? max - 16384 : max / 2;
 	}
-	e.src = fg_kafka_source_create(cfg, topics, drain, &e, errstr, errstr_size);
-	if (!e.src)
+	e.src = fg_kafka_source_create(cfg, topics, drain, &e, &fg_runner_stop, errstr,
+				       errstr_size);
+	if (!e.src) {
+		rc = stopped_starting(errstr);
 		goto done;
+	}
 	for (; started_workers < e.nworkers; started_workers++)
 		if (pthread_create(&e.w[started_workers].thread, NULL, worker_main,
 				   &e.w[started_workers])) {

@@ -85,6 +85,10 @@ expect_fail "cli/run transactional.id without exactly_once" 2 "kafka.transaction
 	$FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X kafka.transactional.id=x
 expect_fail "cli/run unreachable broker times out" 1 "cannot reach Kafka at 127.0.0.1:1 within 2000 ms" \
 	timeout 60 $FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X run.connect_timeout_ms=2000 -X kafka.log_level=0
+expect_fail "cli/run stops at once on SIGTERM while it waits for the brokers, exit 0" 0 \
+	"stopped while waiting for Kafka at 127.0.0.1:1; nothing was read" sh -c "
+	$FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X kafka.log_level=0 & p=\$!; sleep 1; kill -TERM \$p
+	t=\$(date +%s); wait \$p; rc=\$?; [ \$((\$(date +%s) - t)) -le 3 ] || exit 9; exit \$rc"
 check "cli/docs/CONFIGURATION.md matches the key table" sh -c \
 	"{ cat docs/CONFIGURATION.head.md; $FG run --help-config; } | cmp - docs/CONFIGURATION.md"
 check "cli/gen is deterministic for a seed" sh -c "

@@ -95,7 +95,7 @@ static void test_message_after_a_hole_is_not_taken(void **state)
 	assert_int_equal(fg_config_set(&cfg, "input.topic", "in", err, sizeof(err)), 0);
 	fg_config_set(&cfg, "kafka.log_level", "2", err, sizeof(err));
 	fg_config_set(&cfg, "kafka.fetch.wait.max.ms", "20", err, sizeof(err));
-	src = fg_kafka_source_create(&cfg, topics, NULL, NULL, err, sizeof(err));
+	src = fg_kafka_source_create(&cfg, topics, NULL, NULL, NULL, err, sizeof(err));
 	if (!src)
 		fail_msg("%s", err);
 
