@@ -242,6 +242,14 @@ int fg_datastore_add(const char *store, const char *src_dir, const char *effecti
 		goto done;
 	}
 	made_tmp = 1;
+	/* mkdtemp makes it 0700: a version must be readable by whoever may read
+	 * the store (auditors replaying as another user), as mkdir would make it */
+	mode_t mask = umask(0);
+	umask(mask);
+	if (chmod(tmp, 0777 & ~mask)) {
+		fg_errf(errstr, errstr_size, "%s: %s", tmp, strerror(errno));
+		goto done;
+	}
 	for (int i = 0; i < FG_DATASTORE_TABLES; i++) {
 		join(src, sizeof(src), src_dir, fg_datastore_table_names[i]);
 		join(dst, sizeof(dst), tmp, fg_datastore_table_names[i]);

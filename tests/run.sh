@@ -253,6 +253,9 @@ FPB=$($FG data add "$R/data-b" --store "$S" --effective 2026-07-01 --by bob 2>>"
 if [ ${#FPA} = 32 ] && [ ${#FPB} = 32 ] && [ "$FPA" != "$FPB" ] && [ -f "$S/$FPA/MANIFEST" ]; then
 	ok "replay/data add files two versions by fingerprint"
 else bad "replay/data add files two versions by fingerprint" "$T/out"; fi
+check "replay/a filed version is readable by other users (the umask's mode, as mkdir gives)" sh -c "
+	umask 022; $FG data add $R/data-b --store $R/store-mode --effective 2026-07-01 --by bob >/dev/null 2>&1 &&
+	[ \$(stat -c %a $R/store-mode/$FPB) = 755 ] && [ \$(stat -c %a $R/store-mode/$FPB/MANIFEST) = 644 ]"
 check "replay/data list shows both, oldest first, with who and row counts" sh -c "
 	$FG data list --store $S >$R/list.txt && sed -n 2p $R/list.txt | grep -q '^$FPA  2026-01-01  alice .* 128 93 93 14 44 176\$' &&
 	sed -n 3p $R/list.txt | grep -q '^$FPB  2026-07-01  bob ' && [ \$(wc -l <$R/list.txt) = 3 ]"
