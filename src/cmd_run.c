@@ -104,6 +104,10 @@ int fg_cmd_run(int argc, char **argv)
 		rc = FG_EXIT_OK;
 		goto done;
 	}
+	if (fg_config_check(&cfg, err, sizeof(err))) {
+		fprintf(stderr, "floorgate run: %s\n", err);
+		goto done;
+	}
 	if (!fg_config_kafka_get(&cfg, "bootstrap.servers") &&
 	    !fg_config_kafka_get(&cfg, "test.mock.num.brokers")) {
 		fprintf(stderr, "floorgate run: kafka.bootstrap.servers is not set\n");

@@ -276,6 +276,31 @@ static char *trim(char *s)
 	return s;
 }
 
+int fg_config_check(const struct fg_config *c, char *errstr, size_t errstr_size)
+{
+	const struct {
+		const char *key, *value;
+	} named[] = { { "input.topic", c->input_topic },
+		      { "output.topic", c->output_topic },
+		      { "deadletter.topic", c->deadletter_topic },
+		      { "data.dir", c->data_dir },
+		      { "schema.dir", c->schema_dir } };
+
+	for (size_t i = 0; i < FG_ARRAY_LEN(named); i++)
+		if (!named[i].value || !named[i].value[0]) {
+			fg_errf(errstr, errstr_size, "%s is empty", named[i].key);
+			return -1;
+		}
+	if (!strcmp(c->input_topic, c->output_topic) || !strcmp(c->input_topic, c->deadletter_topic)) {
+		fg_errf(errstr, errstr_size,
+			"input.topic \"%s\" is also %s: floorgate would read its own outputs",
+			c->input_topic,
+			!strcmp(c->input_topic, c->output_topic) ? "output.topic" : "deadletter.topic");
+		return -1;
+	}
+	return 0;
+}
+
 int fg_config_load_file(struct fg_config *c, const char *path, char *errstr, size_t errstr_size)
 {
 	FILE *f = fopen(path, "r");
@@ -296,7 +321,10 @@ int fg_config_load_file(struct fg_config *c, const char *path, char *errstr, siz
 			fg_errf(errstr, errstr_size, "%s:%u: NUL byte in the line", path, n);
 			goto err;
 		}
-		s = trim(line);
+		s = line;
+		if (n == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
+			s += 3; /* a UTF-8 byte-order mark, as some editors write */
+		s = trim(s);
 		if (!*s || *s == '#')
 			continue;
 		eq = strchr(s, '=');
@@ -309,6 +337,11 @@ int fg_config_load_file(struct fg_config *c, const char *path, char *errstr, siz
 			fg_errf(errstr, errstr_size, "%s:%u: %s", path, n, why);
 			goto err;
 		}
+	}
+	if (ferror(f)) {
+		/* a directory, an I/O error: not an empty file */
+		fg_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+		goto err;
 	}
 	free(line);
 	fclose(f);

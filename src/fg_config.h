@@ -63,6 +63,13 @@ void fg_config_fini(struct fg_config *c);
 /* Sets one key. Returns 0 or -1 with a message naming the key. */
 int fg_config_set(struct fg_config *c, const char *key, const char *value, char *errstr,
 		  size_t errstr_size);
+/*
+ * What no single key can check: the topics and directories are named, and
+ * the input topic is neither output topic (floorgate would read its own
+ * outputs: a dead letter of a dead letter, without end). Returns 0 or -1
+ * with a message.
+ */
+int fg_config_check(const struct fg_config *c, char *errstr, size_t errstr_size);
 /* Reads a file of `key = value` lines. Errors name path:line. */
 int fg_config_load_file(struct fg_config *c, const char *path, char *errstr, size_t errstr_size);
 /* Parses one `key=value` from -X. */

@@ -70,6 +70,13 @@ expect_fail "cli/run unknown config key" 2 "unknown key \"input.topc\"" \
 printf 'input.topic = a\nthis is not a setting\n' >"$T/bad.conf"
 expect_fail "cli/run bad config file names file:line" 2 "bad.conf:2: expected key = value" $FG run -c "$T/bad.conf"
 expect_fail "cli/run missing config file" 2 "nope.conf" $FG run -c "$T/nope.conf"
+expect_fail "cli/run -c given a directory is refused, not read as empty" 2 "Is a directory" $FG run -c "$T"
+expect_fail "cli/run refuses an input topic that is also an output topic" 2 \
+	"input.topic \"dl\" is also deadletter.topic" \
+	$FG run -X kafka.bootstrap.servers=127.0.0.1:1 -X input.topic=dl -X deadletter.topic=dl
+printf '\357\273\277run.workers = 5000\n' >"$T/bom.conf"
+expect_fail "cli/run reads a config file that starts with a UTF-8 byte-order mark" 2 \
+	"bom.conf:1: run.workers: \"5000\"" $FG run -c "$T/bom.conf"
 printf 'kafka.bootstrap.servers = 127.0.0.1:1\nkafka.no.such.prop = 1\n' >"$T/bad-kafka.conf"
 expect_fail "cli/run unknown librdkafka property names file:line, before anything starts" 2 \
 	"bad-kafka.conf:2: kafka.no.such.prop: No such configuration property" $FG run -c "$T/bad-kafka.conf"
