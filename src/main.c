@@ -54,8 +54,13 @@ int main(int argc, char **argv)
 	}
 	fg_schemas_limit_allocations(FG_AVRO_MAX_ALLOC);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			/* getopt names the program as argv[0] in its messages */
+			char name[64];
+			snprintf(name, sizeof(name), "floorgate %s", commands[i].name);
+			argv[1] = name;
 			return commands[i].fn(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "floorgate: unknown command \"%s\"\n\n", argv[1]);
 	usage(stderr);
 	return FG_EXIT_USAGE;
