@@ -141,9 +141,17 @@ static void on_signal(int sig)
 	if (fg_runner_stop) {
 		/* A second signal: leave now. Committed offsets only cover delivered
 		 * outputs, so whatever was in flight is read again next time. */
+		static const char now[] = "floorgate: second signal: exiting now, status 130\n";
+		ssize_t w = write(STDERR_FILENO, now, sizeof(now) - 1); /* async-signal-safe */
+		(void)w;
 		_exit(130);
 	}
 	fg_runner_stop = 1;
+	/* the operator sees the stop taken; write(2) is async-signal-safe */
+	static const char stopping[] = "floorgate: stopping: finishing what is in hand (a second "
+				       "signal exits at once)\n";
+	ssize_t w = write(STDERR_FILENO, stopping, sizeof(stopping) - 1);
+	(void)w;
 }
 
 void fg_runner_install_signals(void)
