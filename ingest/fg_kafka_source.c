@@ -160,6 +160,15 @@ void fg_kafka_rebalance_apply(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
+/* Milliseconds since t0 (CLOCK_MONOTONIC). */
+static int64_t ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 /*
  * The stored offsets committed, waiting at most timeout_ms for the answer.
  * librdkafka's synchronous rd_kafka_commit() waits for the group
@@ -300,8 +309,7 @@ struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 	for (;;) {
 		/* asked in slices, so a stop signal is seen within a quarter second */
 		clock_gettime(CLOCK_MONOTONIC, &c1);
-		int64_t spent = (c1.tv_sec - c0.tv_sec) * 1000 + (c1.tv_nsec - c0.tv_nsec) / 1000000;
-		int64_t left = cfg->connect_timeout_ms - spent;
+		int64_t left = cfg->connect_timeout_ms - ms_since(&c0);
 		err = rd_kafka_metadata(src->rk, 1, NULL, &md,
 					left > CONNECT_SLICE_MS ? CONNECT_SLICE_MS
 					: left > 0		? (int)left
@@ -313,10 +321,7 @@ struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 		}
 		if (err && left > CONNECT_SLICE_MS) {
 			/* an answer at once (connection refused) is not a reason to spin */
-			struct timespec c2;
-			clock_gettime(CLOCK_MONOTONIC, &c2);
-			if ((c2.tv_sec - c1.tv_sec) * 1000 + (c2.tv_nsec - c1.tv_nsec) / 1000000 <
-			    CONNECT_SLICE_MS / 5)
+			if (ms_since(&c1) < CONNECT_SLICE_MS / 5)
 				usleep(CONNECT_SLICE_MS / 5 * 1000);
 			continue;
 		}
@@ -466,7 +471,7 @@ static void close_within(struct fg_kafka_source *src, int close, int seconds, co
  */
 static int leave_group(struct fg_kafka_source *src)
 {
-	struct timespec t0, t;
+	struct timespec t0;
 
 	rd_kafka_unsubscribe(src->rk);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -480,8 +485,7 @@ static int leave_group(struct fg_kafka_source *src)
 			    a->cnt == 0;
 		if (a)
 			rd_kafka_topic_partition_list_destroy(a);
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		long long ms = (t.tv_sec - t0.tv_sec) * 1000LL + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		int64_t ms = ms_since(&t0);
 		if ((empty && ms >= 100) || ms >= FG_LEAVE_MS)
 			return empty;
 	}
