@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <xxhash.h>
 
 #include "../core/fg_csv.h"
@@ -777,6 +778,16 @@ struct fg_refdata *fg_refdata_load(const char *dir, char *errstr, size_t errstr_
 
 	if (!rd || !xs) {
 		fg_errf(errstr, errstr_size, "out of memory");
+		goto err;
+	}
+	/* a missing or mistyped directory is named as such, not as its first file */
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		fg_errf(errstr, errstr_size, "%s: %s", dir[0] ? dir : "(empty path)", strerror(errno));
+		goto err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fg_errf(errstr, errstr_size, "%s: not a directory", dir);
 		goto err;
 	}
 	rd->dir = strdup(dir);

@@ -154,6 +154,22 @@ static void test_missing_file(void **state)
 	assert_non_null(strstr(fx->err, "No such file"));
 }
 
+/* A missing directory is named, not its first file. */
+static void test_missing_directory(void **state)
+{
+	struct fixture *fx = *state;
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/no-such-dir", fx->dir);
+	assert_null(fg_refdata_load(path, fx->err, sizeof(fx->err)));
+	assert_non_null(strstr(fx->err, "no-such-dir: No such file or directory"));
+	assert_null(strstr(fx->err, "classification.csv"));
+	assert_int_equal(fg_test_write_tables(fx->dir, &fg_test_tables_base), 0);
+	snprintf(path, sizeof(path), "%s/mfn.csv", fx->dir);
+	assert_null(fg_refdata_load(path, fx->err, sizeof(fx->err)));
+	assert_non_null(strstr(fx->err, "mfn.csv: not a directory"));
+}
+
 static void test_empty_file(void **state)
 {
 	struct fixture *fx = *state;
@@ -912,6 +928,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_base_set_loads),
 		T(test_missing_file),
+		T(test_missing_directory),
 		T(test_empty_file),
 		T(test_unknown_header_column),
 		T(test_repeated_header_column),
