@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,8 +35,16 @@ static void assess_usage(FILE *f)
 		"as they were), and may not name the input or the other output. The same\n"
 		"input and reference data give byte-identical files.\n"
 		"A summary goes to standard error.\n\n"
-		"Exit status: 0 done (dead letters are not a failure); 2 bad arguments, reference\n"
-		"data refused, or an input file that is not a readable Avro container.\n");
+		"Exit status: 0 done (dead letters are not a failure); 1 stopped by SIGINT or\n"
+		"SIGTERM (nothing written); 2 bad arguments, reference data refused, or an input\n"
+		"file that is not a readable Avro container.\n");
+}
+
+static volatile sig_atomic_t assess_signal;
+
+static void on_assess_signal(int sig)
+{
+	assess_signal = sig;
 }
 
 int fg_cmd_assess(int argc, char **argv)
@@ -79,6 +88,12 @@ int fg_cmd_assess(int argc, char **argv)
 		fprintf(stderr, "floorgate assess: %s\n", err);
 		return FG_EXIT_USAGE;
 	}
+	/* SIGINT/SIGTERM: stop between records and write nothing (the paths keep
+	 * what they had), rather than die and leave the temporaries behind */
+	struct sigaction sa = { .sa_handler = on_assess_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	rd = fg_refdata_load(data, err, sizeof(err));
 	if (!rd) {
 		fprintf(stderr, "floorgate assess: reference data refused: %s\n", err);
@@ -111,6 +126,14 @@ int fg_cmd_assess(int argc, char **argv)
 
 	for (int64_t index = 0;; index++) {
 		struct fg_source_pos src = { .file = in, .index = index };
+		if (assess_signal) {
+			fprintf(stderr,
+				"floorgate assess: stopped by signal %d after %lld records; no "
+				"output written\n",
+				(int)assess_signal, (long long)index);
+			rc = FG_EXIT_FAIL;
+			goto done;
+		}
 		struct fg_output o;
 		const uint8_t *body;
 		size_t len;

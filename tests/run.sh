@@ -180,6 +180,13 @@ for c in assess replay; do
 done
 expect_fail "outputs/dump names the fault of a truncated file" 2 "cut.avro: block 1: file ends inside the block" \
 	$FG dump "$O/cut.avro"
+# A million declarations: assess takes most of a second, the signal comes at 0.15 s.
+$FG gen --count 1000000 --seed 6 --out "$O/big.avro" >/dev/null 2>&1
+expect_fail "outputs/assess stopped by SIGINT writes nothing and keeps the earlier outputs" 1 \
+	"stopped by signal 2 after [0-9]+ records; no output written" sh -c "
+	$FG assess --data data --in $O/big.avro --out $O/a.avro --dlq $O/d.avro & p=\$!; sleep 0.15; kill -INT \$p
+	wait \$p; rc=\$?; cmp -s $O/a.avro $O/a0.avro || exit 9; ls -a $O | grep -q partial && exit 8; exit \$rc"
+rm -f "$O/big.avro"
 check "outputs/every output may go to /dev/null" \
 	$FG replay --quiet --data data --in "$O/in.avro" --out /dev/null --dlq /dev/null --csv /dev/null
 
