@@ -173,6 +173,8 @@ static int parse_lines(const char *buf, size_t size, struct kv *out, int max)
 	int n = 0;
 	size_t pos = 0;
 
+	if (size >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		pos = 3; /* a UTF-8 byte-order mark before the first line is skipped */
 	while (pos < size) {
 		const char *s = buf + pos, *nl = memchr(s, '\n', size - pos);
 		size_t len = nl ? (size_t)(nl - s) : size - pos;
