@@ -90,6 +90,22 @@ err:
 	return -1;
 }
 
+/* fsync of the directory that holds path (a directory entry is made durable
+ * by syncing its directory, not the file). */
+static int fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1, rc = -1;
+
+	if (fd >= 0) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return rc;
+}
+
 int fg_outfile_commit(struct fg_outfile *o, char *errstr, size_t errstr_size)
 {
 	int e = 0;
@@ -109,6 +125,10 @@ int fg_outfile_commit(struct fg_outfile *o, char *errstr, size_t errstr_size)
 		o->f = NULL;
 		if (!e && o->tmp && rename(o->tmp, o->path))
 			e = errno;
+		/* and the directory after it, so that the rename itself survives a
+		 * crash; the file is in place whatever this returns */
+		if (!e && o->tmp)
+			(void)fsync_parent(o->path);
 	}
 	if (e) {
 		fg_errf(errstr, errstr_size, "cannot write %s: %s", o->path ? o->path : "(closed)",

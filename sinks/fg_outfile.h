@@ -7,8 +7,10 @@
  * destroy the file an earlier run left at that path. An output is written
  * to a temporary file beside its path (".NAME.PID.N.partial", same
  * directory, so the rename is atomic) and renamed into place by
- * fg_outfile_commit(); fg_outfile_discard() removes the temporary and
- * leaves the path as it was.
+ * fg_outfile_commit(), which syncs the file before the rename and the
+ * directory after it: after a power cut the path holds the old file or the
+ * whole new one. fg_outfile_discard() removes the temporary and leaves the
+ * path as it was.
  *
  * A file that is replaced keeps its permission bits; a new one gets what
  * fopen(path, "w") would give (0666 less the umask).
