@@ -40,13 +40,6 @@ static void assess_usage(FILE *f)
 		"file that is not a readable Avro container.\n");
 }
 
-static volatile sig_atomic_t assess_signal;
-
-static void on_assess_signal(int sig)
-{
-	assess_signal = sig;
-}
-
 int fg_cmd_assess(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -90,10 +83,7 @@ int fg_cmd_assess(int argc, char **argv)
 	}
 	/* SIGINT/SIGTERM: stop between records and write nothing (the paths keep
 	 * what they had), rather than die and leave the temporaries behind */
-	struct sigaction sa = { .sa_handler = on_assess_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	fg_cmd_catch_stop();
 	rd = fg_refdata_load(data, err, sizeof(err));
 	if (!rd) {
 		fprintf(stderr, "floorgate assess: reference data refused: %s\n", err);
@@ -126,11 +116,11 @@ int fg_cmd_assess(int argc, char **argv)
 
 	for (int64_t index = 0;; index++) {
 		struct fg_source_pos src = { .file = in, .index = index };
-		if (assess_signal) {
+		if (fg_cmd_stop_signal) {
 			fprintf(stderr,
 				"floorgate assess: stopped by signal %d after %lld records; no "
 				"output written\n",
-				(int)assess_signal, (long long)index);
+				(int)fg_cmd_stop_signal, (long long)index);
 			rc = FG_EXIT_FAIL;
 			goto done;
 		}

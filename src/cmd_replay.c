@@ -489,30 +489,6 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/*
- * SIGINT/SIGTERM: the reader stops feeding, the batches in hand drain, and the
- * incomplete outputs are removed like after any failure. A second signal ends
- * the process at once (SA_RESETHAND).
- */
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	interrupted = sig;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 /* ---- the reader: batches ------------------------------------------------- */
 
 static struct rp_batch *take_batch(struct rp *rp)
@@ -661,7 +637,7 @@ static int read_files(struct rp *rp, char *err, size_t err_size)
 		if (!r)
 			goto done;
 		while ((got = fg_ocf_reader_next_block(r, &data, &len, &count, err, err_size)) == 1) {
-			if (atomic_load(&rp->stop) || atomic_load(&rp->oom) || interrupted) {
+			if (atomic_load(&rp->stop) || atomic_load(&rp->oom) || fg_cmd_stop_signal) {
 				fg_ocf_reader_close(r);
 				rc = 0; /* the writer or a worker reports why */
 				goto done;
@@ -709,7 +685,7 @@ static int read_topic(struct rp *rp, struct fg_kafka_range *kr, char *err, size_
 	int rc = -1, got;
 
 	while ((got = fg_kafka_range_next(kr, &m, 500, err, err_size)) > 0) {
-		if (atomic_load(&rp->stop) || atomic_load(&rp->oom) || interrupted) {
+		if (atomic_load(&rp->stop) || atomic_load(&rp->oom) || fg_cmd_stop_signal) {
 			if (got == 1)
 				rd_kafka_message_destroy(m);
 			rc = 0; /* the writer, a worker or the signal says why */
@@ -1081,7 +1057,9 @@ int fg_cmd_replay(int argc, char **argv)
 	}
 	if (check_args(&rp))
 		goto done;
-	install_signals();
+	/* SIGINT/SIGTERM: the reader stops feeding, the batches in hand drain, and
+	 * the incomplete outputs are removed like after any failure. */
+	fg_cmd_catch_stop();
 	clock_gettime(CLOCK_MONOTONIC, &rp.t0);
 	if (setup_refdata(&rp, err, sizeof(err)))
 		goto fail;
@@ -1125,7 +1103,7 @@ int fg_cmd_replay(int argc, char **argv)
 		}
 	}
 	if (rp.produce) {
-		rp.sink = fg_kafka_sink_create(&rp.cfg, on_delivery, &rp, &interrupted, err,
+		rp.sink = fg_kafka_sink_create(&rp.cfg, on_delivery, &rp, &fg_cmd_stop_signal, err,
 					       sizeof(err));
 		if (!rp.sink) {
 			rc = FG_EXIT_FAIL;
@@ -1164,9 +1142,9 @@ int fg_cmd_replay(int argc, char **argv)
 		rc = rp.n_in ? FG_EXIT_USAGE : FG_EXIT_FAIL; /* a broken file, or Kafka */
 		goto fail;
 	}
-	if (interrupted) {
+	if (fg_cmd_stop_signal) {
 		fg_errf(err, sizeof(err), "stopped by signal %d after %llu declarations",
-			(int)interrupted, (unsigned long long)rp.written);
+			(int)fg_cmd_stop_signal, (unsigned long long)rp.written);
 		rc = FG_EXIT_FAIL;
 		goto fail;
 	}

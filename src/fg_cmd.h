@@ -2,6 +2,8 @@
 #ifndef FG_CMD_H
 #define FG_CMD_H
 
+#include <signal.h>
+
 #define FG_EXIT_OK 0
 #define FG_EXIT_FAIL 1  /* the work failed (e.g. a broker error) */
 #define FG_EXIT_USAGE 2 /* bad arguments, config or input files */
@@ -20,6 +22,15 @@ int fg_cmd_data(int argc, char **argv);
 const char *fg_cmd_default_store(void);
 int fg_cmd_audit(int argc, char **argv);
 int fg_cmd_whatif(int argc, char **argv);
+
+/*
+ * The file commands (assess, replay) stop on SIGINT/SIGTERM between records
+ * and write nothing: fg_cmd_catch_stop() makes the first signal set
+ * fg_cmd_stop_signal (its number), and a second one end the process at once
+ * (SA_RESETHAND), for an operator who does not want to wait.
+ */
+extern volatile sig_atomic_t fg_cmd_stop_signal;
+void fg_cmd_catch_stop(void);
 
 /* Largest single allocation Avro C may make while decoding untrusted bytes. */
 #define FG_AVRO_MAX_ALLOC (64u << 20)

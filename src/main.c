@@ -12,6 +12,25 @@
 #define FG_VERSION "0.1.0"
 #endif
 
+volatile sig_atomic_t fg_cmd_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	fg_cmd_stop_signal = sig;
+}
+
+void fg_cmd_catch_stop(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
