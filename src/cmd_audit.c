@@ -54,6 +54,8 @@ static void audit_usage(FILE *f)
 		"  --from B, --to B     topic range bounds for every kafka: source, [from, to):\n"
 		"                       OFFSET, P:OFFSET,P:OFFSET..., YYYY-MM-DDTHH:MM:SSZ or @MILLISECONDS\n"
 		"                       (default: the watermarks when reading starts)\n"
+		"  --outputs-from B, --outputs-to B\n"
+		"                       the same for --completeness's kafka: outputs (default: whole topics)\n"
 		"  -X key=value, -c FILE  kafka.* properties (kafka.bootstrap.servers=...) and schema.dir\n"
 		"  --memory MB          memory budget for the join (default 256): sets the spill partitions\n"
 		"  --partitions N       spill partitions, overriding --memory\n"

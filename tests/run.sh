@@ -58,6 +58,8 @@ for c in "" run demo assess dump gen audit whatif; do
 	check "cli/help ${c:-floorgate}" $FG $c --help
 done
 expect_fail "cli/unknown command" 2 "unknown command" $FG frobnicate
+expect_fail "cli/audit --help lists --outputs-from among its options" 0 "^  --outputs-from B, --outputs-to B" \
+	$FG audit --help
 expect_fail "cli/assess missing input file" 2 "cannot read $T/nope.avro" \
 	$FG assess --data data --in "$T/nope.avro" --out "$T/a.avro" --dlq "$T/d.avro"
 expect_fail "cli/assess missing arguments" 2 "are required" $FG assess --data data
