@@ -301,23 +301,33 @@ static int by_effective(const void *a, const void *b)
 }
 
 int fg_datastore_list(const char *store, struct fg_datastore_version **out, size_t *n,
-		      char *errstr, size_t errstr_size)
+		      void (*on_bad)(void *ctx, const char *why), void *ctx, char *errstr,
+		      size_t errstr_size)
 {
 	DIR *d = opendir(store);
 	struct dirent *e;
 	struct fg_datastore_version *v = NULL;
-	size_t cap = 0;
-	char path[4096];
+	size_t cap = 0, bad = 0;
+	char path[4096], why[1024], stray[256] = "";
 
 	*out = NULL;
 	*n = 0;
 	if (!d) {
-		fg_errf(errstr, errstr_size, "store %s: %s", store, strerror(errno));
+		if (errno == ENOENT)
+			fg_errf(errstr, errstr_size,
+				"store %s does not exist (the first `floorgate data add` makes it)",
+				store);
+		else
+			fg_errf(errstr, errstr_size, "store %s: %s", store, strerror(errno));
 		return -1;
 	}
 	while ((e = readdir(d))) {
-		if (!is_fingerprint(e->d_name))
-			continue; /* ., .., .tmp-* of a filing in progress */
+		if (!is_fingerprint(e->d_name)) {
+			/* ., .., .tmp-* of a filing in progress; anything else is noted */
+			if (e->d_name[0] != '.' && !stray[0])
+				snprintf(stray, sizeof(stray), "%s", e->d_name);
+			continue;
+		}
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
 			struct fg_datastore_version *nv = realloc(v, cap * sizeof(*nv));
@@ -328,14 +338,27 @@ int fg_datastore_list(const char *store, struct fg_datastore_version **out, size
 			v = nv;
 		}
 		join(path, sizeof(path), store, e->d_name);
-		if (read_manifest(path, &v[*n], errstr, errstr_size))
-			goto err;
+		if (read_manifest(path, &v[*n], why, sizeof(why))) {
+			bad++;
+			if (on_bad)
+				on_bad(ctx, why);
+			continue;
+		}
 		(*n)++;
 	}
 	closedir(d);
-	qsort(v, *n, sizeof(*v), by_effective);
+	if (!*n && !bad && stray[0]) {
+		fg_errf(errstr, errstr_size,
+			"%s is not a reference-data store: it holds %s, which is not a version "
+			"(a store is made by `floorgate data add`)",
+			store, stray);
+		free(v);
+		return -1;
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), by_effective);
 	*out = v;
-	return 0;
+	return bad ? 1 : 0;
 err:
 	closedir(d);
 	free(v);

@@ -53,10 +53,15 @@ int fg_datastore_add(const char *store, const char *src_dir, const char *effecti
 
 /*
  * Every version in store, sorted by effective date, then filing time
- * (oldest first). The caller frees *out. A missing store is an error.
+ * (oldest first). The caller frees *out. Returns 0; 1 when some versions
+ * could not be read (they are left out, and each is passed to on_bad, if
+ * given, with the reason); -1 with errstr when the store cannot be read,
+ * does not exist, or is a directory that holds no version but other files
+ * (reference tables given as the store, say).
  */
 int fg_datastore_list(const char *store, struct fg_datastore_version **out, size_t *n,
-		      char *errstr, size_t errstr_size);
+		      void (*on_bad)(void *ctx, const char *why), void *ctx, char *errstr,
+		      size_t errstr_size);
 
 /*
  * The directory of version `fp` in store (a full fingerprint, or a prefix

@@ -25,7 +25,9 @@ static void data_usage(FILE *f)
 		"                     %s)\n"
 		"  --effective DATE   the date the set takes effect (required for add)\n"
 		"  --by NAME          who files it (default $USER, else the login name)\n\n"
-		"Exit status: 0 done; 1 an I/O error; 2 bad arguments or reference data refused.\n",
+		"Exit status: 0 done; 1 an I/O error (list: a version it could not read, named\n"
+		"on stderr, the others listed); 2 bad arguments (a store that does not exist or\n"
+		"is not a store) or reference data refused.\n",
 		FG_DATASTORE_DEFAULT);
 }
 
@@ -74,13 +76,20 @@ static int data_add(const char *store, const char *dir, const char *effective, c
 	return fflush(stdout) ? FG_EXIT_FAIL : FG_EXIT_OK;
 }
 
+static void on_bad_version(void *ctx, const char *why)
+{
+	(void)ctx;
+	fprintf(stderr, "floorgate data list: left out, unreadable: %s\n", why);
+}
+
 static int data_list(const char *store)
 {
 	struct fg_datastore_version *v;
 	size_t n;
 	char err[1024];
+	int rc = fg_datastore_list(store, &v, &n, on_bad_version, NULL, err, sizeof(err));
 
-	if (fg_datastore_list(store, &v, &n, err, sizeof(err))) {
+	if (rc < 0) {
 		fprintf(stderr, "floorgate data list: %s\n", err);
 		return FG_EXIT_USAGE;
 	}
@@ -94,7 +103,9 @@ static int data_list(const char *store)
 		printf("\n");
 	}
 	free(v);
-	return fflush(stdout) ? FG_EXIT_FAIL : FG_EXIT_OK;
+	if (fflush(stdout))
+		return FG_EXIT_FAIL;
+	return rc ? FG_EXIT_FAIL : FG_EXIT_OK;
 }
 
 int fg_cmd_data(int argc, char **argv)

@@ -275,6 +275,15 @@ check "replay/a filed version is readable by other users (the umask's mode, as m
 check "replay/data list shows both, oldest first, with who and row counts" sh -c "
 	$FG data list --store $S >$R/list.txt && sed -n 2p $R/list.txt | grep -q '^$FPA  2026-01-01  alice .* 128 93 93 14 44 176\$' &&
 	sed -n 3p $R/list.txt | grep -q '^$FPB  2026-07-01  bob ' && [ \$(wc -l <$R/list.txt) = 3 ]"
+expect_fail "replay/data list refuses a directory of tables given as the store, exit 2" 2 \
+	"data is not a reference-data store: it holds [a-z_]+\\.csv" $FG data list --store data
+expect_fail "replay/data list names a store that does not exist, exit 2" 2 "store $R/nostore does not exist" \
+	$FG data list --store "$R/nostore"
+cp -r "$R/store-mode" "$R/store-torn" && : >"$R/store-torn/$FPB/MANIFEST"
+expect_fail "replay/data list names an unreadable version and lists the rest, exit 1" 1 \
+	"left out, unreadable: .*$FPB/MANIFEST: no fingerprint" sh -c "
+	$FG data add data --store $R/store-torn --effective 2026-01-01 >/dev/null 2>&1 || exit 8
+	$FG data list --store $R/store-torn >$R/torn.txt; rc=\$?; grep -q '^$FPA  2026-01-01 ' $R/torn.txt || exit 9; exit \$rc"
 find "$S" -printf '%p %s %m %T@\n' | sort >"$R/store-before.txt"
 expect_fail "replay/data add of the same set again changes nothing" 0 "already in .*nothing changed" \
 	$FG data add data --store "$S" --effective 2030-01-01 --by mallory

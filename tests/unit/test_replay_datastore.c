@@ -165,7 +165,7 @@ static void test_versions_are_listed_oldest_first(void **state)
 	memcpy(fp_early, v.fingerprint, sizeof(fp_early));
 	assert_string_not_equal(fp_late, fp_early);
 
-	assert_int_equal(fg_datastore_list(fx->store, &list, &n, err, sizeof(err)), 0);
+	assert_int_equal(fg_datastore_list(fx->store, &list, &n, NULL, NULL, err, sizeof(err)), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(list[0].fingerprint, fp_early);
 	assert_string_equal(list[0].by, "bob");
