@@ -314,8 +314,15 @@ struct fg_ocf_reader *fg_ocf_reader_open(const char *path, char *errstr, size_t 
 		fg_errf(errstr, errstr_size, "cannot read %s: %s", path, strerror(errno));
 		goto err;
 	}
-	if (fread(magic, 1, 4, r->f) != 4 || memcmp(magic, "Obj\x01", 4) != 0) {
-		fg_errf(errstr, errstr_size, "%s: not an Avro object container file", path);
+	size_t got = fread(magic, 1, 4, r->f);
+	if (got != 4 && ferror(r->f)) {
+		/* a directory opens, then fails to read (EISDIR) */
+		fg_errf(errstr, errstr_size, "cannot read %s: %s", path, strerror(errno));
+		goto err;
+	}
+	if (got != 4 || memcmp(magic, "Obj\x01", 4) != 0) {
+		fg_errf(errstr, errstr_size, "%s: %snot an Avro object container file", path,
+			got ? "" : "empty file, ");
 		goto err;
 	}
 	/* metadata: map<bytes> in blocks */

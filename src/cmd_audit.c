@@ -472,7 +472,7 @@ static int run_completeness(struct fg_audit_args *g)
 		goto done;
 	}
 	struct fg_audit_src_opts so = { .cfg = &g->cfg, .from = g->out_from, .to = g->out_to,
-					.decode = 1, .want_bytes = 1 };
+					.decode = 1 };
 	for (size_t i = 0; i < g->n_outputs; i++)
 		if (fg_audit_src_read(g->outputs[i], &so, on_compl_output, &c, err, sizeof(err))) {
 			fprintf(stderr, "floorgate audit: %s\n", err);

@@ -10,6 +10,7 @@
 
 #include "../ingest/fg_frame.h"
 #include "../ingest/fg_kafka_range.h"
+#include "../ingest/fg_ocf_reader.h"
 #include "fg_audit_src.h"
 
 #define FG_AUDIT_SRC_KAFKA "kafka:"
@@ -25,84 +26,58 @@ unsigned long long fg_audit_src_size_hint(const char *src)
 static int read_file(const char *path, const struct fg_audit_src_opts *o, fg_audit_src_fn fn,
 		     void *ctx, char *errstr, size_t errstr_size)
 {
-	avro_file_reader_t fr = NULL;
+	struct fg_ocf_reader *rdr = fg_ocf_reader_open(path, errstr, errstr_size);
 	avro_value_iface_t *iface = NULL;
 	avro_value_t value;
-	int have_value = 0, rc = -1;
-	avro_writer_t mw = NULL;
-	char *buf = NULL;
-	size_t cap = 0;
+	avro_reader_t mr = NULL;
+	int have_value = 0, rc = -1, r;
+	const uint8_t *body;
+	size_t len;
+	int64_t index = 0;
 
-	FILE *probe = fopen(path, "rb");
-	if (!probe) {
-		/* Avro C's message for a missing file is "Cannot read 1 bytes". */
-		fg_errf(errstr, errstr_size, "cannot read %s: %s", path, strerror(errno));
+	if (!rdr)
 		return -1;
-	}
-	fclose(probe);
-	if (avro_file_reader(path, &fr)) {
-		fg_errf(errstr, errstr_size, "cannot read %s: %s", path, avro_strerror());
-		return -1;
-	}
-	iface = avro_generic_class_from_schema(avro_file_reader_get_writer_schema(fr));
-	if (!iface || avro_generic_value_new(iface, &value)) {
-		fg_errf(errstr, errstr_size, "%s: %s", path, avro_strerror());
-		goto done;
-	}
-	have_value = 1;
-	mw = avro_writer_memory("", 0);
-	if (!mw)
-		goto oom;
-	for (int64_t index = 0;; index++) {
-		struct fg_source_pos pos = { .file = path, .index = index, .partition = -1,
-					     .offset = -1 };
-		size_t size = 0;
-		int r = avro_file_reader_read_value(fr, &value);
-		if (r == EOF)
-			break;
-		if (r) {
-			fg_errf(errstr, errstr_size, "%s: record %lld: %s", path, (long long)index,
-				avro_strerror());
+	if (o->decode) {
+		iface = avro_generic_class_from_schema(fg_ocf_reader_schema(rdr));
+		if (!iface || avro_generic_value_new(iface, &value)) {
+			fg_errf(errstr, errstr_size, "%s: %s", path, avro_strerror());
 			goto done;
 		}
-		if (!o->decode || o->want_bytes) {
-			/* The record's bytes as written (what `assess` reads). */
-			if (avro_value_sizeof(&value, &size))
-				goto avro_err;
-			if (size > cap) {
-				free(buf);
-				cap = size * 2;
-				buf = malloc(cap);
-				if (!buf)
-					goto oom;
-			}
-			avro_writer_memory_set_dest(mw, buf, (int64_t)size);
-			if (avro_value_write(mw, &value))
-				goto avro_err;
+		have_value = 1;
+		mr = avro_reader_memory("", 0);
+		if (!mr) {
+			fg_errf(errstr, errstr_size, "out of memory");
+			goto done;
 		}
-		r = fn(ctx, o->decode ? &value : NULL, (const uint8_t *)buf, size, &pos,
-		       avro_file_reader_get_writer_schema(fr));
+	}
+	/* each record's bytes as written (what `assess` reads), and its value */
+	for (; (r = fg_ocf_reader_next(rdr, &body, &len, errstr, errstr_size)) == 1; index++) {
+		struct fg_source_pos pos = { .file = path, .index = index, .partition = -1,
+					     .offset = -1 };
+		if (o->decode) {
+			avro_reader_memory_set_source(mr, (const char *)body, (int64_t)len);
+			if (avro_value_read(mr, &value)) {
+				fg_errf(errstr, errstr_size, "%s: record %lld: %s", path,
+					(long long)index, avro_strerror());
+				goto done;
+			}
+		}
+		r = fn(ctx, o->decode ? &value : NULL, body, len, &pos, fg_ocf_reader_schema(rdr));
 		if (r) {
 			rc = r;
 			goto done;
 		}
 	}
-	rc = 0;
-	goto done;
-avro_err:
-	fg_errf(errstr, errstr_size, "%s: %s", path, avro_strerror());
-	goto done;
-oom:
-	fg_errf(errstr, errstr_size, "out of memory");
+	if (r == 0)
+		rc = 0;
 done:
-	if (mw)
-		avro_writer_free(mw);
-	free(buf);
+	if (mr)
+		avro_reader_free(mr);
 	if (have_value)
 		avro_value_decref(&value);
 	if (iface)
 		avro_value_iface_decref(iface);
-	avro_file_reader_close(fr);
+	fg_ocf_reader_close(rdr);
 	return rc;
 }
 

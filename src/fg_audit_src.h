@@ -32,15 +32,14 @@ struct fg_audit_src_opts {
 	const char *from, *to;       /* topic range bounds; NULL: watermarks */
 	int timeout_ms;              /* give up after this long without progress */
 	int decode;                  /* 0: hand over raw bytes only (v is NULL) */
-	int want_bytes;              /* with decode: also the body's bytes (files re-encode) */
 };
 
 /*
  * Called per record with its position (file + index, or topic, partition,
  * offset) and, when decoding, the record as an Avro value of its writer
  * schema (valid during the call). bytes/len: the Avro body (file: the
- * record re-encoded, only without decode or with want_bytes; Kafka: the
- * value after the frame when decoding, the whole value otherwise).
+ * record's bytes as written; Kafka: the value after the frame when
+ * decoding, the whole value otherwise).
  * writer: a file's writer schema (bytes are a bare body), NULL for Kafka
  * (bytes are Confluent-framed when not decoding). Non-zero stops.
  */

@@ -241,9 +241,18 @@ static void test_broken_files_are_refused_with_block_and_reason(void **state)
 	assert_int_equal(read_all(fx->path, err, sizeof(err), &records), -2);
 	assert_non_null(strstr(err, "not an Avro object container file"));
 
+	/* an empty file says so */
+	fg_test_write(fx->dir, "t.avro", "");
+	assert_int_equal(read_all(fx->path, err, sizeof(err), &records), -2);
+	assert_non_null(strstr(err, "empty file"));
+
 	/* a missing file names it */
 	assert_int_equal(read_all("/nonexistent/x.avro", err, sizeof(err), &records), -2);
 	assert_non_null(strstr(err, "/nonexistent/x.avro"));
+
+	/* a directory is named as one, not as a malformed container */
+	assert_int_equal(read_all(fx->dir, err, sizeof(err), &records), -2);
+	assert_non_null(strstr(err, "Is a directory"));
 }
 
 int main(void)
