@@ -342,6 +342,10 @@ expect_fail "audit/replay with another store version: the audit names the moved 
 expect_fail "audit/a misspelt --ignore field is refused, not silently compared" 2 \
 	"--ignore \"reference_data_versoin\": not a field" \
 	$FG audit --recorded "$R/base-a.avro" --recomputed "$R/vb-a.avro" --ignore reference_data_versoin
+head -c 100000 "$R/base-a.avro" >"$R/cut-a.avro"
+expect_fail "audit/a truncated source is named with the block where it ends, exit 2" 2 \
+	"cut-a.avro: block [0-9]+: file ends inside the block" \
+	$FG audit --recorded "$R/cut-a.avro" --recomputed "$R/base-a.avro"
 expect_fail "audit/a report that names a source is refused before anything is read" 2 \
 	"--csv and --recorded name the same file" \
 	$FG audit --recorded "$R/base-a.avro" --recomputed "$R/vb-a.avro" --csv "$R/./base-a.avro"
