@@ -72,6 +72,8 @@ struct engine {
 	const struct fg_config *cfg;
 	const struct fg_schema_registry *reg;
 	int nworkers, nbatches;
+	double progress_t;                  /* the last progress line (consumer thread) */
+	unsigned long long progress_done;   /* fg_runner_done then */
 	struct worker *w;
 	struct fg_batch *batches;
 	/* Free batches, last in first out: the batch used last is taken next, warm
@@ -761,18 +763,28 @@ static void rewind_input(struct engine *e)
 		set_fatal(e, "%s%s", err, "");
 }
 
+/*
+ * The progress line: counts since start-up and the rate since the last line
+ * (what the instance does now, 0 while idle); the final line gives the
+ * average over the whole run instead.
+ */
 static void progress(struct engine *e, double t0, int final)
 {
-	double dt = now_s() - t0;
+	double t = now_s();
 	int tty = isatty(STDERR_FILENO);
 	unsigned long long done = atomic_load(&fg_runner_done);
+	double since = final || e->progress_t == 0 ? t0 : e->progress_t;
+	unsigned long long base = final ? 0 : e->progress_done;
 
-	fprintf(stderr, "%sin %llu  assessed %llu  dead-lettered %llu  %.0f decl/s%s",
+	fprintf(stderr, "%sin %llu  assessed %llu  dead-lettered %llu  %.0f decl/s%s%s",
 		tty ? "\r" : "", (unsigned long long)e->taken,
 		(unsigned long long)atomic_load(&e->assessed),
-		(unsigned long long)atomic_load(&e->dead), dt > 0 ? (double)done / dt : 0.0,
+		(unsigned long long)atomic_load(&e->dead),
+		t > since ? (double)(done - base) / (t - since) : 0.0, final ? " on average" : "",
 		tty && !final ? "   " : "\n");
 	fflush(stderr);
+	e->progress_t = t;
+	e->progress_done = done;
 }
 
 static int engine_init(struct engine *e, const struct fg_config *cfg,

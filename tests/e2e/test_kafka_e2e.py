@@ -656,6 +656,7 @@ def check_sigterm(res, bootstrap, binary, schema_dir, work, case, input_topic, n
     write_config(conf, bootstrap, name, topics, os.path.abspath(case["data"]), schema_dir)
     with open(conf, encoding="utf-8") as f:
         text = f.read().replace("run.exit_on_eof = true", "run.exit_on_eof = false")
+    text += "run.progress_interval_ms = 300\n"
     group = [l.split("=", 1)[1].strip() for l in text.splitlines()
              if l.startswith("kafka.group.id")][0]
     with open(conf, "w", encoding="utf-8") as f:
@@ -676,6 +677,7 @@ def check_sigterm(res, bootstrap, binary, schema_dir, work, case, input_topic, n
                 time.sleep(0.5)
             else:
                 problems.append("outputs did not all appear within 90 s")
+            time.sleep(1.5)  # idle: the progress lines' rate falls to 0
             t0 = time.time()
             proc.send_signal(signal.SIGTERM)
             rc = proc.wait(timeout=30)
@@ -685,6 +687,17 @@ def check_sigterm(res, bootstrap, binary, schema_dir, work, case, input_topic, n
         except subprocess.TimeoutExpired:
             stop_group(proc)
             problems.append("did not exit within 30 s of SIGTERM")
+    # The progress lines give the current rate (0 once idle); the last one the average.
+    with open(logpath, encoding="utf-8", errors="replace") as f:
+        lines = [l for l in f.read().splitlines() if l.startswith("in ") and "decl/s" in l]
+    progress = []
+    if len(lines) < 3 or not lines[-2].endswith(" 0 decl/s"):
+        progress.append(f"no idle progress line ending ' 0 decl/s' before the stop: {lines[-3:]}")
+    m = re.search(r" ([0-9]+) decl/s on average$", lines[-1]) if lines else None
+    if not m or int(m.group(1)) == 0:
+        progress.append(f"the last progress line is not a non-zero average: {lines[-1:]}")
+    res.check("[sigterm] progress lines: the current rate (0 while idle), at the end the average",
+              progress)
     if not problems:
         c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
                       "enable.auto.commit": False})
