@@ -170,6 +170,24 @@ int fg_outfile_same(const char *a, const char *b)
 	return same;
 }
 
+/* Whether path (a file that may not exist yet) lies inside directory dir,
+ * at any depth, once links and dot segments are resolved. */
+static int inside_dir(const char *path, const char *dir)
+{
+	char *rd = realpath(dir, NULL), *rp = realpath(path, NULL);
+	int in = 0;
+
+	if (!rp)
+		rp = resolved(path);
+	if (rd && rp) {
+		size_t n = strlen(rd);
+		in = strncmp(rp, rd, n) == 0 && (rp[n] == '/' || (n == 1 && rd[0] == '/'));
+	}
+	free(rd);
+	free(rp);
+	return in;
+}
+
 int fg_outfile_check_paths(const struct fg_path_use *outs, size_t nout,
 			   const struct fg_path_use *ins, size_t nin, char *errstr,
 			   size_t errstr_size)
@@ -178,6 +196,37 @@ int fg_outfile_check_paths(const struct fg_path_use *outs, size_t nout,
 		if (!outs[i].path)
 			continue;
 		for (size_t j = 0; j < nin; j++) {
+			struct stat st;
+			for (size_t k = 0; ins[j].path && k < ins[j].nfiles; k++) {
+				size_t n = strlen(ins[j].path) + strlen(ins[j].files[k]) + 2;
+				char *f = malloc(n);
+				int same = 0;
+				if (f) {
+					snprintf(f, n, "%s/%s", ins[j].path, ins[j].files[k]);
+					same = fg_outfile_same(outs[i].path, f);
+					free(f);
+				}
+				if (same) {
+					fg_errf(errstr, errstr_size,
+						"%s %s is the table %s of %s %s (an output would "
+						"replace an input)",
+						outs[i].option, outs[i].path, ins[j].files[k],
+						ins[j].option, ins[j].path);
+					return -1;
+				}
+			}
+			if (ins[j].nfiles)
+				continue;
+			if (ins[j].path && stat(ins[j].path, &st) == 0 && S_ISDIR(st.st_mode)) {
+				if (inside_dir(outs[i].path, ins[j].path)) {
+					fg_errf(errstr, errstr_size,
+						"%s %s is inside %s %s (no output may be written "
+						"into an input directory)",
+						outs[i].option, outs[i].path, ins[j].option, ins[j].path);
+					return -1;
+				}
+				continue;
+			}
 			if (ins[j].path && fg_outfile_same(outs[i].path, ins[j].path)) {
 				fg_errf(errstr, errstr_size,
 					"%s and %s name the same file: %s (an output would replace "

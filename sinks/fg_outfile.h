@@ -20,7 +20,8 @@
  * link is followed: the file it names is the one replaced.
  *
  * fg_outfile_check_paths() refuses, before anything is opened, an output
- * that names an input or another output: replacing the input being read,
+ * that names an input or another output, one of the reference tables, or
+ * lies inside the data store: replacing the input being read,
  * or two outputs renamed onto one path, would lose data.
  */
 #ifndef FG_OUTFILE_H
@@ -54,10 +55,16 @@ int fg_outfile_same(const char *a, const char *b);
 struct fg_path_use {
 	const char *option; /* "--out", for the message */
 	const char *path;   /* NULL: not given */
+	/* An input only: path is a directory and the files read are these names
+	 * in it (the reference tables). Without them, an input directory is read
+	 * whole (the data store): no output may lie inside it, at any depth. */
+	const char *const *files;
+	size_t nfiles;
 };
 
-/* Refuses an output that names an input or another output. Inputs may repeat.
- * Returns 0, or -1 with "--out and --in name the same file: PATH". */
+/* Refuses an output that names an input or another output, or an input
+ * directory's files (see struct fg_path_use). Inputs may repeat. Returns 0,
+ * or -1 with "--out and --in name the same file: PATH". */
 int fg_outfile_check_paths(const struct fg_path_use *outs, size_t nout,
 			   const struct fg_path_use *ins, size_t nin, char *errstr,
 			   size_t errstr_size);

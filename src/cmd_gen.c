@@ -11,6 +11,7 @@
 #include "../core/fg_date.h"
 #include "../ingest/fg_gen.h"
 #include "../ingest/fg_schemas.h"
+#include "../pricing/fg_datastore.h"
 #include "../sinks/fg_ocf.h"
 #include "fg_cmd.h"
 
@@ -92,6 +93,12 @@ int fg_cmd_gen(int argc, char **argv)
 	if (fg_date_parse(from, strlen(from), &go.date_from) ||
 	    fg_date_parse(to, strlen(to), &go.date_to) || go.date_to < go.date_from) {
 		fprintf(stderr, "floorgate gen: --from and --to must be dates, from <= to\n");
+		return FG_EXIT_USAGE;
+	}
+	const struct fg_path_use outs[] = { { "--out", out } };
+	const struct fg_path_use ins[] = { { "--data", data, fg_datastore_table_names, FG_DATASTORE_TABLES } };
+	if (fg_outfile_check_paths(outs, 1, ins, 1, err, sizeof(err))) {
+		fprintf(stderr, "floorgate gen: %s\n", err);
 		return FG_EXIT_USAGE;
 	}
 	rd = fg_refdata_load(data, err, sizeof(err));

@@ -880,7 +880,7 @@ static int check_paths(const struct rp *rp)
 	const struct fg_path_use outs[] = { { "--out", rp->out },
 					    { "--dlq", rp->dlq },
 					    { "--csv", rp->csv } };
-	struct fg_path_use *ins = calloc(rp->n_in + rp->n_recorded + 1, sizeof(*ins));
+	struct fg_path_use *ins = calloc(rp->n_in + rp->n_recorded + 2, sizeof(*ins));
 	char err[1024];
 	size_t n = 0;
 	int rc;
@@ -893,6 +893,9 @@ static int check_paths(const struct rp *rp)
 		ins[n++] = (struct fg_path_use){ "an input file", rp->in[i] };
 	for (size_t i = 0; i < rp->n_recorded; i++)
 		ins[n++] = (struct fg_path_use){ "--recorded", rp->recorded[i] };
+	/* the reference tables read: no output lands among them */
+	ins[n++] = rp->data ? (struct fg_path_use){ "--data", rp->data, fg_datastore_table_names, FG_DATASTORE_TABLES }
+			    : (struct fg_path_use){ "--store", rp->store };
 	rc = fg_outfile_check_paths(outs, FG_ARRAY_LEN(outs), ins, n, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "floorgate replay: %s\n", err);
@@ -930,10 +933,10 @@ static int check_args(struct rp *rp)
 		fprintf(stderr, "floorgate replay: %s\n(floorgate replay --help for usage)\n", why);
 		return -1;
 	}
-	if (check_paths(rp))
-		return -1;
 	if (!rp->store)
 		rp->store = fg_cmd_default_store();
+	if (check_paths(rp))
+		return -1;
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../core/fg_common.h"
+#include "../pricing/fg_datastore.h"
 #include "../sinks/fg_outfile.h"
 #include "fg_audit_cli.h"
 #include "fg_audit_src.h"
@@ -42,8 +43,8 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 	return 0;
 }
 
-/* Returns 0, 1 for --help, or -1 after printing the problem. */
-/* A report must not replace a source (or the other report). */
+/* A report must not replace a source (or the other report), nor land among
+ * whatif's proposed tables. */
 static int check_paths(const struct fg_audit_args *a, const char *cmd)
 {
 	const struct fg_path_use outs[] = { { "--csv", a->csv }, { "--html", a->html } };
@@ -72,6 +73,8 @@ static int check_paths(const struct fg_audit_args *a, const char *cmd)
 	for (size_t l = 0; l < FG_ARRAY_LEN(lists); l++)
 		for (size_t i = 0; i < lists[l].n; i++)
 			ins[n++] = (struct fg_path_use){ lists[l].option, lists[l].v[i] };
+	if (a->data) /* whatif's proposed tables */
+		ins[n++] = (struct fg_path_use){ "--data", a->data, fg_datastore_table_names, FG_DATASTORE_TABLES };
 	rc = fg_outfile_check_paths(outs, FG_ARRAY_LEN(outs), ins, n, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "floorgate %s: %s\n", cmd, err);
@@ -79,6 +82,7 @@ static int check_paths(const struct fg_audit_args *a, const char *cmd)
 	return rc;
 }
 
+/* Returns 0, 1 for --help, or -1 after printing the problem. */
 int fg_audit_args_parse(struct fg_audit_args *a, int argc, char **argv, const char *cmd)
 {
 	char err[1024];

@@ -163,6 +163,13 @@ expect_fail "outputs/replay refuses a --csv that names an input; the input stays
 	"--csv and an input file name the same file" sh -c "
 	$FG replay --data data --in $O/in.avro --out $O/a.avro --dlq $O/d.avro --csv $O/./in.avro; rc=\$?
 	cmp -s $O/in.avro $O/keep.avro || exit 9; exit \$rc"
+cp -r data "$O/tables"
+expect_fail "outputs/gen refuses to write over a reference table; the table stays" 2 \
+	"--out $O/tables/mfn.csv is the table mfn.csv of --data" sh -c "
+	$FG gen --data $O/tables --count 10 --seed 1 --out $O/tables/mfn.csv; rc=\$?
+	cmp -s $O/tables/mfn.csv data/mfn.csv || exit 9; exit \$rc"
+expect_fail "outputs/assess refuses a --dlq over a reference table" 2 "--dlq $O/tables/../tables/fx_rates.csv is the table" \
+	$FG assess --data "$O/tables" --in "$O/in.avro" --out "$O/a.avro" --dlq "$O/tables/../tables/fx_rates.csv"
 expect_fail "outputs/--out and --dlq on one file are refused" 2 "--out and --dlq name the same file" \
 	$FG assess --data data --in "$O/in.avro" --out "$O/x.avro" --dlq "$O/x.avro"
 $FG assess --quiet --data data --in "$O/in.avro" --out "$O/a.avro" --dlq "$O/d.avro" &&
@@ -302,6 +309,9 @@ check "replay/--store --version uses that version's tables (fingerprint and byte
 	cmp $R/va-a.avro $R/base-a.avro"
 expect_fail "replay/an unknown version is named" 2 "no version 0123456789abcdef in store" \
 	$FG replay --store "$S" --version 0123456789abcdef --in "$R/decl.avro" --out "$R/x-a.avro" --dlq "$R/x-d.avro"
+expect_fail "replay/an output inside the store it reads is refused, the version untouched" 2 "is inside --store" sh -c "
+	$FG replay --store $S --version $FPA --in $R/decl.avro --out $S/$FPA/mfn.csv --dlq $R/x-d.avro; rc=\$?
+	cmp -s $S/$FPA/mfn.csv data/mfn.csv || exit 9; exit \$rc"
 check "replay/--version as-recorded uses, per declaration, the version its recorded output names" sh -c "
 	\"$PY\" tests/replay/as_recorded.py mix $R/base-a.avro $R/vb-a.avro $R/rec-a.avro &&
 	\"$PY\" tests/replay/as_recorded.py mix $R/base-d.avro $R/vb-d.avro $R/rec-d.avro &&

@@ -238,6 +238,43 @@ static void test_same_file_by_any_spelling(void **state)
 	rmdir(in_dir("sub"));
 }
 
+static void test_tables_and_store_are_not_outputs(void **state)
+{
+	static const char *const tables[] = { "mfn.csv", "fx_rates.csv" };
+	char err[512], dotted[600];
+
+	(void)state;
+	mkdir(in_dir("tables"), 0755);
+	put(in_dir("tables/mfn.csv"), "hs_code\n");
+	/* a table, by any spelling (fx_rates.csv does not exist yet) */
+	const struct fg_path_use ins[] = { { "--data", in_dir("tables"), tables, 2 } };
+	snprintf(dotted, sizeof(dotted), "%s/tables/../tables/mfn.csv", dir);
+	const struct fg_path_use o1[] = { { "--out", dotted } };
+	assert_int_equal(fg_outfile_check_paths(o1, 1, ins, 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "is the table mfn.csv of --data"));
+	const struct fg_path_use o2[] = { { "--csv", in_dir("tables/fx_rates.csv") } };
+	assert_int_equal(fg_outfile_check_paths(o2, 1, ins, 1, err, sizeof(err)), -1);
+	/* other files beside the tables are the user's */
+	const struct fg_path_use o3[] = { { "--out", in_dir("tables/out.avro") } };
+	assert_int_equal(fg_outfile_check_paths(o3, 1, ins, 1, err, sizeof(err)), 0);
+
+	/* a store is read whole: nothing may be written anywhere inside it */
+	mkdir(in_dir("store"), 0755);
+	mkdir(in_dir("store/v1"), 0755);
+	const struct fg_path_use st[] = { { "--store", in_dir("store") } };
+	const struct fg_path_use o4[] = { { "--out", in_dir("store/v1/mfn.csv") } };
+	assert_int_equal(fg_outfile_check_paths(o4, 1, st, 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "is inside --store"));
+	/* and a name that merely starts like the store is not inside it */
+	const struct fg_path_use o5[] = { { "--out", in_dir("store2.avro") } };
+	assert_int_equal(fg_outfile_check_paths(o5, 1, st, 1, err, sizeof(err)), 0);
+
+	unlink(in_dir("tables/mfn.csv"));
+	rmdir(in_dir("tables"));
+	rmdir(in_dir("store/v1"));
+	rmdir(in_dir("store"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_link_and_device_are_written_through),
 		cmocka_unit_test(test_open_failure_names_the_path),
 		cmocka_unit_test(test_same_file_by_any_spelling),
+		cmocka_unit_test(test_tables_and_store_are_not_outputs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
