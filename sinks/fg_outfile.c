@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,52 @@
 #include "../core/fg_common.h"
 
 static _Atomic unsigned tmp_seq;
+
+/* The temporaries open now, for fg_outfile_remove_on_signal(). */
+#define LIVE_MAX 16
+static char *_Atomic live[LIVE_MAX];
+
+static void live_add(char *tmp)
+{
+	for (int i = 0; i < LIVE_MAX; i++) {
+		char *expected = NULL;
+		if (atomic_compare_exchange_strong(&live[i], &expected, tmp))
+			return;
+	}
+}
+
+static void live_remove(const char *tmp)
+{
+	for (int i = 0; i < LIVE_MAX; i++) {
+		char *expected = (char *)tmp;
+		if (atomic_compare_exchange_strong(&live[i], &expected, NULL))
+			return;
+	}
+}
+
+static void on_fatal_signal(int sig)
+{
+	/* unlink and raise are async-signal-safe; the lock-free loads too */
+	for (int i = 0; i < LIVE_MAX; i++) {
+		char *tmp = atomic_load(&live[i]);
+		if (tmp)
+			unlink(tmp);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void fg_outfile_remove_on_signal(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
 
 /* A malloc'd copy of path with its directory resolved ("a/../b/x" ->
  * "/abs/b/x"); the path itself when the directory does not resolve. */
@@ -69,6 +116,8 @@ int fg_outfile_open(struct fg_outfile *o, const char *path, char *errstr, size_t
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
+	if (fd >= 0)
+		live_add(o->tmp);
 	/* a file that is replaced keeps its permissions, as fopen(path, "w") would */
 	if (fd >= 0 && existed)
 		(void)fchmod(fd, st.st_mode & 07777);
@@ -76,6 +125,7 @@ int fg_outfile_open(struct fg_outfile *o, const char *path, char *errstr, size_t
 		int e = errno;
 		if (fd >= 0) {
 			close(fd);
+			live_remove(o->tmp);
 			unlink(o->tmp);
 		}
 		errno = e;
@@ -125,6 +175,8 @@ int fg_outfile_commit(struct fg_outfile *o, char *errstr, size_t errstr_size)
 		o->f = NULL;
 		if (!e && o->tmp && rename(o->tmp, o->path))
 			e = errno;
+		if (o->tmp)
+			live_remove(o->tmp);
 		/* and the directory after it, so that the rename itself survives a
 		 * crash; the file is in place whatever this returns */
 		if (!e && o->tmp)
@@ -146,8 +198,10 @@ void fg_outfile_discard(struct fg_outfile *o)
 {
 	if (o->f)
 		fclose(o->f);
-	if (o->tmp)
+	if (o->tmp) {
+		live_remove(o->tmp);
 		unlink(o->tmp);
+	}
 	free(o->tmp);
 	free(o->path);
 	memset(o, 0, sizeof(*o));

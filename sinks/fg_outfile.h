@@ -47,6 +47,14 @@ int fg_outfile_commit(struct fg_outfile *o, char *errstr, size_t errstr_size);
  * released or zeroed o. */
 void fg_outfile_discard(struct fg_outfile *o);
 
+/*
+ * For commands that do not stop on a signal by themselves (gen, audit,
+ * whatif): SIGINT, SIGTERM and SIGHUP remove the temporaries of the outputs
+ * open at that moment (up to 16) and end the process as the signal would.
+ * The paths keep what they had.
+ */
+void fg_outfile_remove_on_signal(void);
+
 /* Whether a and b name the same file: the same device and inode when both
  * exist, else the same path once the directories are resolved. Paths that
  * are not regular files (devices, FIFOs) never count as the same. */

@@ -534,6 +534,7 @@ int fg_cmd_audit(int argc, char **argv)
 		fprintf(stderr, "(floorgate audit --help for usage)\n");
 		return FG_EXIT_USAGE;
 	}
+	fg_outfile_remove_on_signal(); /* an interrupted report leaves no temporary */
 	r = g.completeness ? run_completeness(&g) : run_audit(&g);
 	fg_audit_args_fini(&g);
 	return r;

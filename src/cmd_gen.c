@@ -101,6 +101,7 @@ int fg_cmd_gen(int argc, char **argv)
 		fprintf(stderr, "floorgate gen: %s\n", err);
 		return FG_EXIT_USAGE;
 	}
+	fg_outfile_remove_on_signal(); /* an interrupted gen leaves no temporary */
 	rd = fg_refdata_load(data, err, sizeof(err));
 	if (!rd) {
 		fprintf(stderr, "floorgate gen: reference data refused: %s\n", err);

@@ -158,6 +158,7 @@ int fg_cmd_whatif(int argc, char **argv)
 		fprintf(stderr, "(floorgate whatif --help for usage)\n");
 		return FG_EXIT_USAGE;
 	}
+	fg_outfile_remove_on_signal(); /* an interrupted report leaves no temporary */
 	if (!g.n_in || !g.n_recorded || !g.data) {
 		fprintf(stderr, "floorgate whatif: --in, --recorded and --data are required\n\n");
 		whatif_usage(stderr);

@@ -196,6 +196,9 @@ expect_fail "outputs/assess stopped by SIGINT writes nothing and keeps the earli
 	$FG assess --data data --in $O/big.avro --out $O/a.avro --dlq $O/d.avro & p=\$!; sleep 0.15; kill -INT \$p
 	wait \$p; rc=\$?; cmp -s $O/a.avro $O/a0.avro || exit 9; ls -a $O | grep -q partial && exit 8; exit \$rc"
 rm -f "$O/big.avro"
+check "outputs/gen stopped by SIGINT leaves no temporary and keeps the earlier file" sh -c "
+	echo earlier >$O/g.avro; $FG gen --count 5000000 --seed 1 --out $O/g.avro & p=\$!; sleep 0.5; kill -INT \$p
+	wait \$p; rc=\$?; [ \"\$(cat $O/g.avro)\" = earlier ] || exit 9; ls -a $O | grep -q partial && exit 8; [ \$rc = 130 ]"
 check "outputs/every output may go to /dev/null" \
 	$FG replay --quiet --data data --in "$O/in.avro" --out /dev/null --dlq /dev/null --csv /dev/null
 

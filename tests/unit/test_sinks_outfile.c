@@ -15,7 +15,9 @@
 
 #include <cmocka.h>
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../sinks/fg_outfile.h"
@@ -275,6 +277,53 @@ static void test_tables_and_store_are_not_outputs(void **state)
 	rmdir(in_dir("store"));
 }
 
+/* Entries of dir whose name ends in ".partial". */
+static int partials(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strlen(e->d_name) > 8 &&
+		     !strcmp(e->d_name + strlen(e->d_name) - 8, ".partial");
+	closedir(d);
+	return n;
+}
+
+static void test_a_signal_removes_the_temporaries(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		const int sig = k ? SIGTERM : SIGINT;
+		put(in_dir("s1.csv"), "earlier\n");
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct fg_outfile a, b;
+			char err[256];
+			fg_outfile_remove_on_signal();
+			if (fg_outfile_open(&a, in_dir("s1.csv"), err, sizeof(err)) ||
+			    fg_outfile_open(&b, in_dir("s2.html"), err, sizeof(err)))
+				_exit(3);
+			fputs("half a report", a.f);
+			fflush(a.f);
+			if (partials() != 2)
+				_exit(4);
+			raise(sig);
+			_exit(5); /* not reached: the signal ends the process */
+		}
+		int status;
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		assert_int_equal(WTERMSIG(status), sig);
+		assert_int_equal(partials(), 0);
+		assert_string_equal(text_of(in_dir("s1.csv")), "earlier\n");
+		assert_string_equal(text_of(in_dir("s2.html")), "");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_open_failure_names_the_path),
 		cmocka_unit_test(test_same_file_by_any_spelling),
 		cmocka_unit_test(test_tables_and_store_are_not_outputs),
+		cmocka_unit_test(test_a_signal_removes_the_temporaries),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
