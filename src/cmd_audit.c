@@ -102,7 +102,7 @@ static int run_audit(struct fg_audit_args *g)
 	char err[1024];
 	struct fg_audit a;
 	struct fg_audit_opts o = { 0 };
-	struct fg_outfile csv_out = { 0 };
+	struct fg_outfile csv_out = { 0 }, html_out = { 0 };
 	FILE *csv = NULL; /* csv_out.f with --csv */
 	int rc = FG_EXIT_USAGE, init = 0;
 	const char *const *lists[2] = { g->recorded, g->recomputed };
@@ -127,6 +127,10 @@ static int run_audit(struct fg_audit_args *g)
 			return FG_EXIT_USAGE;
 		}
 		csv = csv_out.f;
+	}
+	if (g->html && fg_outfile_open(&html_out, g->html, err, sizeof(err))) {
+		fprintf(stderr, "floorgate audit: %s\n", err);
+		goto done;
 	}
 	o.ignore = g->ignore;
 	o.n_ignore = g->n_ignore;
@@ -154,18 +158,6 @@ static int run_audit(struct fg_audit_args *g)
 		rc = FG_EXIT_FAIL;
 		goto done;
 	}
-	if (csv && fg_outfile_commit(&csv_out, err, sizeof(err))) {
-		fprintf(stderr, "floorgate audit: %s\n", err);
-		rc = FG_EXIT_FAIL;
-		goto done;
-	}
-	if (!g->quiet) {
-		fg_audit_print_summary(&a, stdout, "recorded", "recomputed");
-		printf("join: %llu records spilled (%llu bytes) into %u partitions, largest read back "
-		       "%llu bytes; peak RSS %ld kB\n",
-		       (unsigned long long)a.spill_records, (unsigned long long)a.spill_bytes, o.parts,
-		       (unsigned long long)a.spill_largest, peak_rss_kb());
-	}
 	if (g->html) {
 		char m0[64], l0[1024], l1[1024], l2[256];
 		size_t k = 0;
@@ -182,17 +174,33 @@ static int run_audit(struct fg_audit_args *g)
 		struct fg_report_html_opts ro = { .title = "floorgate audit",
 						  .side = { "recorded", "recomputed" },
 						  .meta = meta, .n_meta = 3 };
-		if (fg_report_html_write(&a, g->html, &ro, err, sizeof(err))) {
+		if (fg_report_html_write(&a, html_out.f, &ro, err, sizeof(err))) {
 			fprintf(stderr, "floorgate audit: %s\n", err);
 			rc = FG_EXIT_FAIL;
 			goto done;
 		}
 	}
+	/* the reports land together, only once both are written */
+	if ((csv && fg_outfile_commit(&csv_out, err, sizeof(err))) ||
+	    (g->html && fg_outfile_commit(&html_out, err, sizeof(err)))) {
+		fprintf(stderr, "floorgate audit: %s\n", err);
+		rc = FG_EXIT_FAIL;
+		goto done;
+	}
+	if (!g->quiet) {
+		fg_audit_print_summary(&a, stdout, "recorded", "recomputed");
+		printf("join: %llu records spilled (%llu bytes) into %u partitions, largest read back "
+		       "%llu bytes; peak RSS %ld kB\n",
+		       (unsigned long long)a.spill_records, (unsigned long long)a.spill_bytes, o.parts,
+		       (unsigned long long)a.spill_largest, peak_rss_kb());
+	}
 	rc = fg_audit_found_differences(&a) ? FG_EXIT_FAIL : FG_EXIT_OK;
 	if (!g->quiet)
 		printf("%s\n", rc ? "audit: DIFFERENCES FOUND" : "audit: no differences beyond the tolerance");
 done:
-	fg_outfile_discard(&csv_out); /* a failed audit leaves no partial CSV */
+	/* a failed audit leaves no partial report */
+	fg_outfile_discard(&csv_out);
+	fg_outfile_discard(&html_out);
 	if (init)
 		fg_audit_fini(&a);
 	return rc;

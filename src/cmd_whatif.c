@@ -143,7 +143,7 @@ int fg_cmd_whatif(int argc, char **argv)
 	struct fg_refdata *rd = NULL;
 	char err[1024];
 	int rc = FG_EXIT_USAGE, audit_ok = 0, pl_ok = 0;
-	struct fg_outfile csv_out = { 0 };
+	struct fg_outfile csv_out = { 0 }, html_out = { 0 };
 	FILE *csv = NULL; /* csv_out.f with --csv */
 
 	memset(&w, 0, sizeof(w));
@@ -207,6 +207,10 @@ int fg_cmd_whatif(int argc, char **argv)
 		}
 		csv = csv_out.f;
 	}
+	if (g.html && fg_outfile_open(&html_out, g.html, err, sizeof(err))) {
+		fprintf(stderr, "floorgate whatif: %s\n", err);
+		goto done;
+	}
 	const char *const *lists[2] = { g.recorded, g.in };
 	const size_t ns[2] = { g.n_recorded, g.n_in };
 	/* The proposed set always has another fingerprint: not a difference worth listing. */
@@ -248,14 +252,8 @@ int fg_cmd_whatif(int argc, char **argv)
 		       fg_audit_money_str(w.a.c.duty[1] - w.a.c.duty[0], 1, m2, sizeof(m2)),
 		       (unsigned long long)w.a.c.duty_changed);
 	}
-	if (csv) {
+	if (csv)
 		csv_impact(csv, &w.a);
-		if (fg_outfile_commit(&csv_out, err, sizeof(err))) {
-			fprintf(stderr, "floorgate whatif: %s\n", err);
-			rc = FG_EXIT_FAIL;
-			goto done;
-		}
-	}
 	if (g.html) {
 		char l0[512], l1[512];
 		snprintf(l0, sizeof(l0), "proposed reference data: %s (version %s)", g.data,
@@ -266,15 +264,24 @@ int fg_cmd_whatif(int argc, char **argv)
 		struct fg_report_html_opts ro = { .title = "floorgate what-if",
 						  .side = { "recorded", "proposed" },
 						  .meta = meta, .n_meta = 2, .whatif = 1 };
-		if (fg_report_html_write(&w.a, g.html, &ro, err, sizeof(err))) {
+		if (fg_report_html_write(&w.a, html_out.f, &ro, err, sizeof(err))) {
 			fprintf(stderr, "floorgate whatif: %s\n", err);
 			rc = FG_EXIT_FAIL;
 			goto done;
 		}
 	}
+	/* the reports land together, only once both are written */
+	if ((csv && fg_outfile_commit(&csv_out, err, sizeof(err))) ||
+	    (g.html && fg_outfile_commit(&html_out, err, sizeof(err)))) {
+		fprintf(stderr, "floorgate whatif: %s\n", err);
+		rc = FG_EXIT_FAIL;
+		goto done;
+	}
 	rc = fg_audit_found_differences(&w.a) ? FG_EXIT_FAIL : FG_EXIT_OK;
 done:
-	fg_outfile_discard(&csv_out); /* a failed what-if leaves no partial CSV */
+	/* a failed what-if leaves no partial report */
+	fg_outfile_discard(&csv_out);
+	fg_outfile_discard(&html_out);
 	if (audit_ok)
 		fg_audit_fini(&w.a);
 	if (w.rd)

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "../core/fg_date.h"
-#include "../sinks/fg_outfile.h"
 #include "fg_report_html.h"
 
 #define CHART_H 220 /* plot height in px */
@@ -310,17 +309,12 @@ static void diff_list(FILE *f, const struct fg_audit *a, const char *const side[
 	fputs("</tbody></table>\n", f);
 }
 
-int fg_report_html_write(struct fg_audit *a, const char *path, const struct fg_report_html_opts *o,
+int fg_report_html_write(struct fg_audit *a, FILE *f, const struct fg_report_html_opts *o,
 			 char *errstr, size_t errstr_size)
 {
-	struct fg_outfile out;
 	const struct fg_audit_counts *c = &a->c;
 	const char *const *side = o->side;
 	char m0[64], m1[64], m2[64];
-
-	if (fg_outfile_open(&out, path, errstr, errstr_size))
-		return -1;
-	FILE *f = out.f;
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
 	esc(f, o->title);
 	fputs("</title>\n", f);
@@ -377,7 +371,6 @@ int fg_report_html_write(struct fg_audit *a, const char *path, const struct fg_r
 		free(labels);
 		free(v0);
 		free(v1);
-		fg_outfile_discard(&out);
 		fg_errf(errstr, errstr_size, "out of memory");
 		return -1;
 	}
@@ -434,7 +427,6 @@ int fg_report_html_write(struct fg_audit *a, const char *path, const struct fg_r
 		     "By outcome (declarations, total duty)", "outcome", side);
 
 	if (time_chart(f, a)) {
-		fg_outfile_discard(&out);
 		fg_errf(errstr, errstr_size, "out of memory");
 		return -1;
 	}
@@ -454,5 +446,5 @@ int fg_report_html_write(struct fg_audit *a, const char *path, const struct fg_r
 	fputs("<p class=\"meta\">Made by floorgate. Money is exact: sums of cents, no rounding.</p>\n"
 	      "</body></html>\n",
 	      f);
-	return fg_outfile_commit(&out, errstr, errstr_size);
+	return 0;
 }

@@ -14,6 +14,7 @@
 #define FG_REPORT_HTML_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "fg_audit.h"
 
@@ -25,8 +26,11 @@ struct fg_report_html_opts {
 	int whatif;              /* impact view: origin table first, no field list */
 };
 
-/* Writes the report of a finished audit (after fg_audit_run). Returns 0 or -1 with a message. */
-int fg_report_html_write(struct fg_audit *a, const char *path, const struct fg_report_html_opts *o,
+/* Writes the report of a finished audit (after fg_audit_run) to f (the
+ * caller opens it before the audit, so a path that cannot be written is
+ * refused first, and commits it with its other outputs). Returns 0 or -1
+ * with a message (write errors show on f). */
+int fg_report_html_write(struct fg_audit *a, FILE *f, const struct fg_report_html_opts *o,
 			 char *errstr, size_t errstr_size);
 
 #endif

@@ -355,6 +355,11 @@ expect_fail "audit/replay with another store version: the audit names the moved 
 expect_fail "audit/a misspelt --ignore field is refused, not silently compared" 2 \
 	"--ignore \"reference_data_versoin\": not a field" \
 	$FG audit --recorded "$R/base-a.avro" --recomputed "$R/vb-a.avro" --ignore reference_data_versoin
+expect_fail "audit/an --html that cannot be created is refused first, exit 2, and the --csv kept" 2 \
+	"cannot create $R/nodir/r.html" sh -c "
+	echo earlier >$R/keep.csv
+	$FG audit --quiet --recorded $R/base-a.avro --recomputed $R/vb-a.avro --csv $R/keep.csv --html $R/nodir/r.html
+	rc=\$?; [ \"\$(cat $R/keep.csv)\" = earlier ] || exit 9; exit \$rc"
 head -c 100000 "$R/base-a.avro" >"$R/cut-a.avro"
 expect_fail "audit/a truncated source is named with the block where it ends, exit 2" 2 \
 	"cut-a.avro: block [0-9]+: file ends inside the block" \
