@@ -24,6 +24,7 @@
 
 #include <xxhash.h>
 
+#include "../ingest/fg_decode.h"
 #include "../sinks/fg_outfile.h"
 
 #include "fg_audit.h"
@@ -270,11 +271,16 @@ static void parse_key(const uint8_t *k, size_t len, struct pos_key *pk)
 static int on_input(void *ctx, avro_value_t *v, const uint8_t *bytes, size_t len,
 		    const struct fg_source_pos *pos, avro_schema_t writer)
 {
-	(void)writer;
 	struct compl *c = ctx;
 	uint8_t k[160];
 	size_t kl = c->file_mode ? make_key(k, NULL, -1, pos->index) :
 				   make_key(k, pos->topic, pos->partition, pos->offset);
+	/* A file names one writer for all its records: assessments or dead
+	 * letters given as the input are refused whole. (Every message of a
+	 * topic is an input, even one that is not a declaration.) */
+	if (writer && c->inputs == 0 &&
+	    fg_decoder_check_writer(writer, c->input, c->errstr, c->errstr_size))
+		return -1;
 	(void)v;
 	(void)bytes;
 	(void)len;

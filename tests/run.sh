@@ -360,6 +360,9 @@ expect_fail "audit/an --html that cannot be created is refused first, exit 2, an
 	echo earlier >$R/keep.csv
 	$FG audit --quiet --recorded $R/base-a.avro --recomputed $R/vb-a.avro --csv $R/keep.csv --html $R/nodir/r.html
 	rc=\$?; [ \"\$(cat $R/keep.csv)\" = earlier ] || exit 9; exit \$rc"
+expect_fail "audit/completeness refuses assessments given as the --input, exit 2" 2 \
+	"base-a.avro: its records are not declarations" \
+	$FG audit --completeness --input "$R/base-a.avro" --outputs "$R/base-a.avro" "$R/base-d.avro"
 head -c 100000 "$R/base-a.avro" >"$R/cut-a.avro"
 expect_fail "audit/a truncated source is named with the block where it ends, exit 2" 2 \
 	"cut-a.avro: block [0-9]+: file ends inside the block" \
