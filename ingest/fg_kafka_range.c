@@ -333,6 +333,37 @@ done:
 	return rc;
 }
 
+/* Whether from lies after to, when both are offsets or both times. */
+static int reversed(struct fg_kafka_end from, struct fg_kafka_end to)
+{
+	return (from.offset >= 0 && to.offset >= 0 && from.offset > to.offset) ||
+	       (from.time_ms >= 0 && to.time_ms >= 0 && from.time_ms > to.time_ms);
+}
+
+int fg_kafka_range_spec_check(const struct fg_kafka_range_spec *spec, char *errstr,
+			      size_t errstr_size)
+{
+	if (reversed(spec->from, spec->to)) {
+		fg_errf(errstr, errstr_size, "--from is after --to: the range [from, to) is reversed");
+		return -1;
+	}
+	for (size_t i = 0; i < spec->n_parts; i++) {
+		const struct fg_kafka_part_ends *pe = &spec->parts[i];
+		struct fg_kafka_end from = pe->from, to = pe->to;
+		if (from.offset < 0 && from.time_ms < 0)
+			from = spec->from;
+		if (to.offset < 0 && to.time_ms < 0)
+			to = spec->to;
+		if (reversed(from, to)) {
+			fg_errf(errstr, errstr_size,
+				"partition %d: --from is after --to: the range [from, to) is reversed",
+				(int)pe->partition);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 struct fg_kafka_range *fg_kafka_range_open_spec(const struct fg_config *cfg, const char *topic,
 						const struct fg_kafka_range_spec *spec,
 						char *errstr, size_t errstr_size)
@@ -378,6 +409,10 @@ struct fg_kafka_range *fg_kafka_range_open(const struct fg_config *cfg, const ch
 			return NULL;
 		spec.parts = parts;
 		spec.listed_only = 1;
+	}
+	if (fg_kafka_range_spec_check(&spec, errstr, errstr_size)) {
+		free(parts);
+		return NULL;
 	}
 	*bad_args = 0;
 	kr = fg_kafka_range_open_spec(cfg, topic, &spec, errstr, errstr_size);

@@ -67,6 +67,16 @@ struct fg_kafka_range_spec {
 };
 
 /*
+ * Refuses a spec whose from lies after its to, for every partition or one
+ * (both ends offsets, or both times; an offset and a time cannot be
+ * compared before Kafka resolves the time). Returns 0, or -1 with a message.
+ * fg_kafka_range_open checks its arguments with it; callers of
+ * fg_kafka_range_open_spec do so before they open.
+ */
+int fg_kafka_range_spec_check(const struct fg_kafka_range_spec *spec, char *errstr,
+			      size_t errstr_size);
+
+/*
  * Parses a time: @MILLISECONDS (since the epoch), YYYY-MM-DD or
  * YYYY-MM-DDTHH:MM:SS[.mmm]Z (UTC). Returns 0 with *ms, or -1.
  */

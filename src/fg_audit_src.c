@@ -164,6 +164,11 @@ static int read_kafka(const char *topic, const struct fg_audit_src_opts *o, fg_a
 			goto done;
 		}
 	}
+	spec.parts = parts;
+	if (fg_kafka_range_spec_check(&spec, why, sizeof(why))) {
+		fg_errf(errstr, errstr_size, "kafka:%s: %s", topic, why);
+		goto done;
+	}
 	if (o->decode &&
 	    fg_schema_registry_load_dir(&reg, o->cfg->schema_dir, errstr, errstr_size))
 		goto done;

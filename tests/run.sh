@@ -267,6 +267,8 @@ expect_fail "replay/bad arguments are refused" 2 "give --data DIR or --version" 
 	$FG replay --in "$R/decl.avro" --out "$R/s-a.avro" --dlq "$R/s-d.avro"
 expect_fail "replay/a bad time range is refused before any broker is asked" 2 "--from \"2026-13-01\" is not a time" \
 	$FG replay --topic t --from 2026-13-01 --data data --out "$R/s-a.avro" --dlq "$R/s-d.avro" -X kafka.bootstrap.servers=127.0.0.1:1
+expect_fail "replay/a reversed time range is refused before any broker is asked" 2 "--from is after --to" \
+	$FG replay --topic t --from 2026-09-02 --to 2026-09-01 --data data --out "$R/s-a.avro" --dlq "$R/s-d.avro" -X kafka.bootstrap.servers=127.0.0.1:1
 expect_fail "replay/bad offsets are refused before any broker is asked" 2 "\"0:5-2\" is not PARTITION:START-END" \
 	$FG replay --topic t --offsets 0:5-2 --data data --out "$R/s-a.avro" --dlq "$R/s-d.avro" -X kafka.bootstrap.servers=127.0.0.1:1
 
@@ -360,6 +362,10 @@ expect_fail "audit/an --html that cannot be created is refused first, exit 2, an
 	echo earlier >$R/keep.csv
 	$FG audit --quiet --recorded $R/base-a.avro --recomputed $R/vb-a.avro --csv $R/keep.csv --html $R/nodir/r.html
 	rc=\$?; [ \"\$(cat $R/keep.csv)\" = earlier ] || exit 9; exit \$rc"
+expect_fail "audit/a reversed range is refused before any broker is asked, exit 2" 2 \
+	"kafka:declarations: partition 0: --from is after --to" \
+	$FG audit --completeness --input kafka:declarations --from 0:10,1:5 --to 7 --outputs "$R/base-a.avro" \
+	-X kafka.bootstrap.servers=127.0.0.1:1
 expect_fail "audit/completeness refuses assessments given as the --input, exit 2" 2 \
 	"base-a.avro: its records are not declarations" \
 	$FG audit --completeness --input "$R/base-a.avro" --outputs "$R/base-a.avro" "$R/base-d.avro"
