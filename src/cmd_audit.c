@@ -66,7 +66,8 @@ static void audit_usage(FILE *f)
 		"kafka:TOPIC with --from/--to) must be answered by exactly one assessment or dead letter\n"
 		"in --outputs (matched by their source_index, or source_topic/partition/offset). Lists\n"
 		"gaps and duplicates (saying whether the duplicates are identical). --csv FILE writes\n"
-		"them. Output topics are read whole unless --outputs-from/--outputs-to bound them.\n\n"
+		"them. Output topics are read whole unless --outputs-from/--outputs-to bound them.\n"
+		"--tolerance, --ignore, --html and --top are the comparison's and are refused here.\n\n"
 		"Exit status: 0 nothing differs beyond the tolerance (completeness: complete);\n"
 		"1 differences, one-sided declarations (incomplete); 2 bad usage or unreadable input.\n");
 }
@@ -497,29 +498,31 @@ static int run_completeness(struct fg_audit_args *g)
 		rc = FG_EXIT_FAIL;
 		goto done;
 	}
-	printf("completeness of %s\n", g->input);
-	printf("inputs                         %llu\n", (unsigned long long)c.inputs);
-	printf("outputs                        %llu  (%llu assessments, %llu dead letters)\n",
-	       (unsigned long long)c.outputs, (unsigned long long)c.assessments,
-	       (unsigned long long)c.dead);
-	printf("answered exactly once          %llu\n", (unsigned long long)c.ok);
-	print_list(&c, "gaps (inputs without an output)", c.gaps, c.gap, c.n_gap);
-	print_list(&c, "duplicates (inputs with more than one output)", c.dups, c.dup, c.n_dup);
-	if (c.dups)
-		printf("  identical: %llu of %llu\n", (unsigned long long)c.dups_identical,
-		       (unsigned long long)c.dups);
-	if (c.file_mode)
-		print_list(&c, "outputs naming a record the input does not have", c.orphans,
-			   c.orphan, c.n_orphan);
-	else /* the output topics answer the whole topic, not only the range: not listed */
-		printf("outputs of inputs outside the range (not checked): %llu (%llu outputs)\n",
-		       (unsigned long long)c.orphans, (unsigned long long)c.orphan_outputs);
-	if (c.unplaced)
-		printf("outputs from another kind of input (ignored): %llu\n",
-		       (unsigned long long)c.unplaced);
 	int complete = !c.gaps && !c.dups && (!c.file_mode || !c.orphans);
-	printf("%s\n", complete ? "completeness: COMPLETE, every input answered exactly once" :
-				  "completeness: INCOMPLETE");
+	if (!g->quiet) {
+		printf("completeness of %s\n", g->input);
+		printf("inputs                         %llu\n", (unsigned long long)c.inputs);
+		printf("outputs                        %llu  (%llu assessments, %llu dead letters)\n",
+		       (unsigned long long)c.outputs, (unsigned long long)c.assessments,
+		       (unsigned long long)c.dead);
+		printf("answered exactly once          %llu\n", (unsigned long long)c.ok);
+		print_list(&c, "gaps (inputs without an output)", c.gaps, c.gap, c.n_gap);
+		print_list(&c, "duplicates (inputs with more than one output)", c.dups, c.dup, c.n_dup);
+		if (c.dups)
+			printf("  identical: %llu of %llu\n", (unsigned long long)c.dups_identical,
+			       (unsigned long long)c.dups);
+		if (c.file_mode)
+			print_list(&c, "outputs naming a record the input does not have", c.orphans,
+				   c.orphan, c.n_orphan);
+		else /* the output topics answer the whole topic, not only the range: not listed */
+			printf("outputs of inputs outside the range (not checked): %llu (%llu outputs)\n",
+			       (unsigned long long)c.orphans, (unsigned long long)c.orphan_outputs);
+		if (c.unplaced)
+			printf("outputs from another kind of input (ignored): %llu\n",
+			       (unsigned long long)c.unplaced);
+		printf("%s\n", complete ? "completeness: COMPLETE, every input answered exactly once"
+					 : "completeness: INCOMPLETE");
+	}
 	rc = complete ? FG_EXIT_OK : FG_EXIT_FAIL;
 	if (c.csv && fg_outfile_commit(&c.csv_out, err, sizeof(err))) {
 		fprintf(stderr, "floorgate audit: %s\n", err);

@@ -82,6 +82,45 @@ static int check_paths(const struct fg_audit_args *a, const char *cmd)
 	return rc;
 }
 
+/*
+ * audit, audit --completeness and whatif share this parser, not their
+ * options: an option the mode does not use is refused rather than ignored
+ * (a --tolerance on a completeness check, a --data on an audit).
+ */
+static int check_mode(const struct fg_audit_args *a, const char *cmd)
+{
+	enum { AUDIT = 1, COMPL = 2, WHATIF = 4 };
+	const int mode = !strcmp(cmd, "whatif") ? WHATIF : a->completeness ? COMPL : AUDIT;
+	const char *const names[] = { [AUDIT] = "audit", [COMPL] = "audit --completeness",
+				      [WHATIF] = "whatif" };
+	const struct {
+		const char *option;
+		int given, modes;
+	} v[] = {
+		{ "--completeness", a->completeness, AUDIT | COMPL },
+		{ "--recorded", a->n_recorded > 0, AUDIT | WHATIF },
+		{ "--recomputed", a->n_recomputed > 0, AUDIT },
+		{ "--input", a->input != NULL, COMPL },
+		{ "--outputs", a->n_outputs > 0, COMPL },
+		{ "--outputs-from", a->out_from != NULL, COMPL },
+		{ "--outputs-to", a->out_to != NULL, COMPL },
+		{ "--in", a->n_in > 0, WHATIF },
+		{ "--data", a->data != NULL, WHATIF },
+		{ "--tolerance", a->tolerance != NULL, AUDIT },
+		{ "--ignore", a->n_ignore > 0, AUDIT },
+		{ "--html", a->html != NULL, AUDIT | WHATIF },
+		{ "--top", a->top != 0, AUDIT | WHATIF },
+	};
+
+	for (size_t i = 0; i < FG_ARRAY_LEN(v); i++)
+		if (v[i].given && !(v[i].modes & mode)) {
+			fprintf(stderr, "floorgate %s: %s does not apply to %s\n", cmd, v[i].option,
+				names[mode]);
+			return -1;
+		}
+	return 0;
+}
+
 /* Returns 0, 1 for --help, or -1 after printing the problem. */
 int fg_audit_args_parse(struct fg_audit_args *a, int argc, char **argv, const char *cmd)
 {
@@ -196,6 +235,8 @@ int fg_audit_args_parse(struct fg_audit_args *a, int argc, char **argv, const ch
 		}
 #undef NEED_ARG
 	}
+	if (check_mode(a, cmd))
+		return -1;
 	return check_paths(a, cmd);
 }
 

@@ -366,6 +366,15 @@ expect_fail "audit/a reversed range is refused before any broker is asked, exit 
 	"kafka:declarations: partition 0: --from is after --to" \
 	$FG audit --completeness --input kafka:declarations --from 0:10,1:5 --to 7 --outputs "$R/base-a.avro" \
 	-X kafka.bootstrap.servers=127.0.0.1:1
+expect_fail "audit/an option of another mode is refused, not ignored (completeness --tolerance)" 2 \
+	"--tolerance does not apply to audit --completeness" \
+	$FG audit --completeness --input "$R/decl.avro" --outputs "$R/base-a.avro" --tolerance 1000000
+expect_fail "audit/an option of another mode is refused, not ignored (whatif --recomputed)" 2 \
+	"--recomputed does not apply to whatif" \
+	$FG whatif --in "$R/decl.avro" --recorded "$R/base-a.avro" --data data --recomputed "$R/nothing.avro"
+check "audit/completeness --quiet prints nothing and answers by its exit status" sh -c "
+	$FG audit --completeness --quiet --input $R/decl.avro --outputs $R/base-a.avro $R/base-d.avro >$R/cq.out 2>&1
+	[ \$? = 0 ] && [ ! -s $R/cq.out ]"
 expect_fail "audit/completeness refuses assessments given as the --input, exit 2" 2 \
 	"base-a.avro: its records are not declarations" \
 	$FG audit --completeness --input "$R/base-a.avro" --outputs "$R/base-a.avro" "$R/base-d.avro"
