@@ -1,5 +1,7 @@
 #include "fg_common.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 int fg_str_eq(struct fg_str a, struct fg_str b)
@@ -31,4 +33,19 @@ void fg_errf(char *errstr, size_t errstr_size, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(errstr, errstr_size, fmt, ap);
 	va_end(ap);
+}
+
+int fg_parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
 }

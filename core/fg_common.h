@@ -38,6 +38,11 @@ typedef __int128 fg_money_t;
 void fg_errf(char *errstr, size_t errstr_size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A whole number in decimal digits only (no sign, space or suffix), at most
+ * max: 0 with *out, or -1. For command-line counts and seeds, where
+ * strtoull alone would take "-1" or "12x". */
+int fg_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+
 #define FG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

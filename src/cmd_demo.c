@@ -22,6 +22,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "../core/fg_common.h"
 #include "../ingest/fg_frame.h"
 #include "../ingest/fg_gen.h"
 #include "../ingest/fg_schemas.h"
@@ -237,22 +238,38 @@ int fg_cmd_demo(int argc, char **argv)
 	rd_kafka_mock_cluster_t *mc = NULL;
 	pthread_t tg, tv;
 	int started = 0, rc = FG_EXIT_USAGE, c;
+	unsigned long long u;
 	char err[1024], fp[33];
 	struct timespec t0, t1;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': d.count = strtoull(optarg, NULL, 10); break;
-		case 's': d.seed = strtoull(optarg, NULL, 10); break;
+		case 'n':
+			if (fg_parse_uint(optarg, 100000000, &u) || !u) {
+				fprintf(stderr, "floorgate demo: --count \"%s\" is not a whole number "
+						"from 1 to 100000000\n", optarg);
+				return FG_EXIT_USAGE;
+			}
+			d.count = u;
+			break;
+		case 's':
+			if (fg_parse_uint(optarg, UINT64_MAX, &u)) {
+				fprintf(stderr, "floorgate demo: --seed \"%s\" is not a whole number\n",
+					optarg);
+				return FG_EXIT_USAGE;
+			}
+			d.seed = u;
+			break;
 		case 'd': data = optarg; break;
 		case 'S': schemas = optarg; break;
 		case 'h': demo_usage(stdout); return FG_EXIT_OK;
 		default: demo_usage(stderr); return FG_EXIT_USAGE;
 		}
 	}
-	if (d.count == 0 || d.count > 100000000) {
-		fprintf(stderr, "floorgate demo: --count must be 1 to 100000000\n");
+	if (optind != argc) {
+		fprintf(stderr, "floorgate demo: unexpected argument \"%s\" (floorgate demo --help "
+				"for usage)\n", argv[optind]);
 		return FG_EXIT_USAGE;
 	}
 	fg_config_init(&cfg);
@@ -321,7 +338,9 @@ int fg_cmd_demo(int argc, char **argv)
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("\nfloorgate demo summary (reference data %s)\n", fp);
 	fg_pipeline_stats_print(&st, stdout);
-	printf("throughput           %12.0f declarations/s through Kafka (%.2f s)\n",
+	printf("throughput           %12.0f declarations/s through Kafka (%.2f s, with the "
+	       "consumer group's start-up;\n"
+	       "                     capacity: `floorgate bench`)\n",
 	       secs > 0 ? (double)st.in / secs : 0.0, secs);
 	printf("verified outputs     %12llu  (%llu assessments, %llu dead letters)\n",
 	       (unsigned long long)d.outputs, (unsigned long long)d.assessments,

@@ -8,6 +8,7 @@
 
 #include <avro.h>
 
+#include "../core/fg_common.h"
 #include "../core/fg_date.h"
 #include "../ingest/fg_gen.h"
 #include "../ingest/fg_schemas.h"
@@ -57,11 +58,7 @@ int fg_cmd_gen(int argc, char **argv)
 			if (errno || *end || count < 0)
 				count = -2;
 			break;
-		case 's':
-			errno = 0;
-			seed = strtoull(optarg, &end, 10);
-			have_seed = !errno && !*end;
-			break;
+		case 's': have_seed = !fg_parse_uint(optarg, UINT64_MAX, &seed); break;
 		case 'o': out = optarg; break;
 		case 'd': data = optarg; break;
 		case 'm':

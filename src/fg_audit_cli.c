@@ -32,17 +32,6 @@ void fg_audit_args_fini(struct fg_audit_args *a)
 	fg_config_fini(&a->cfg);
 }
 
-static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || end == s || *s == '-' || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* A report must not replace a source (or the other report), nor land among
  * whatif's proposed tables. */
 static int check_paths(const struct fg_audit_args *a, const char *cmd)
@@ -206,7 +195,7 @@ int fg_audit_args_parse(struct fg_audit_args *a, int argc, char **argv, const ch
 			NEED_ARG;
 			unsigned long long max = !strcmp(s, "--memory") ? 1ull << 30 :
 						 !strcmp(s, "--top")	? 100000 : 1024;
-			if (parse_uint(next, max, &u) || !u) {
+			if (fg_parse_uint(next, max, &u) || !u) {
 				fprintf(stderr, "floorgate %s: %s: \"%s\" is not a whole number from 1 to %llu\n",
 					cmd, s, next, max);
 				return -1;

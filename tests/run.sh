@@ -58,6 +58,10 @@ for c in "" run demo assess dump gen audit whatif; do
 	check "cli/help ${c:-floorgate}" $FG $c --help
 done
 expect_fail "cli/unknown command" 2 "unknown command" $FG frobnicate
+expect_fail "cli/demo refuses a stray argument" 2 "unexpected argument \"extra\"" $FG demo extra
+expect_fail "cli/demo refuses a seed that is not a number" 2 "--seed \"x\" is not a whole number" $FG demo --seed x
+expect_fail "cli/gen refuses a negative seed" 2 "--seed \(a whole number\)" \
+	$FG gen --count 1 --seed -1 --out "$T/neg.avro"
 expect_fail "cli/audit --help lists --outputs-from among its options" 0 "^  --outputs-from B, --outputs-to B" \
 	$FG audit --help
 expect_fail "cli/assess missing input file" 2 "cannot read $T/nope.avro" \
