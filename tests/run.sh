@@ -420,6 +420,11 @@ section mock
 expect_fail "mock/demo: one output per input through the embedded cluster" 0 \
 	"exactly one output: OK" timeout 300 $FG demo --count 30000 --seed 5
 # The capacity planner's tool, briefly: its JSON is complete and nothing is lost.
+expect_fail "mock/bench refuses rounds too short to measure, naming the most it allows" 2 \
+	"--rounds 20: each round would measure 0.02 s, under 0.5 s; give at most 1 for --duration 2" \
+	$FG bench --duration 2 --rounds 20
+expect_fail "mock/bench refuses a fractional worker count" 2 "--workers: \"1.9\" is not a whole number" \
+	$FG bench --workers 1.9
 if timeout 300 $FG bench --duration 2 --json >"$T/bench.json" 2>"$T/bench.err" &&
 	"$PY" tests/bench/check_bench_json.py "$T/bench.json" >"$T/out" 2>&1; then
 	ok "mock/bench --json: $(tail -n1 "$T/out")"

@@ -19,6 +19,9 @@ def main():
         v = d.get(k)
         if not isinstance(v, (int, float)) or v <= 0:
             errors.append(f"{k}: {v!r}, wanted a positive number")
+    # without --rate the latency phase runs at half the measured maximum
+    if d.get("latency_at_half_rate") is not True:
+        errors.append(f"latency_at_half_rate: {d.get('latency_at_half_rate')!r}, wanted true")
     if d.get("latency_missing", 1) != 0:
         errors.append(f"latency_missing: {d.get('latency_missing')!r}, wanted 0")
     nl = d.get("null_latency", {})
