@@ -59,13 +59,21 @@ void fg_outfile_remove_on_signal(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* A malloc'd copy of the directory part of path ("." for a bare name, "/"
+ * for a file at the root), or NULL when out of memory. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+}
+
 /* A malloc'd copy of path with its directory resolved ("a/../b/x" ->
  * "/abs/b/x"); the path itself when the directory does not resolve. */
 static char *resolved(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
-	char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+	char *dir = dir_of(path);
 	char *real = dir ? realpath(dir, NULL) : NULL;
 	char *out = NULL;
 
@@ -144,8 +152,7 @@ err:
  * by syncing its directory, not the file). */
 static int fsync_parent(const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+	char *dir = dir_of(path);
 	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1, rc = -1;
 
 	if (fd >= 0) {

@@ -15,7 +15,6 @@
 #include "../core/fg_date.h"
 #include "../core/fg_decimal.h"
 #include "../ingest/fg_decode.h"
-#include "../pricing/fg_datastore.h"
 #include "../ingest/fg_ocf_reader.h"
 #include "../sinks/fg_ocf.h"
 #include "../sinks/fg_outfile.h"
@@ -77,7 +76,7 @@ int fg_cmd_assess(int argc, char **argv)
 		return FG_EXIT_USAGE;
 	}
 	const struct fg_path_use outs[] = { { "--out", out }, { "--dlq", dlq } };
-	const struct fg_path_use ins[] = { { "--in", in }, { "--data", data, fg_datastore_table_names, FG_DATASTORE_TABLES } };
+	const struct fg_path_use ins[] = { { "--in", in }, fg_cmd_tables_input(data) };
 	if (fg_outfile_check_paths(outs, 2, ins, 2, err, sizeof(err))) {
 		fprintf(stderr, "floorgate assess: %s\n", err);
 		return FG_EXIT_USAGE;

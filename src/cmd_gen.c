@@ -12,7 +12,6 @@
 #include "../core/fg_date.h"
 #include "../ingest/fg_gen.h"
 #include "../ingest/fg_schemas.h"
-#include "../pricing/fg_datastore.h"
 #include "../sinks/fg_ocf.h"
 #include "fg_cmd.h"
 
@@ -93,7 +92,7 @@ int fg_cmd_gen(int argc, char **argv)
 		return FG_EXIT_USAGE;
 	}
 	const struct fg_path_use outs[] = { { "--out", out } };
-	const struct fg_path_use ins[] = { { "--data", data, fg_datastore_table_names, FG_DATASTORE_TABLES } };
+	const struct fg_path_use ins[] = { fg_cmd_tables_input(data) };
 	if (fg_outfile_check_paths(outs, 1, ins, 1, err, sizeof(err))) {
 		fprintf(stderr, "floorgate gen: %s\n", err);
 		return FG_EXIT_USAGE;

@@ -894,7 +894,7 @@ static int check_paths(const struct rp *rp)
 	for (size_t i = 0; i < rp->n_recorded; i++)
 		ins[n++] = (struct fg_path_use){ "--recorded", rp->recorded[i] };
 	/* the reference tables read: no output lands among them */
-	ins[n++] = rp->data ? (struct fg_path_use){ "--data", rp->data, fg_datastore_table_names, FG_DATASTORE_TABLES }
+	ins[n++] = rp->data ? fg_cmd_tables_input(rp->data)
 			    : (struct fg_path_use){ "--store", rp->store };
 	rc = fg_outfile_check_paths(outs, FG_ARRAY_LEN(outs), ins, n, err, sizeof(err));
 	if (rc)

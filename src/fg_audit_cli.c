@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "../core/fg_common.h"
-#include "../pricing/fg_datastore.h"
 #include "../sinks/fg_outfile.h"
 #include "fg_audit_cli.h"
+#include "fg_cmd.h"
 #include "fg_audit_src.h"
 #include "fg_spill.h"
 
@@ -63,7 +63,7 @@ static int check_paths(const struct fg_audit_args *a, const char *cmd)
 		for (size_t i = 0; i < lists[l].n; i++)
 			ins[n++] = (struct fg_path_use){ lists[l].option, lists[l].v[i] };
 	if (a->data) /* whatif's proposed tables */
-		ins[n++] = (struct fg_path_use){ "--data", a->data, fg_datastore_table_names, FG_DATASTORE_TABLES };
+		ins[n++] = fg_cmd_tables_input(a->data);
 	rc = fg_outfile_check_paths(outs, FG_ARRAY_LEN(outs), ins, n, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "floorgate %s: %s\n", cmd, err);

@@ -4,6 +4,9 @@
 
 #include <signal.h>
 
+#include "../pricing/fg_datastore.h"
+#include "../sinks/fg_outfile.h"
+
 #define FG_EXIT_OK 0
 #define FG_EXIT_FAIL 1  /* the work failed (e.g. a broker error) */
 #define FG_EXIT_USAGE 2 /* bad arguments, config or input files */
@@ -31,6 +34,14 @@ int fg_cmd_whatif(int argc, char **argv);
  */
 extern volatile sig_atomic_t fg_cmd_stop_signal;
 void fg_cmd_catch_stop(void);
+
+/* The reference tables a command reads from `--data DIR`, as an input for
+ * fg_outfile_check_paths: no output may replace one of them. */
+static inline struct fg_path_use fg_cmd_tables_input(const char *dir)
+{
+	return (struct fg_path_use){ "--data", dir, fg_datastore_table_names,
+				     FG_DATASTORE_TABLES };
+}
 
 /* Largest single allocation Avro C may make while decoding untrusted bytes. */
 #define FG_AVRO_MAX_ALLOC (64u << 20)
