@@ -229,9 +229,13 @@ static int cls_row(struct loader *L)
 	if (get_range(L, C_FROM, C_TO, &r.eff, &r.eff_col))
 		return -1;
 	r.line = L->col[C_FROM]->line;
+	/* A rule_id may name successive versions of a rule (a new row from the
+	 * date the old one ends), not two rows in force on the same date: the
+	 * tie-break by rule_id and the assessments' rule_id would be ambiguous. */
 	for (size_t k = 0; k < rs->n; k++)
-		if (fg_str_eq(rs->v[k].rule_id, r.rule_id))
-			return bad(L, C_RULE_ID, "\"%.*s\" is already defined on line %u",
+		if (fg_str_eq(rs->v[k].rule_id, r.rule_id) && fg_range_overlap(rs->v[k].eff, r.eff))
+			return bad(L, C_RULE_ID,
+				   "\"%.*s\" is already in force on some of these dates (line %u)",
 				   (int)r.rule_id.len, r.rule_id.p, rs->v[k].line);
 	struct fg_rule *slot = grow((void **)&rs->v, &rs->n, &L->cap_rules, sizeof(*slot));
 	if (!slot)

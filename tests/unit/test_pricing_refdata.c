@@ -377,10 +377,10 @@ static void test_other_row_refusals(void **state)
 	expect_refused(fx, "reference_prices.csv",
 		       PRICE_HDR "lithium,REFINED,20,kg,contained,Li,0,2020-01-01,\n",
 		       "reference_prices.csv:2:36:", "default_content_pct");
-	/* a rule_id defined twice */
+	/* a rule_id in force twice on some date (2021-01-01 on) */
 	expect_refused(fx, "classification.csv",
 		       CLS_HDR "LI-1,283691,,lithium,REFINED,10,2020-01-01,\n"
-			       "LI-1,810520,,cobalt,REFINED,10,2020-01-01,\n",
+			       "LI-1,810520,,cobalt,REFINED,10,2021-01-01,\n",
 		       "classification.csv:3:1:", "line 2");
 	/* a CSV syntax error carries the file name too: 28,(1) then the open quote (4) */
 	expect_refused(fx, "mfn.csv", MFN_HDR "28,\"5,2020-01-01,\n", "mfn.csv:2:4:", "not closed");
@@ -456,6 +456,25 @@ static void test_overlap_classification(void **state)
 				   "LI-5,283692,carbonate,lithium,REFINED,10,2020-01-01,2023-01-01\n"
 				   "LI-6,283692,Carbonate,lithium,REFINED,10,2023-01-01,\n";
 	load_ok(fx, &t);
+}
+
+/* A rule_id may name successive versions of a rule; each date finds its own. */
+static void test_rule_id_reused_for_a_later_version(void **state)
+{
+	struct fixture *fx = *state;
+	struct fg_test_tables t = fg_test_tables_base;
+	const struct fg_str code = FG_STR_LIT("2836910000"), text = FG_STR_LIT("carbonate");
+
+	t.classification = CLS_HDR "LI-1,283691,,lithium,REFINED,10,2020-01-01,2023-01-01\n"
+				   "LI-1,283691,,lithium,INTERMEDIATE,10,2023-01-01,\n";
+	load_ok(fx, &t);
+	const struct fg_rule *a = fg_rules_classify(&fx->rd->rules, code, text, day("2022-12-31"));
+	const struct fg_rule *b = fg_rules_classify(&fx->rd->rules, code, text, day("2023-01-01"));
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->stage, FG_STAGE_REFINED);
+	assert_int_equal(b->stage, FG_STAGE_INTERMEDIATE);
+	assert_true(fg_str_eq_cstr(b->rule_id, "LI-1"));
 }
 
 static void test_overlap_mfn(void **state)
@@ -944,6 +963,7 @@ int main(void)
 		T(test_nul_in_mineral_refused),
 		T(test_overlap_classification),
 		T(test_overlap_mfn),
+		T(test_rule_id_reused_for_a_later_version),
 		T(test_overlap_prices),
 		T(test_overlap_tariffs),
 		T(test_overlap_membership),
