@@ -71,14 +71,17 @@ static int get_range(struct loader *L, int i_from, int i_to, struct fg_range *r,
 	if (get_date(L, i_from, &r->from))
 		return -1;
 	*eff_col = L->col[i_from]->col;
+	int32_t to;
+
 	if (L->col[i_to]->s.len == 0) {
-		r->to = FG_DATE_OPEN;
+		r->last = FG_DATE_OPEN;
 		return 0;
 	}
-	if (get_date(L, i_to, &r->to))
+	if (get_date(L, i_to, &to))
 		return -1;
-	if (r->to <= r->from)
+	if (to <= r->from)
 		return bad(L, i_to, "must be after effective_from");
+	r->last = to - 1; /* to > from: no overflow */
 	return 0;
 }
 
@@ -550,16 +553,16 @@ static int fx_cmp(const void *pa, const void *pb)
 
 /*
  * After sorting by key then from, a row overlaps an earlier one of the
- * same key exactly when it starts before the latest end seen so far.
- * The later line of the pair is reported.
+ * same key exactly when it starts on or before the latest last day seen
+ * so far. The later line of the pair is reported.
  */
 #define CHECK_OVERLAPS(L, file, arr, n, same_key, keyname)                                  \
 	do {                                                                                 \
-		int32_t max_to = 0;                                                          \
+		int32_t max_last = 0;                                                        \
 		size_t max_i = 0;                                                            \
 		for (size_t i = 0; i < (n); i++) {                                           \
 			if (i > 0 && same_key(&(arr)[i - 1], &(arr)[i]) &&                   \
-			    (arr)[i].eff.from < max_to) {                                    \
+			    (arr)[i].eff.from <= max_last) {                                 \
 				const __typeof__((arr)[0]) *x = &(arr)[i], *y = &(arr)[max_i];    \
 				if (x->line < y->line) {                                     \
 					const __typeof__((arr)[0]) *t = x;                   \
@@ -570,8 +573,8 @@ static int fx_cmp(const void *pa, const void *pb)
 						   keyname);                                 \
 			}                                                                    \
 			if (i == 0 || !same_key(&(arr)[i - 1], &(arr)[i]) ||                 \
-			    (arr)[i].eff.to > max_to) {                                      \
-				max_to = (arr)[i].eff.to;                                    \
+			    (arr)[i].eff.last > max_last) {                                  \
+				max_last = (arr)[i].eff.last;                                \
 				max_i = i;                                                   \
 			}                                                                    \
 		}                                                                            \

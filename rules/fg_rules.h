@@ -26,20 +26,25 @@ enum fg_stage {
 
 extern const char *const fg_stage_names[FG_STAGE_COUNT];
 
-/* Effective range [from, to); to == FG_DATE_OPEN when open-ended. */
+/*
+ * Effective range: a table's [effective_from, effective_to) kept as the days
+ * [from, last], last = effective_to - 1, or FG_DATE_OPEN when effective_to is
+ * empty. Inclusive, so that an open range holds every date, INT32_MAX (the
+ * largest acceptance_date an Avro int can carry) included.
+ */
 #define FG_DATE_OPEN INT32_MAX
 struct fg_range {
-	int32_t from, to;
+	int32_t from, last;
 };
 
 static inline int fg_range_has(struct fg_range r, int32_t d)
 {
-	return r.from <= d && d < r.to;
+	return r.from <= d && d <= r.last;
 }
 
 static inline int fg_range_overlap(struct fg_range a, struct fg_range b)
 {
-	return a.from < b.to && b.from < a.to;
+	return a.from <= b.last && b.from <= a.last;
 }
 
 struct fg_rule {

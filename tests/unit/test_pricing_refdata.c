@@ -475,6 +475,8 @@ static void test_rule_id_reused_for_a_later_version(void **state)
 	assert_int_equal(a->stage, FG_STAGE_REFINED);
 	assert_int_equal(b->stage, FG_STAGE_INTERMEDIATE);
 	assert_true(fg_str_eq_cstr(b->rule_id, "LI-1"));
+	/* an open range holds every date, the largest an Avro int can carry too */
+	assert_ptr_equal(fg_rules_classify(&fx->rd->rules, code, text, INT32_MAX), b);
 }
 
 static void test_overlap_mfn(void **state)

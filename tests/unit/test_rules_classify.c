@@ -48,7 +48,7 @@ static void add(struct set *s, const char *id, const char *prefix, const char *k
 	r->stage = FG_STAGE_REFINED;
 	r->priority = priority;
 	r->eff.from = *from ? day(from) : INT32_MIN;
-	r->eff.to = *to ? day(to) : FG_DATE_OPEN;
+	r->eff.last = *to ? day(to) - 1 : FG_DATE_OPEN;
 }
 
 static void build(struct set *s)
