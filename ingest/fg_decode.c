@@ -9,23 +9,11 @@
 #include "../core/fg_decimal.h"
 #include "fg_codec.h"
 
-/* Field positions in the reader schema (schemas/declaration.avsc). */
-enum {
-	D_DECLARATION_ID, D_VERSION, D_FUNCTION_CODE, D_SUBMITTED_AT, D_ACCEPTANCE_DATE,
-	D_DECLARANT_ID, D_IMPORTER_ID, D_PORT_CODE, D_EXPORT_COUNTRY, D_INVOICE_CURRENCY,
-	D_LINES, D_FIELD_COUNT
-};
-enum {
-	L_ITEM_NO, L_COMMODITY_CODE, L_DESCRIPTION, L_ORIGIN_COUNTRY, L_NET_MASS_KG,
-	L_CUSTOMS_VALUE, L_CONTENT, L_PREFERENCE_CLAIM, L_FIELD_COUNT
-};
-
 struct writer_cache {
 	avro_schema_t schema;          /* one reference, keeps the pointer unique */
 	avro_value_iface_t *w_iface;   /* generic class of the writer schema */
-	avro_value_iface_t *r_iface;   /* resolved reader, NULL when writer == reader */
-	avro_value_t wvalue, rvalue;
-	int has_rvalue;
+	avro_value_t wvalue;
+	int same;            /* the writer is the reader schema: fg_codec.c decodes */
 	char *resolve_error; /* set when the writer cannot be resolved */
 };
 
@@ -62,12 +50,8 @@ void fg_decoder_destroy(struct fg_decoder *dec)
 		return;
 	for (size_t i = 0; i < dec->n_cache; i++) {
 		struct writer_cache *c = &dec->cache[i];
-		if (c->has_rvalue)
-			avro_value_decref(&c->rvalue);
 		if (c->w_iface && c->wvalue.iface)
 			avro_value_decref(&c->wvalue);
-		if (c->r_iface)
-			avro_value_iface_decref(c->r_iface);
 		if (c->w_iface)
 			avro_value_iface_decref(c->w_iface);
 		avro_schema_decref(c->schema);
@@ -93,99 +77,149 @@ static void why_prefix(char *why, size_t size, const char *prefix)
 }
 
 /*
- * Whether writer schema w resolves against reader schema r, by Avro C's
- * rules, checked before Avro C itself is asked. Avro C 1.11's
- * avro_resolved_reader_new() frees memory twice, or follows a NULL
- * pointer, when a record it looks into fails after a field that holds a
- * record, or when array or map items fail (the error paths of
- * resolved-reader.c): a GoodsLine without preference_claim crashed the
- * process. So every record with the reader's name, and every array and
- * map, that Avro C would look into must resolve here first, or the writer
- * is refused without calling Avro C. Leaf types (primitives, enums, fixed)
- * are asked of Avro C itself, which refuses them without allocating.
- *
- * Returns 1 when w resolves, 0 when it does not but Avro C may try it (a
- * union then tries another branch), -1 when Avro C must not see it. why
- * receives the reason.
+ * Writer schemas other than the reader's are resolved here, by Avro's rules,
+ * not by Avro C's resolved reader: Avro C reads the body with the writer's
+ * own schema (that always works for valid bytes), and the declaration is
+ * taken from that value field by field, by name. So, as the Avro
+ * specification has it:
+ * - fields match by name, in any order; writer fields the reader does not
+ *   know are skipped; a reader field the writer lacks takes the reader's
+ *   default (content and preference_claim: null), and without one the
+ *   writer is refused;
+ * - an enum symbol matches by name; a symbol the reader does not know takes
+ *   the reader enum's default (FunctionCode: ORIGINAL);
+ * - int is promoted to long, and string and bytes read as each other;
+ * - a writer union is resolved by the branch each value was written with:
+ *   the schema is refused when no branch could ever fit, a value whose
+ *   branch does not fit is a decode error;
+ * - records match by unqualified name (ImportDeclaration, GoodsLine,
+ *   Content), the enum by name (FunctionCode).
+ * A decimal is read at the reader's scale, as Avro's own implementations do
+ * (the specification leaves decimals of another scale unresolved): a writer
+ * must use the reader's scales (docs/CONTRACT.md). Avro C 1.11's resolved
+ * reader got enums by position, could not fill defaults, and crashed on
+ * some records it could not resolve; it is no longer used.
  */
-static int resolvable(avro_schema_t w, avro_schema_t r, char *why, size_t size)
-{
-	int rc;
+enum want { W_STRING, W_INT, W_LONG, W_DECIMAL, W_FUNCTION_CODE, W_CONTENT, W_LINES };
 
-	if (is_avro_link(w))
-		w = avro_schema_link_target(w);
-	if (is_avro_link(r))
-		r = avro_schema_link_target(r);
-	if (is_avro_union(w)) {
-		/* Avro C tries every writer branch; one must fit. */
-		int any = 0;
-		for (size_t i = 0; i < avro_schema_union_size(w); i++) {
-			rc = resolvable(avro_schema_union_branch(w, i), r, why, size);
-			if (rc < 0)
-				return -1;
-			any |= rc;
+struct reader_field {
+	const char *name;
+	enum want want;
+	int optional; /* the reader's default is null */
+};
+
+static const struct reader_field decl_fields[] = {
+	{ "declaration_id", W_STRING, 0 },   { "version", W_INT, 0 },
+	{ "function_code", W_FUNCTION_CODE, 0 }, { "submitted_at", W_LONG, 0 },
+	{ "acceptance_date", W_INT, 0 },     { "declarant_id", W_STRING, 0 },
+	{ "importer_id", W_STRING, 0 },      { "port_code", W_STRING, 0 },
+	{ "export_country", W_STRING, 0 },   { "invoice_currency", W_STRING, 0 },
+	{ "lines", W_LINES, 0 },
+};
+static const struct reader_field line_fields[] = {
+	{ "item_no", W_INT, 0 },           { "commodity_code", W_STRING, 0 },
+	{ "description", W_STRING, 0 },    { "origin_country", W_STRING, 0 },
+	{ "net_mass_kg", W_DECIMAL, 0 },   { "customs_value", W_DECIMAL, 0 },
+	{ "content", W_CONTENT, 1 },       { "preference_claim", W_STRING, 1 },
+};
+static const struct reader_field content_fields[] = {
+	{ "element", W_STRING, 0 },
+	{ "percent", W_DECIMAL, 0 },
+};
+static const char *const fc_symbols[] = { "ORIGINAL", "AMENDMENT", "CANCELLATION" };
+
+static avro_schema_t unlink_schema(avro_schema_t s)
+{
+	while (is_avro_link(s))
+		s = avro_schema_link_target(s);
+	return s;
+}
+
+static int fields_fit(avro_schema_t w, const char *name, const struct reader_field *f, size_t n,
+		      char *why, size_t size);
+
+/* Whether a value of writer schema w (not a union) can be read as `want`. */
+static int leaf_fits(avro_schema_t w, enum want want, char *why, size_t size)
+{
+	w = unlink_schema(w);
+	switch (want) {
+	case W_STRING:
+		if (is_avro_string(w) || is_avro_bytes(w))
+			return 1;
+		break;
+	case W_INT:
+		if (is_avro_int32(w))
+			return 1;
+		break;
+	case W_LONG:
+		if (is_avro_int32(w) || is_avro_int64(w))
+			return 1;
+		break;
+	case W_DECIMAL:
+		if (is_avro_bytes(w))
+			return 1;
+		break;
+	case W_FUNCTION_CODE:
+		if (is_avro_enum(w) && !strcmp(avro_schema_name(w), "FunctionCode"))
+			return 1;
+		break;
+	case W_CONTENT:
+		if (is_avro_record(w))
+			return fields_fit(w, "Content", content_fields,
+					  FG_ARRAY_LEN(content_fields), why, size);
+		break;
+	case W_LINES:
+		if (is_avro_array(w)) {
+			avro_schema_t items = unlink_schema(avro_schema_array_items(w));
+			return is_avro_record(items) &&
+			       fields_fit(items, "GoodsLine", line_fields, FG_ARRAY_LEN(line_fields),
+					  why, size);
 		}
-		return any;
+		break;
 	}
-	switch (avro_typeof(r)) {
-	case AVRO_UNION:
-		/* Avro C takes the first reader branch that fits. */
-		for (size_t i = 0; i < avro_schema_union_size(r); i++) {
-			rc = resolvable(w, avro_schema_union_branch(r, i), why, size);
-			if (rc != 0)
-				return rc;
-		}
-		snprintf(why, size, "writer %s matches no branch of the reader's union",
-			 avro_schema_type_name(w));
+	snprintf(why, size, "writer %s cannot be read as the reader's type", avro_schema_type_name(w));
+	return 0;
+}
+
+/* The same for a field's schema, which may be a union (one branch must fit). */
+static int type_fits(avro_schema_t w, enum want want, int optional, char *why, size_t size)
+{
+	w = unlink_schema(w);
+	if (!is_avro_union(w))
+		return (optional && is_avro_null(w)) || leaf_fits(w, want, why, size);
+	for (size_t i = 0; i < avro_schema_union_size(w); i++) {
+		avro_schema_t b = unlink_schema(avro_schema_union_branch(w, i));
+		if ((optional && is_avro_null(b)) || (!is_avro_null(b) && leaf_fits(b, want, why, size)))
+			return 1;
+	}
+	snprintf(why, size, "no branch of the writer's union can be read as the reader's type");
+	return 0;
+}
+
+/* Whether writer record w, named `name`, has every reader field, each of a type that fits. */
+static int fields_fit(avro_schema_t w, const char *name, const struct reader_field *f, size_t n,
+		      char *why, size_t size)
+{
+	if (strcmp(avro_schema_name(w), name) != 0) {
+		snprintf(why, size, "writer %s is not record %s", avro_schema_name(w), name);
 		return 0;
-	case AVRO_RECORD:
-		if (!is_avro_record(w) || strcmp(avro_schema_name(w), avro_schema_name(r)) != 0) {
-			snprintf(why, size, "writer %s is not record %s", avro_schema_type_name(w),
-				 avro_schema_name(r));
-			return 0;
-		}
-		for (size_t i = 0; i < avro_schema_record_size(r); i++) {
-			const char *name = avro_schema_record_field_name(r, (int)i);
-			int wi = avro_schema_record_field_get_index(w, name);
-			if (wi < 0) {
-				snprintf(why, size,
-					 "%s: missing from the writer (Avro C cannot use the reader's "
-					 "default)",
-					 name);
-				return -1;
-			}
-			if (resolvable(avro_schema_record_field_get_by_index(w, wi),
-				       avro_schema_record_field_get_by_index(r, (int)i), why,
-				       size) != 1) {
-				why_prefix(why, size, name);
-				return -1;
-			}
-		}
-		return 1;
-	case AVRO_ARRAY:
-		if (!is_avro_array(w)) {
-			snprintf(why, size, "writer %s is not an array", avro_schema_type_name(w));
-			return 0;
-		}
-		return resolvable(avro_schema_array_items(w), avro_schema_array_items(r), why,
-				  size) == 1 ? 1 : -1;
-	case AVRO_MAP:
-		if (!is_avro_map(w)) {
-			snprintf(why, size, "writer %s is not a map", avro_schema_type_name(w));
-			return 0;
-		}
-		return resolvable(avro_schema_map_values(w), avro_schema_map_values(r), why,
-				  size) == 1 ? 1 : -1;
-	default: {
-		avro_value_iface_t *leaf = avro_resolved_reader_new(w, r);
-		if (!leaf) {
-			snprintf(why, size, "%s", avro_strerror());
-			return 0;
-		}
-		avro_value_iface_decref(leaf);
-		return 1;
 	}
+	for (size_t i = 0; i < n; i++) {
+		int wi = avro_schema_record_field_get_index(w, f[i].name);
+		if (wi < 0) {
+			if (f[i].optional)
+				continue; /* the reader's default, null */
+			snprintf(why, size, "%s: missing from the writer, and the reader has no default",
+				 f[i].name);
+			return 0;
+		}
+		if (!type_fits(avro_schema_record_field_get_by_index(w, wi), f[i].want, f[i].optional,
+			       why, size)) {
+			why_prefix(why, size, f[i].name);
+			return 0;
+		}
 	}
+	return 1;
 }
 
 static struct writer_cache *cache_get(struct fg_decoder *dec, avro_schema_t schema)
@@ -214,23 +248,20 @@ static struct writer_cache *cache_get(struct fg_decoder *dec, avro_schema_t sche
 		return NULL;
 	}
 	dec->n_cache++;
-	if (!avro_schema_equal(schema, dec->reader)) {
+	c->same = avro_schema_equal(schema, dec->reader);
+	if (!c->same) {
 		char why[512] = "", buf[640];
-		if (resolvable(schema, dec->reader, why, sizeof(why)) == 1)
-			c->r_iface = avro_resolved_reader_new(schema, dec->reader);
-		else if (!why[0])
-			snprintf(why, sizeof(why), "incompatible");
-		if (!c->r_iface) {
+		avro_schema_t w = unlink_schema(schema);
+		if (!is_avro_record(w))
+			snprintf(why, sizeof(why), "writer %s is not record ImportDeclaration",
+				 avro_schema_type_name(w));
+		if (why[0] || !fields_fit(w, "ImportDeclaration", decl_fields,
+					  FG_ARRAY_LEN(decl_fields), why, sizeof(why))) {
 			snprintf(buf, sizeof(buf),
 				 "writer schema cannot be resolved against "
 				 "floorgate.v1.ImportDeclaration: %s",
-				 why[0] ? why : avro_strerror());
+				 why[0] ? why : "incompatible");
 			c->resolve_error = strdup(buf);
-		} else if (avro_resolved_reader_new_value(c->r_iface, &c->rvalue) == 0) {
-			c->has_rvalue = 1;
-			avro_resolved_reader_set_source(&c->rvalue, &c->wvalue);
-		} else {
-			c->resolve_error = strdup("cannot create a resolved reader value");
 		}
 	}
 	return c;
@@ -260,16 +291,10 @@ int fg_decoder_check_writer(avro_schema_t schema, const char *origin, char *errs
  */
 static void renew_value(struct fg_decoder *dec, struct writer_cache *c)
 {
-	if (c->has_rvalue)
-		avro_resolved_reader_clear_source(&c->rvalue);
 	avro_value_decref(&c->wvalue);
 	fg_avro_track_end(&dec->track, 1);
-	if (avro_generic_value_new(c->w_iface, &c->wvalue)) {
+	if (avro_generic_value_new(c->w_iface, &c->wvalue))
 		c->wvalue.iface = NULL; /* refused from now on, see fg_decoder_decode */
-		return;
-	}
-	if (c->has_rvalue)
-		avro_resolved_reader_set_source(&c->rvalue, &c->wvalue);
 }
 
 #define CHECK(expr, what)                                                  \
@@ -280,28 +305,124 @@ static void renew_value(struct fg_decoder *dec, struct writer_cache *c)
 		}                                                          \
 	} while (0)
 
-static int get_str(avro_value_t *rec, size_t idx, struct fg_str *out, char *msg, size_t msg_size,
-		   const char *name)
+/*
+ * The writer's field `name` of record value rec, through the union branch
+ * it was written with: 1 with *f and its schema *fs, 0 when the writer has
+ * no such field (or wrote null), -1 on an Avro C error.
+ */
+static int wfield(avro_value_t *rec, const char *name, avro_value_t *f, avro_schema_t *fs,
+		  char *msg, size_t msg_size)
 {
-	avro_value_t f;
-	const char *s;
+	avro_schema_t rs = unlink_schema(avro_value_get_schema(rec));
+	int wi = avro_schema_record_field_get_index(rs, name);
+
+	if (wi < 0)
+		return 0;
+	CHECK(avro_value_get_by_index(rec, (size_t)wi, f, NULL), name);
+	*fs = unlink_schema(avro_schema_record_field_get_by_index(rs, wi));
+	if (is_avro_union(*fs)) {
+		int disc;
+		avro_value_t b;
+		CHECK(avro_value_get_discriminant(f, &disc), name);
+		CHECK(avro_value_get_current_branch(f, &b), name);
+		*f = b;
+		*fs = unlink_schema(avro_schema_union_branch(*fs, disc));
+	}
+	return is_avro_null(*fs) ? 0 : 1;
+}
+
+/* A required field: absent or null is an error (a union branch that does not fit). */
+static int need(avro_value_t *rec, const char *name, avro_value_t *f, avro_schema_t *fs,
+		char *msg, size_t msg_size)
+{
+	int r = wfield(rec, name, f, fs, msg, msg_size);
+	if (r == 0)
+		fg_errf(msg, msg_size, "%s: written as null, and the reader's %s is not optional",
+			name, name);
+	return r == 1 ? 0 : -1;
+}
+
+static int wrong_type(avro_schema_t fs, const char *name, char *msg, size_t msg_size)
+{
+	fg_errf(msg, msg_size, "%s: written as %s, which the reader cannot read here", name,
+		avro_schema_type_name(fs));
+	return -1;
+}
+
+/* string, or bytes (Avro resolves them into each other) */
+static int as_str(avro_value_t *f, avro_schema_t fs, struct fg_str *out, char *msg,
+		  size_t msg_size, const char *name)
+{
+	const void *p;
 	size_t size;
 
-	CHECK(avro_value_get_by_index(rec, idx, &f, NULL), name);
-	CHECK(avro_value_get_string(&f, &s, &size), name);
-	out->p = s;
-	out->len = size ? size - 1 : 0; /* size counts the NUL */
+	if (is_avro_string(fs)) {
+		const char *s;
+		CHECK(avro_value_get_string(f, &s, &size), name);
+		*out = fg_str_make(s, size ? size - 1 : 0); /* size counts the NUL */
+		return 0;
+	}
+	if (!is_avro_bytes(fs))
+		return wrong_type(fs, name, msg, msg_size);
+	CHECK(avro_value_get_bytes(f, &p, &size), name);
+	*out = fg_str_make(p, size);
 	return 0;
 }
 
-static int get_dec(avro_value_t *rec, size_t idx, int64_t *out, char *msg, size_t msg_size,
-		   const char *name)
+static int get_str(avro_value_t *rec, const char *name, struct fg_str *out, char *msg,
+		   size_t msg_size)
 {
 	avro_value_t f;
+	avro_schema_t fs;
+
+	return need(rec, name, &f, &fs, msg, msg_size) ? -1 : as_str(&f, fs, out, msg, msg_size, name);
+}
+
+static int get_int(avro_value_t *rec, const char *name, int32_t *out, char *msg, size_t msg_size)
+{
+	avro_value_t f;
+	avro_schema_t fs;
+
+	if (need(rec, name, &f, &fs, msg, msg_size))
+		return -1;
+	if (!is_avro_int32(fs))
+		return wrong_type(fs, name, msg, msg_size);
+	CHECK(avro_value_get_int(&f, out), name);
+	return 0;
+}
+
+/* long, or an int promoted */
+static int get_long(avro_value_t *rec, const char *name, int64_t *out, char *msg,
+		    size_t msg_size)
+{
+	avro_value_t f;
+	avro_schema_t fs;
+	int32_t i;
+
+	if (need(rec, name, &f, &fs, msg, msg_size))
+		return -1;
+	if (is_avro_int32(fs)) {
+		CHECK(avro_value_get_int(&f, &i), name);
+		*out = i;
+		return 0;
+	}
+	if (!is_avro_int64(fs))
+		return wrong_type(fs, name, msg, msg_size);
+	CHECK(avro_value_get_long(&f, out), name);
+	return 0;
+}
+
+static int get_dec(avro_value_t *rec, const char *name, int64_t *out, char *msg, size_t msg_size)
+{
+	avro_value_t f;
+	avro_schema_t fs;
 	const void *b;
 	size_t size;
 
-	CHECK(avro_value_get_by_index(rec, idx, &f, NULL), name);
+	if (need(rec, name, &f, &fs, msg, msg_size))
+		return -1;
+	if (!is_avro_bytes(fs))
+		return wrong_type(fs, name, msg, msg_size);
 	CHECK(avro_value_get_bytes(&f, &b, &size), name);
 	if (fg_decimal_from_be_bytes(b, size, out)) {
 		fg_errf(msg, msg_size, "%s: decimal of %zu bytes is empty or does not fit in 64 bits",
@@ -311,50 +432,95 @@ static int get_dec(avro_value_t *rec, size_t idx, int64_t *out, char *msg, size_
 	return 0;
 }
 
-/* Reads the optional branch of ["null", T]; *present = 0 for null. */
-static int get_union(avro_value_t *rec, size_t idx, avro_value_t *branch, int *present,
-		     char *msg, size_t msg_size, const char *name)
+/* By symbol name; a symbol the reader does not have is its default, ORIGINAL. */
+static int get_function_code(avro_value_t *rec, enum fg_function_code *out, char *msg,
+			     size_t msg_size)
 {
+	const char *name = "function_code", *sym;
 	avro_value_t f;
-	int disc;
-
-	CHECK(avro_value_get_by_index(rec, idx, &f, NULL), name);
-	CHECK(avro_value_get_discriminant(&f, &disc), name);
-	CHECK(avro_value_get_current_branch(&f, branch), name);
-	*present = avro_value_get_type(branch) != AVRO_NULL;
-	return 0;
-}
-
-static int extract(struct fg_decoder *dec, avro_value_t *v, struct fg_decl *d, char *msg,
-		   size_t msg_size)
-{
-	avro_value_t f, lines;
+	avro_schema_t fs;
 	int e;
-	size_t n;
 
-	memset(d, 0, sizeof(*d));
-	if (get_str(v, D_DECLARATION_ID, &d->declaration_id, msg, msg_size, "declaration_id"))
+	if (need(rec, name, &f, &fs, msg, msg_size))
 		return -1;
-	CHECK(avro_value_get_by_index(v, D_VERSION, &f, NULL), "version");
-	CHECK(avro_value_get_int(&f, &d->version), "version");
-	CHECK(avro_value_get_by_index(v, D_FUNCTION_CODE, &f, NULL), "function_code");
-	CHECK(avro_value_get_enum(&f, &e), "function_code");
-	if (e < 0 || e > FG_FC_CANCELLATION) {
+	if (!is_avro_enum(fs))
+		return wrong_type(fs, name, msg, msg_size);
+	CHECK(avro_value_get_enum(&f, &e), name);
+	sym = e >= 0 ? avro_schema_enum_get(fs, e) : NULL;
+	if (!sym) {
 		fg_errf(msg, msg_size, "function_code: symbol %d is out of range", e);
 		return -1;
 	}
-	d->function_code = (enum fg_function_code)e;
-	CHECK(avro_value_get_by_index(v, D_SUBMITTED_AT, &f, NULL), "submitted_at");
-	CHECK(avro_value_get_long(&f, &d->submitted_at), "submitted_at");
-	CHECK(avro_value_get_by_index(v, D_ACCEPTANCE_DATE, &f, NULL), "acceptance_date");
-	CHECK(avro_value_get_int(&f, &d->acceptance_date), "acceptance_date");
-	if (get_str(v, D_DECLARANT_ID, &d->declarant_id, msg, msg_size, "declarant_id") ||
-	    get_str(v, D_IMPORTER_ID, &d->importer_id, msg, msg_size, "importer_id") ||
-	    get_str(v, D_PORT_CODE, &d->port_code, msg, msg_size, "port_code") ||
-	    get_str(v, D_EXPORT_COUNTRY, &d->export_country, msg, msg_size, "export_country") ||
-	    get_str(v, D_INVOICE_CURRENCY, &d->invoice_currency, msg, msg_size, "invoice_currency"))
+	*out = FG_FC_ORIGINAL;
+	for (size_t k = 0; k < FG_ARRAY_LEN(fc_symbols); k++)
+		if (!strcmp(sym, fc_symbols[k]))
+			*out = (enum fg_function_code)k;
+	return 0;
+}
+
+static int get_line(avro_value_t *lv, struct fg_decl_line *l, char *msg, size_t msg_size)
+{
+	avro_value_t f;
+	avro_schema_t fs;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if (get_int(lv, "item_no", &l->item_no, msg, msg_size) ||
+	    get_str(lv, "commodity_code", &l->commodity_code, msg, msg_size) ||
+	    get_str(lv, "description", &l->description, msg, msg_size) ||
+	    get_str(lv, "origin_country", &l->origin_country, msg, msg_size) ||
+	    get_dec(lv, "net_mass_kg", &l->net_mass_kg, msg, msg_size) ||
+	    get_dec(lv, "customs_value", &l->customs_value, msg, msg_size))
 		return -1;
-	CHECK(avro_value_get_by_index(v, D_LINES, &lines, NULL), "lines");
+	r = wfield(lv, "content", &f, &fs, msg, msg_size);
+	if (r < 0)
+		return -1;
+	if (r) {
+		if (!is_avro_record(fs))
+			return wrong_type(fs, "content", msg, msg_size);
+		l->has_content = 1;
+		if (get_str(&f, "element", &l->content_element, msg, msg_size) ||
+		    get_dec(&f, "percent", &l->content_percent, msg, msg_size)) {
+			char tmp[512];
+			snprintf(tmp, sizeof(tmp), "content.%s", msg); /* "content.percent: ..." */
+			snprintf(msg, msg_size, "%s", tmp);
+			return -1;
+		}
+	}
+	r = wfield(lv, "preference_claim", &f, &fs, msg, msg_size);
+	if (r < 0)
+		return -1;
+	if (r) {
+		l->has_preference_claim = 1;
+		if (as_str(&f, fs, &l->preference_claim, msg, msg_size, "preference_claim"))
+			return -1;
+	}
+	return 0;
+}
+
+/* The declaration from a value of a writer schema that fields_fit() accepted. */
+static int extract(struct fg_decoder *dec, avro_value_t *v, struct fg_decl *d, char *msg,
+		   size_t msg_size)
+{
+	avro_value_t lines;
+	avro_schema_t ls;
+	size_t n;
+
+	memset(d, 0, sizeof(*d));
+	if (get_str(v, "declaration_id", &d->declaration_id, msg, msg_size) ||
+	    get_int(v, "version", &d->version, msg, msg_size) ||
+	    get_function_code(v, &d->function_code, msg, msg_size) ||
+	    get_long(v, "submitted_at", &d->submitted_at, msg, msg_size) ||
+	    get_int(v, "acceptance_date", &d->acceptance_date, msg, msg_size) ||
+	    get_str(v, "declarant_id", &d->declarant_id, msg, msg_size) ||
+	    get_str(v, "importer_id", &d->importer_id, msg, msg_size) ||
+	    get_str(v, "port_code", &d->port_code, msg, msg_size) ||
+	    get_str(v, "export_country", &d->export_country, msg, msg_size) ||
+	    get_str(v, "invoice_currency", &d->invoice_currency, msg, msg_size) ||
+	    need(v, "lines", &lines, &ls, msg, msg_size))
+		return -1;
+	if (!is_avro_array(ls))
+		return wrong_type(ls, "lines", msg, msg_size);
 	CHECK(avro_value_get_size(&lines, &n), "lines");
 	if (n > UINT32_MAX / 2) {
 		fg_errf(msg, msg_size, "lines: %zu lines is too many", n);
@@ -372,40 +538,10 @@ static int extract(struct fg_decoder *dec, avro_value_t *v, struct fg_decl *d, c
 	d->lines = dec->lines;
 	d->n_lines = (uint32_t)n;
 	for (size_t i = 0; i < n; i++) {
-		struct fg_decl_line *l = &dec->lines[i];
-		avro_value_t lv, b;
-		int present;
-
-		memset(l, 0, sizeof(*l));
+		avro_value_t lv;
 		CHECK(avro_value_get_by_index(&lines, i, &lv, NULL), "lines");
-		CHECK(avro_value_get_by_index(&lv, L_ITEM_NO, &f, NULL), "item_no");
-		CHECK(avro_value_get_int(&f, &l->item_no), "item_no");
-		if (get_str(&lv, L_COMMODITY_CODE, &l->commodity_code, msg, msg_size,
-			    "commodity_code") ||
-		    get_str(&lv, L_DESCRIPTION, &l->description, msg, msg_size, "description") ||
-		    get_str(&lv, L_ORIGIN_COUNTRY, &l->origin_country, msg, msg_size,
-			    "origin_country") ||
-		    get_dec(&lv, L_NET_MASS_KG, &l->net_mass_kg, msg, msg_size, "net_mass_kg") ||
-		    get_dec(&lv, L_CUSTOMS_VALUE, &l->customs_value, msg, msg_size,
-			    "customs_value") ||
-		    get_union(&lv, L_CONTENT, &b, &present, msg, msg_size, "content"))
+		if (get_line(&lv, &dec->lines[i], msg, msg_size))
 			return -1;
-		if (present) {
-			l->has_content = 1;
-			if (get_str(&b, 0, &l->content_element, msg, msg_size, "content.element") ||
-			    get_dec(&b, 1, &l->content_percent, msg, msg_size, "content.percent"))
-				return -1;
-		}
-		if (get_union(&lv, L_PREFERENCE_CLAIM, &b, &present, msg, msg_size,
-			      "preference_claim"))
-			return -1;
-		if (present) {
-			const char *s;
-			size_t size;
-			CHECK(avro_value_get_string(&b, &s, &size), "preference_claim");
-			l->has_preference_claim = 1;
-			l->preference_claim = fg_str_make(s, size ? size - 1 : 0);
-		}
 	}
 	return 0;
 }
@@ -441,7 +577,7 @@ int fg_decoder_decode(struct fg_decoder *dec, const struct fg_schema_entry *entr
 		fg_errf(msg, msg_size, "schema %d: %s", (int)entry->id, c->resolve_error);
 		return -1;
 	}
-	if (!c->r_iface) {
+	if (c->same) {
 		/*
 		 * Written with the reader schema itself: the decoder written for
 		 * it (fg_codec.c, ~125 ns against ~2 us, same fg_decl, same
@@ -509,5 +645,5 @@ static int decode_generic(struct fg_decoder *dec, struct writer_cache *c,
 		return -1;
 	}
 	fg_avro_track_end(&dec->track, 0);
-	return extract(dec, c->has_rvalue ? &c->rvalue : &c->wvalue, out, msg, msg_size);
+	return extract(dec, &c->wvalue, out, msg, msg_size);
 }

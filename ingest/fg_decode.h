@@ -4,14 +4,16 @@
  * DESIGN
  * One decoder per thread. For each writer schema it meets it builds, once,
  * a generic value of the writer's class and, when the writer schema is not
- * the reader schema (declaration.avsc), an Avro C resolved reader that
- * presents the writer's value in the reader's shape (a producer that added
- * an optional field keeps working). Bodies written with the reader schema
- * itself go to the schema-specialised codec (fg_codec.c; strings point into
- * the body); other writers are read by Avro C into the reused values
- * (strings point into them, and Avro C runs one thread at a time because
- * its error text is global). Either way the fg_decl stays valid until the
- * next call, as long as the body does.
+ * the reader schema (declaration.avsc), checks that the writer resolves
+ * against the reader by Avro's rules (fields and enum symbols by name,
+ * reader defaults for missing optional fields, int to long, string and
+ * bytes; fg_decode.c). Bodies written with the reader schema itself go to
+ * the schema-specialised codec (fg_codec.c; strings point into the body);
+ * other writers are read by Avro C with their own schema into the reused
+ * value, and the declaration is taken from it field by field by name
+ * (strings point into it, and Avro C runs one thread at a time because its
+ * error text is global). Either way the fg_decl stays valid until the next
+ * call, as long as the body does.
  *
  * A body must be consumed exactly: trailing bytes are a decode error.
  */

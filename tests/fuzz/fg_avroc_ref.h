@@ -7,11 +7,13 @@
  * value of the reader schema, a memory reader, an avro_skip_data pass
  * (it allocates nothing, so a body that ends early is refused before
  * avro_value_read can allocate and leak a string, AVRO-4246), the
- * trailing-byte check, avro_value_read, then the same field-by-field
- * extraction into struct fg_decl. It is a copy on purpose:
- * fg_decoder_decode now hands bodies written with the reader schema to
- * the codec, so calling it would compare the codec with itself. Keep it
- * in step with extract() in fg_decode.c.
+ * trailing-byte check, avro_value_read, then a field-by-field extraction
+ * into struct fg_decl by the reader's field positions. It is a copy on
+ * purpose: fg_decoder_decode hands bodies written with the reader schema
+ * to the codec, so calling it would compare the codec with itself; and
+ * fg_decode.c's own extraction goes by field name (for other writer
+ * schemas), so this one, by position, is an independent second reading
+ * for fuzz_decode to compare that path with too.
  */
 #ifndef FG_AVROC_REF_H
 #define FG_AVROC_REF_H

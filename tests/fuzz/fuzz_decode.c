@@ -20,6 +20,13 @@
  *
  * The codec's line array lives across inputs, as it does in a decoder.
  *
+ * Every input also goes through fg_decoder_decode under a writer schema
+ * that is not the reader's (the reader with a fourth function code,
+ * CORRECTION, so the reader's bodies are valid for it): the by-name
+ * resolution path that serves other producers' schemas. It must never
+ * crash or leak, and whenever Avro C's reference accepts a body, it must
+ * read the very same declaration.
+ *
  * Build and run: tests/fuzz/Makefile, tests/fuzz/run.sh.
  */
 #include <stdint.h>
@@ -28,6 +35,7 @@
 #include <string.h>
 
 #include "../../ingest/fg_codec.h"
+#include "../../ingest/fg_decode.h"
 #include "fg_avroc_ref.h"
 
 /*
@@ -40,6 +48,8 @@
 #define MAX_REPAIRS 4096
 
 static struct fg_avroc_ref *ref;
+static struct fg_decoder *dec;         /* the resolution path, for another writer schema */
+static struct fg_schema_entry evolved; /* that writer schema */
 static struct fg_decl_line *lines;
 static uint32_t cap_lines;
 
@@ -64,6 +74,11 @@ static void release(void)
 {
 	fg_avroc_ref_destroy(ref);
 	ref = NULL;
+	fg_decoder_destroy(dec);
+	dec = NULL;
+	if (evolved.schema)
+		avro_schema_decref(evolved.schema);
+	evolved.schema = NULL;
 	free(lines);
 	lines = NULL;
 	cap_lines = 0;
@@ -78,6 +93,25 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	ref = fg_avroc_ref_create();
 	if (!ref) {
 		fprintf(stderr, "fuzz_decode: cannot create the Avro C reader\n");
+		abort();
+	}
+	/* the reader schema with one more function code */
+	static const char from[] = "\"CANCELLATION\"]", to[] = "\"CANCELLATION\", \"CORRECTION\"]";
+	const char *at = strstr(fg_schema_text_declaration, from);
+	char err[512], *text = malloc(strlen(fg_schema_text_declaration) + sizeof(to));
+	if (!at || !text) {
+		fprintf(stderr, "fuzz_decode: cannot find the FunctionCode symbols\n");
+		abort();
+	}
+	snprintf(text, strlen(fg_schema_text_declaration) + sizeof(to), "%.*s%s%s",
+		 (int)(at - fg_schema_text_declaration), fg_schema_text_declaration, to,
+		 at + strlen(from));
+	evolved.id = 2;
+	evolved.schema = fg_schemas_parse(text, err, sizeof(err));
+	free(text);
+	dec = fg_decoder_create(err, sizeof(err));
+	if (!evolved.schema || !dec) {
+		fprintf(stderr, "fuzz_decode: cannot prepare the evolved writer: %s\n", err);
 		abort();
 	}
 	atexit(release);
@@ -280,6 +314,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n;
 
 	arc = fg_avroc_ref_decode(ref, data, size, &want, amsg, sizeof(amsg));
+	/* the resolution path of another writer schema (see the top) */
+	struct fg_decl res;
+	char rmsg[512];
+	int rrc = fg_decoder_decode(dec, &evolved, data, size, &res, rmsg, sizeof(rmsg));
+	if (arc == 0 && rrc)
+		discrepancy("the resolution path refuses a body Avro C reads", rmsg, "(accepted)");
+	if (arc == 0 && fg_avroc_ref_decl_diff(&want, &res, why, sizeof(why)))
+		discrepancy(why, "(resolution path)", "(accepted)");
 	crc = fg_codec_decode_declaration(data, size, &got, &lines, &cap_lines, cmsg,
 					  sizeof(cmsg));
 	if (crc == 0 && got.n_lines && got.lines != lines)

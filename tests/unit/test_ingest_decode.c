@@ -89,13 +89,17 @@ static const char writer_line_without_claim[] = WRITER(HEAD_FIELDS("int"), OLD_L
 static const char writer_line_item_string[] =
 	WRITER(HEAD_FIELDS("int"), "{\"name\":\"item_no\",\"type\":\"string\"}", "");
 
+/* A producer that lists the function codes in another order (Avro matches symbols by name). */
+static const char writer_symbols_reordered[] = WRITER(
+	HEAD_FIELDS_SYMBOLS("int", "\"CANCELLATION\",\"AMENDMENT\",\"ORIGINAL\""), LINE_FIELDS, "");
+
 /* The reader's fields without the docs: equal to the reader for Avro, parsed separately. */
 static const char writer_same[] = WRITER(HEAD_FIELDS("int"), LINE_FIELDS, "");
 
 /* ---- fixture ---------------------------------------------------------------- */
 
 enum { ID_READER = 1, ID_EXTENDED = 2, ID_BAD = 3, ID_SAME = 4, ID_OLD_LINE = 5, ID_ITEM_STRING = 6,
-       ID_AVRO = 7 };
+       ID_AVRO = 7, ID_REORDERED = 8 };
 
 struct fixture {
 	struct fg_schema_registry reg;
@@ -130,6 +134,7 @@ static int setup(void **state)
 	add_schema(fx, ID_OLD_LINE, writer_line_without_claim);
 	add_schema(fx, ID_ITEM_STRING, writer_line_item_string);
 	add_schema(fx, ID_AVRO, writer_new_symbol);
+	add_schema(fx, ID_REORDERED, writer_symbols_reordered);
 	fx->dec = fg_decoder_create(err, sizeof(err));
 	if (!fx->dec || fg_avrobin_init(&fx->w, 0))
 		return -1;
@@ -493,11 +498,18 @@ static void unions_and_enum_out_of_range(struct fixture *fx, int32_t id)
 	decode_fails(fx, id, NULL);
 
 	/*
-	 * The reader's function_code has three symbols: index 3 (CORRECTION to
-	 * the newer writer) or -1 is not one of them; 2 is CANCELLATION.
+	 * The reader's function_code has three symbols. Index 3 is not one for
+	 * a body of the reader schema; to the newer writer it is CORRECTION, a
+	 * symbol the reader does not know, which Avro resolves to the reader
+	 * enum's default, ORIGINAL. -1 is no symbol at all; 2 is CANCELLATION.
 	 */
 	put_minimal(&fx->w, 3);
-	decode_fails(fx, id, NULL);
+	if (id == ID_AVRO) {
+		decode_ok(fx, id);
+		assert_int_equal(fx->d.function_code, FG_FC_ORIGINAL);
+	} else {
+		decode_fails(fx, id, NULL);
+	}
 	put_minimal(&fx->w, -1);
 	decode_fails(fx, id, NULL);
 	put_minimal(&fx->w, 2);
@@ -640,30 +652,58 @@ static void *counting_allocator(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
-static void test_unresolvable_goods_line_is_an_error_not_a_crash(void **state)
+static void test_enum_symbols_match_by_name(void **state)
+{
+	struct fixture *fx = *state;
+	/* the writer's index of each reader symbol: CANCELLATION 0, AMENDMENT 1, ORIGINAL 2 */
+	const struct {
+		int written;
+		enum fg_function_code read;
+	} v[] = { { 2, FG_FC_ORIGINAL }, { 1, FG_FC_AMENDMENT }, { 0, FG_FC_CANCELLATION } };
+
+	for (size_t i = 0; i < FG_ARRAY_LEN(v); i++) {
+		put_minimal(&fx->w, v[i].written);
+		decode_ok(fx, ID_REORDERED);
+		assert_int_equal(fx->d.function_code, v[i].read);
+	}
+}
+
+static void test_writer_without_a_defaulted_field(void **state)
 {
 	struct fixture *fx = *state;
 
 	/*
-	 * Records floorgate reads must have every field of declaration.avsc:
-	 * Avro C does not fill reader defaults, so a GoodsLine without
-	 * preference_claim cannot be read. It must be a decode error (a dead
-	 * letter), for every message and not just the first.
+	 * An older producer's GoodsLine has no preference_claim: the reader's
+	 * default (null) fills it, as Avro resolution requires, on every
+	 * message and not just the first.
 	 */
-	put_head(&fx->w, 0);
-	fg_avrobin_long(&fx->w, 1);
-	put_line_start(&fx->w, 1, "283691", "a", "CL");
-	fg_avrobin_decimal(&fx->w, 1);
-	fg_avrobin_decimal(&fx->w, 1);
-	fg_avrobin_long(&fx->w, 0); /* content null, and no preference_claim */
-	fg_avrobin_long(&fx->w, 0);
-	decode_fails(fx, ID_OLD_LINE, "preference_claim");
-	decode_fails(fx, ID_OLD_LINE, "preference_claim");
-	/* A GoodsLine field of another type, likewise. */
+	for (int k = 0; k < 2; k++) {
+		put_head(&fx->w, 0);
+		fg_avrobin_long(&fx->w, 1);
+		put_line_start(&fx->w, 7, "283691", "a", "CL");
+		fg_avrobin_decimal(&fx->w, 1);
+		fg_avrobin_decimal(&fx->w, 2);
+		fg_avrobin_long(&fx->w, 0); /* content null, and no preference_claim */
+		fg_avrobin_long(&fx->w, 0);
+		decode_ok(fx, ID_OLD_LINE);
+		assert_int_equal(fx->d.n_lines, 1);
+		assert_int_equal(fx->d.lines[0].item_no, 7);
+		assert_int_equal(fx->d.lines[0].customs_value, 2);
+		assert_false(fx->d.lines[0].has_content);
+		assert_false(fx->d.lines[0].has_preference_claim);
+	}
+}
+
+static void test_unresolvable_goods_line_is_an_error_not_a_crash(void **state)
+{
+	struct fixture *fx = *state;
+
+	/* A GoodsLine field of a type the reader cannot read: refused, every time. */
 	put_head(&fx->w, 0);
 	fg_avrobin_long(&fx->w, 1);
 	fg_avrobin_cstr(&fx->w, "1");
 	fg_avrobin_long(&fx->w, 0);
+	decode_fails(fx, ID_ITEM_STRING, "item_no");
 	decode_fails(fx, ID_ITEM_STRING, "item_no");
 	/* and the decoder still works for everyone else */
 	put_standard(&fx->w, 1);
@@ -793,6 +833,8 @@ int main(void)
 		T(test_writer_with_added_optional_fields),
 		T(test_writer_equal_to_reader),
 		T(test_incompatible_writer),
+		T(test_enum_symbols_match_by_name),
+		T(test_writer_without_a_defaulted_field),
 		T(test_unresolvable_goods_line_is_an_error_not_a_crash),
 		T(test_failed_decodes_leave_nothing_behind_codec),
 		T(test_failed_decodes_leave_nothing_behind_avro_c),
