@@ -254,6 +254,11 @@ check "replay/deflate blocks and an evolved writer schema give the same assessme
 	cmp $R/z-a.avro $R/base-a.avro && cmp $R/e-a.avro $R/base-a.avro &&
 	$FG assess --quiet --data data --in $R/decl-evolved.avro --out $R/ea-a.avro --dlq $R/ea-d.avro &&
 	cmp $R/ea-d.avro $R/e-d.avro"
+"$PY" tests/replay/recode.py --codec null --older "$R/decl.avro" "$R/decl-older.avro"
+check "replay/an older writer (no preference_claim, fields and symbols reordered) gives the same assessments" sh -c "
+	$FG assess --quiet --data data --in $R/decl-older.avro --out $R/o-a.avro --dlq $R/o-d.avro &&
+	cmp $R/o-a.avro $R/base-a.avro &&
+	[ \"\$($FG dump $R/o-d.avro | cut -d, -f1,2)\" = \"\$($FG dump $R/base-d.avro | cut -d, -f1,2)\" ]"
 printf 'not avro\n' >"$R/junk.avro"
 expect_fail "replay/a file that is not a container is refused" 2 "junk.avro: not an Avro object container file" \
 	$FG replay --data data --in "$R/junk.avro" --out "$R/j-a.avro" --dlq "$R/j-d.avro"

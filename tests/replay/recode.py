@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Rewrite an Avro container file of declarations with another codec and, on request,
-another writer schema (one more optional field at the end, which the reader schema
-resolves by skipping it), in small blocks.
+another writer schema, in small blocks:
+  --evolve  a newer producer: one more optional field at the end, which the reader
+            schema resolves by skipping it;
+  --older   an older producer: no preference_claim (the reader's default is null),
+            the declaration's fields in reverse order, the function codes listed in
+            reverse order (Avro resolves fields and symbols by name).
 
-    recode.py IN.avro OUT.avro [--codec deflate] [--evolve] [--block-records N]
+    recode.py IN.avro OUT.avro [--codec deflate] [--evolve | --older] [--block-records N]
 """
 import argparse
 import copy
@@ -17,6 +21,7 @@ def main():
     ap.add_argument("dst")
     ap.add_argument("--codec", default="deflate")
     ap.add_argument("--evolve", action="store_true")
+    ap.add_argument("--older", action="store_true")
     ap.add_argument("--block-records", type=int, default=333)
     a = ap.parse_args()
     with open(a.src, "rb") as f:
@@ -27,6 +32,18 @@ def main():
         schema["fields"].append({"name": "channel", "type": ["null", "string"], "default": None})
         for i, rec in enumerate(recs):
             rec["channel"] = None if i % 2 else f"edi-{i % 7}"
+    if a.older:
+        schema["fields"].reverse()
+        for fld in schema["fields"]:
+            t = fld["type"]
+            if isinstance(t, dict) and t.get("type") == "enum":
+                t["symbols"] = list(reversed(t["symbols"]))
+            if fld["name"] == "lines":
+                items = t["items"]
+                items["fields"] = [x for x in items["fields"] if x["name"] != "preference_claim"]
+        for rec in recs:
+            for line in rec["lines"]:
+                line.pop("preference_claim", None)
     with open(a.dst, "wb") as f:
         w = fastavro.write.Writer(f, fastavro.parse_schema(schema), codec=a.codec)
         for i, rec in enumerate(recs):
