@@ -55,15 +55,15 @@ int fg_date_parse(const char *s, size_t len, int32_t *days)
 	return 0;
 }
 
-void fg_date_format(int32_t days, char buf[11])
+void fg_date_format(int32_t days, char buf[FG_DATE_STR])
 {
 	int y;
 	unsigned m, d;
 
 	civil(days, &y, &m, &d);
 	if (y < 0 || y > 9999) {
-		snprintf(buf, 11, "%d", (int)days);
+		snprintf(buf, FG_DATE_STR, "%d", (int)days);
 		return;
 	}
-	snprintf(buf, 11, "%04d-%02u-%02u", y, m % 100u, d % 100u);
+	snprintf(buf, FG_DATE_STR, "%04d-%02u-%02u", y, m % 100u, d % 100u);
 }

@@ -217,7 +217,7 @@ enum fg_reason fg_assess_validate(struct fg_assessment *as, const struct fg_refd
 fx:
 	if (!is_usd(d->invoice_currency) &&
 	    !fg_refdata_fx(rd, d->invoice_currency.p, d->acceptance_date)) {
-		char date[11];
+		char date[FG_DATE_STR];
 		fg_date_format(d->acceptance_date, date);
 		FAIL(FX_RATE_MISSING, "no %.3s rate dated on or before %s in fx_rates.csv",
 		     d->invoice_currency.p, date);

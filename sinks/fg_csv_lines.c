@@ -55,7 +55,7 @@ static void csv_money(struct fg_avrobin *b, fg_money_t v)
 void fg_csv_lines_append(struct fg_avrobin *b, const struct fg_assessment *as, const char *source)
 {
 	const struct fg_decl *d = as->decl;
-	char num[64], date[11];
+	char num[64], date[FG_DATE_STR];
 
 	for (uint32_t i = 0; i < as->n_lines; i++) {
 		const struct fg_assessed_line *l = &as->lines[i];

@@ -232,7 +232,7 @@ static int dump_value(FILE *f, avro_value_t *v, const char *field)
 		int32_t i;
 		avro_value_get_int(v, &i);
 		if (field && !strcmp(field, "acceptance_date")) {
-			char d[11];
+			char d[FG_DATE_STR];
 			fg_date_format(i, d);
 			fprintf(f, "\"%s\"", d);
 		} else {

@@ -24,7 +24,7 @@ static int parse(const char *s, int32_t *d)
 static void expect_day(const char *s, int32_t want)
 {
 	int32_t d = 0x5555;
-	char buf[11];
+	char buf[FG_DATE_STR];
 
 	if (parse(s, &d) != 0)
 		fail_msg("\"%s\" was refused", s);
@@ -93,7 +93,7 @@ static void test_every_day_from_year_1_to_9999(void **state)
 {
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int y = 1, m = 1, dd = 1;
-	char want[40], got[11];
+	char want[40], got[FG_DATE_STR];
 
 	(void)state;
 	for (int32_t day = -719162; day <= 2932896; day++) {
@@ -117,6 +117,18 @@ static void test_every_day_from_year_1_to_9999(void **state)
 	}
 }
 
+/* Beyond year 9999 or before year 0 the day number itself is written, whole. */
+static void test_out_of_range_days_are_written_whole(void **state)
+{
+	char buf[FG_DATE_STR];
+
+	(void)state;
+	fg_date_format(INT32_MIN, buf);
+	assert_string_equal(buf, "-2147483648");
+	fg_date_format(INT32_MAX, buf);
+	assert_string_equal(buf, "2147483647");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +136,7 @@ int main(void)
 		cmocka_unit_test(test_refuses_impossible_dates),
 		cmocka_unit_test(test_refuses_other_shapes),
 		cmocka_unit_test(test_every_day_from_year_1_to_9999),
+		cmocka_unit_test(test_out_of_range_days_are_written_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
