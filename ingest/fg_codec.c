@@ -24,9 +24,9 @@
  * declaration.avsc. fg_decode.c calls it only then.
  *
  * How it relates to Avro C. Avro C stays the reference: it parses the
- * schemas, it resolves every other writer schema against the reader
- * schema (fg_decode.c keeps the generic read plus resolved reader for
- * those), and it is the oracle this file is tested against:
+ * schemas, it reads bodies of every other writer schema (fg_decode.c
+ * resolves those against the reader by name, from Avro C's generic value
+ * of the writer), and it is the oracle this file is tested against:
  * tests/unit/test_ingest_codec.c compares both on every field type and
  * tests/fuzz/fuzz_decode.c on arbitrary bytes, requiring the same fg_decl
  * or a refusal from both. Where this decoder refuses what Avro C 1.11.1

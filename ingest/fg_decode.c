@@ -90,8 +90,10 @@ static void why_prefix(char *why, size_t size, const char *prefix)
  *   the reader enum's default (FunctionCode: ORIGINAL);
  * - int is promoted to long, and string and bytes read as each other;
  * - a writer union is resolved by the branch each value was written with:
- *   the schema is refused when no branch could ever fit, a value whose
- *   branch does not fit is a decode error;
+ *   the schema is refused when no branch fits (null counts for an optional
+ *   field), and a value written through a branch that does not fit (a
+ *   record or enum of another name, an array of something else) is a
+ *   decode error; the branch is checked on every read;
  * - records match by unqualified name (ImportDeclaration, GoodsLine,
  *   Content), the enum by name (FunctionCode).
  * A decimal is read at the reader's scale, as Avro's own implementations do
@@ -171,9 +173,12 @@ static int leaf_fits(avro_schema_t w, enum want want, char *why, size_t size)
 	case W_LINES:
 		if (is_avro_array(w)) {
 			avro_schema_t items = unlink_schema(avro_schema_array_items(w));
-			return is_avro_record(items) &&
-			       fields_fit(items, "GoodsLine", line_fields, FG_ARRAY_LEN(line_fields),
-					  why, size);
+			if (is_avro_record(items))
+				return fields_fit(items, "GoodsLine", line_fields,
+						  FG_ARRAY_LEN(line_fields), why, size);
+			snprintf(why, size, "writer array of %s is not an array of GoodsLine",
+				 avro_schema_type_name(items));
+			return 0;
 		}
 		break;
 	}
@@ -308,11 +313,14 @@ static void renew_value(struct fg_decoder *dec, struct writer_cache *c)
 /*
  * The writer's field `name` of record value rec, through the union branch
  * it was written with: 1 with *f and its schema *fs, 0 when the writer has
- * no such field (or wrote null), -1 on an Avro C error.
+ * no such field (or wrote null), -1 when that branch cannot be read as
+ * `want` (a writer union may hold branches the reader cannot read: only
+ * the value written through one is an error) or on an Avro C error.
  */
-static int wfield(avro_value_t *rec, const char *name, avro_value_t *f, avro_schema_t *fs,
-		  char *msg, size_t msg_size)
+static int wfield(avro_value_t *rec, const char *name, enum want want, avro_value_t *f,
+		  avro_schema_t *fs, char *msg, size_t msg_size)
 {
+	char why[256];
 	avro_schema_t rs = unlink_schema(avro_value_get_schema(rec));
 	int wi = avro_schema_record_field_get_index(rs, name);
 
@@ -328,14 +336,20 @@ static int wfield(avro_value_t *rec, const char *name, avro_value_t *f, avro_sch
 		*f = b;
 		*fs = unlink_schema(avro_schema_union_branch(*fs, disc));
 	}
-	return is_avro_null(*fs) ? 0 : 1;
+	if (is_avro_null(*fs))
+		return 0;
+	if (!leaf_fits(*fs, want, why, sizeof(why))) {
+		fg_errf(msg, msg_size, "%s: %s", name, why);
+		return -1;
+	}
+	return 1;
 }
 
 /* A required field: absent or null is an error (a union branch that does not fit). */
-static int need(avro_value_t *rec, const char *name, avro_value_t *f, avro_schema_t *fs,
-		char *msg, size_t msg_size)
+static int need(avro_value_t *rec, const char *name, enum want want, avro_value_t *f,
+		avro_schema_t *fs, char *msg, size_t msg_size)
 {
-	int r = wfield(rec, name, f, fs, msg, msg_size);
+	int r = wfield(rec, name, want, f, fs, msg, msg_size);
 	if (r == 0)
 		fg_errf(msg, msg_size, "%s: written as null, and the reader's %s is not optional",
 			name, name);
@@ -375,7 +389,8 @@ static int get_str(avro_value_t *rec, const char *name, struct fg_str *out, char
 	avro_value_t f;
 	avro_schema_t fs;
 
-	return need(rec, name, &f, &fs, msg, msg_size) ? -1 : as_str(&f, fs, out, msg, msg_size, name);
+	return need(rec, name, W_STRING, &f, &fs, msg, msg_size) ? -1
+							       : as_str(&f, fs, out, msg, msg_size, name);
 }
 
 static int get_int(avro_value_t *rec, const char *name, int32_t *out, char *msg, size_t msg_size)
@@ -383,7 +398,7 @@ static int get_int(avro_value_t *rec, const char *name, int32_t *out, char *msg,
 	avro_value_t f;
 	avro_schema_t fs;
 
-	if (need(rec, name, &f, &fs, msg, msg_size))
+	if (need(rec, name, W_INT, &f, &fs, msg, msg_size))
 		return -1;
 	if (!is_avro_int32(fs))
 		return wrong_type(fs, name, msg, msg_size);
@@ -399,7 +414,7 @@ static int get_long(avro_value_t *rec, const char *name, int64_t *out, char *msg
 	avro_schema_t fs;
 	int32_t i;
 
-	if (need(rec, name, &f, &fs, msg, msg_size))
+	if (need(rec, name, W_LONG, &f, &fs, msg, msg_size))
 		return -1;
 	if (is_avro_int32(fs)) {
 		CHECK(avro_value_get_int(&f, &i), name);
@@ -419,7 +434,7 @@ static int get_dec(avro_value_t *rec, const char *name, int64_t *out, char *msg,
 	const void *b;
 	size_t size;
 
-	if (need(rec, name, &f, &fs, msg, msg_size))
+	if (need(rec, name, W_DECIMAL, &f, &fs, msg, msg_size))
 		return -1;
 	if (!is_avro_bytes(fs))
 		return wrong_type(fs, name, msg, msg_size);
@@ -441,12 +456,12 @@ static int get_function_code(avro_value_t *rec, enum fg_function_code *out, char
 	avro_schema_t fs;
 	int e;
 
-	if (need(rec, name, &f, &fs, msg, msg_size))
+	if (need(rec, name, W_FUNCTION_CODE, &f, &fs, msg, msg_size))
 		return -1;
-	if (!is_avro_enum(fs))
-		return wrong_type(fs, name, msg, msg_size);
 	CHECK(avro_value_get_enum(&f, &e), name);
-	sym = e >= 0 ? avro_schema_enum_get(fs, e) : NULL;
+	/* Avro C reads any index, and avro_schema_enum_get() does not check it */
+	sym = e >= 0 && e < avro_schema_enum_number_of_symbols(fs) ? avro_schema_enum_get(fs, e)
+								    : NULL;
 	if (!sym) {
 		fg_errf(msg, msg_size, "function_code: symbol %d is out of range", e);
 		return -1;
@@ -472,12 +487,10 @@ static int get_line(avro_value_t *lv, struct fg_decl_line *l, char *msg, size_t 
 	    get_dec(lv, "net_mass_kg", &l->net_mass_kg, msg, msg_size) ||
 	    get_dec(lv, "customs_value", &l->customs_value, msg, msg_size))
 		return -1;
-	r = wfield(lv, "content", &f, &fs, msg, msg_size);
+	r = wfield(lv, "content", W_CONTENT, &f, &fs, msg, msg_size);
 	if (r < 0)
 		return -1;
 	if (r) {
-		if (!is_avro_record(fs))
-			return wrong_type(fs, "content", msg, msg_size);
 		l->has_content = 1;
 		if (get_str(&f, "element", &l->content_element, msg, msg_size) ||
 		    get_dec(&f, "percent", &l->content_percent, msg, msg_size)) {
@@ -487,7 +500,7 @@ static int get_line(avro_value_t *lv, struct fg_decl_line *l, char *msg, size_t 
 			return -1;
 		}
 	}
-	r = wfield(lv, "preference_claim", &f, &fs, msg, msg_size);
+	r = wfield(lv, "preference_claim", W_STRING, &f, &fs, msg, msg_size);
 	if (r < 0)
 		return -1;
 	if (r) {
@@ -517,10 +530,8 @@ static int extract(struct fg_decoder *dec, avro_value_t *v, struct fg_decl *d, c
 	    get_str(v, "port_code", &d->port_code, msg, msg_size) ||
 	    get_str(v, "export_country", &d->export_country, msg, msg_size) ||
 	    get_str(v, "invoice_currency", &d->invoice_currency, msg, msg_size) ||
-	    need(v, "lines", &lines, &ls, msg, msg_size))
+	    need(v, "lines", W_LINES, &lines, &ls, msg, msg_size))
 		return -1;
-	if (!is_avro_array(ls))
-		return wrong_type(ls, "lines", msg, msg_size);
 	CHECK(avro_value_get_size(&lines, &n), "lines");
 	if (n > UINT32_MAX / 2) {
 		fg_errf(msg, msg_size, "lines: %zu lines is too many", n);

@@ -93,13 +93,24 @@ static const char writer_line_item_string[] =
 static const char writer_symbols_reordered[] = WRITER(
 	HEAD_FIELDS_SYMBOLS("int", "\"CANCELLATION\",\"AMENDMENT\",\"ORIGINAL\""), LINE_FIELDS, "");
 
+/*
+ * A hostile writer: lines is a union of an array of GoodsLine (so the
+ * schema resolves) and an array of strings (which the reader cannot read).
+ */
+static const char writer_lines_union[] =
+	"{\"type\":\"record\",\"name\":\"ImportDeclaration\",\"namespace\":\"floorgate.v1\","
+	"\"fields\":[" HEAD_FIELDS("int")
+	"{\"name\":\"lines\",\"type\":[{\"type\":\"array\",\"items\":{\"type\":\"record\","
+	"\"name\":\"GoodsLine\",\"fields\":[" LINE_FIELDS "]}},"
+	"{\"type\":\"array\",\"items\":\"string\"}]}]}";
+
 /* The reader's fields without the docs: equal to the reader for Avro, parsed separately. */
 static const char writer_same[] = WRITER(HEAD_FIELDS("int"), LINE_FIELDS, "");
 
 /* ---- fixture ---------------------------------------------------------------- */
 
 enum { ID_READER = 1, ID_EXTENDED = 2, ID_BAD = 3, ID_SAME = 4, ID_OLD_LINE = 5, ID_ITEM_STRING = 6,
-       ID_AVRO = 7, ID_REORDERED = 8 };
+       ID_AVRO = 7, ID_REORDERED = 8, ID_LINES_UNION = 9 };
 
 struct fixture {
 	struct fg_schema_registry reg;
@@ -135,6 +146,7 @@ static int setup(void **state)
 	add_schema(fx, ID_ITEM_STRING, writer_line_item_string);
 	add_schema(fx, ID_AVRO, writer_new_symbol);
 	add_schema(fx, ID_REORDERED, writer_symbols_reordered);
+	add_schema(fx, ID_LINES_UNION, writer_lines_union);
 	fx->dec = fg_decoder_create(err, sizeof(err));
 	if (!fx->dec || fg_avrobin_init(&fx->w, 0))
 		return -1;
@@ -510,6 +522,8 @@ static void unions_and_enum_out_of_range(struct fixture *fx, int32_t id)
 	} else {
 		decode_fails(fx, id, NULL);
 	}
+	put_minimal(&fx->w, 4); /* past the newer writer's symbols too */
+	decode_fails(fx, id, NULL);
 	put_minimal(&fx->w, -1);
 	decode_fails(fx, id, NULL);
 	put_minimal(&fx->w, 2);
@@ -666,6 +680,26 @@ static void test_enum_symbols_match_by_name(void **state)
 		decode_ok(fx, ID_REORDERED);
 		assert_int_equal(fx->d.function_code, v[i].read);
 	}
+}
+
+static void test_union_branch_the_reader_cannot_read(void **state)
+{
+	struct fixture *fx = *state;
+
+	/* through the union's first branch: an ordinary declaration with no lines */
+	put_head(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 0); /* branch 0: array of GoodsLine */
+	fg_avrobin_long(&fx->w, 0); /* no items */
+	decode_ok(fx, ID_LINES_UNION);
+	assert_int_equal(fx->d.n_lines, 0);
+	/* through the second, an array of strings: a decode error, not a crash */
+	put_head(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 1); /* branch 1: array of string */
+	fg_avrobin_long(&fx->w, 1);
+	fg_avrobin_cstr(&fx->w, "x");
+	fg_avrobin_long(&fx->w, 0);
+	decode_fails(fx, ID_LINES_UNION, "lines");
+	decode_fails(fx, ID_LINES_UNION, "lines");
 }
 
 static void test_writer_without_a_defaulted_field(void **state)
@@ -834,6 +868,7 @@ int main(void)
 		T(test_writer_equal_to_reader),
 		T(test_incompatible_writer),
 		T(test_enum_symbols_match_by_name),
+		T(test_union_branch_the_reader_cannot_read),
 		T(test_writer_without_a_defaulted_field),
 		T(test_unresolvable_goods_line_is_an_error_not_a_crash),
 		T(test_failed_decodes_leave_nothing_behind_codec),
