@@ -51,12 +51,11 @@ int fg_cmd_gen(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n':
-			errno = 0;
-			count = strtoll(optarg, &end, 10);
-			if (errno || *end || count < 0)
-				count = -2;
+		case 'n': {
+			unsigned long long u;
+			count = fg_parse_uint(optarg, INT64_MAX, &u) ? -2 : (long long)u;
 			break;
+		}
 		case 's': have_seed = !fg_parse_uint(optarg, UINT64_MAX, &seed); break;
 		case 'o': out = optarg; break;
 		case 'd': data = optarg; break;
