@@ -37,7 +37,11 @@ static void live_remove(const char *tmp)
 
 static void on_fatal_signal(int sig)
 {
-	/* unlink and raise are async-signal-safe; the lock-free loads too */
+	/* unlink and raise are async-signal-safe; the lock-free loads too. The
+	 * commands that install this are single-threaded where it matters
+	 * (librdkafka's threads block signals), so the handler runs on the
+	 * thread that commits and discards: a name it loads is not freed under
+	 * it. */
 	for (int i = 0; i < LIVE_MAX; i++) {
 		char *tmp = atomic_load(&live[i]);
 		if (tmp)
@@ -49,14 +53,16 @@ static void on_fatal_signal(int sig)
 
 void fg_outfile_remove_on_signal(void)
 {
-	struct sigaction sa;
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa, old;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_fatal_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		/* an ignored signal stays ignored (nohup, a shell's background job) */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
 }
 
 /* A malloc'd copy of the directory part of path ("." for a bare name, "/"

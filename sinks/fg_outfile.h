@@ -51,7 +51,8 @@ void fg_outfile_discard(struct fg_outfile *o);
  * For commands that do not stop on a signal by themselves (gen, audit,
  * whatif): SIGINT, SIGTERM and SIGHUP remove the temporaries of the outputs
  * open at that moment (up to 16) and end the process as the signal would.
- * The paths keep what they had.
+ * The paths keep what they had. A signal ignored at start (nohup) stays
+ * ignored.
  */
 void fg_outfile_remove_on_signal(void);
 

@@ -30,7 +30,8 @@ int fg_cmd_whatif(int argc, char **argv);
  * The file commands (assess, replay) stop on SIGINT/SIGTERM between records
  * and write nothing: fg_cmd_catch_stop() makes the first signal set
  * fg_cmd_stop_signal (its number), and a second one end the process at once
- * (SA_RESETHAND), for an operator who does not want to wait.
+ * (SA_RESETHAND), for an operator who does not want to wait. A signal the
+ * process was started with ignored stays ignored.
  */
 extern volatile sig_atomic_t fg_cmd_stop_signal;
 void fg_cmd_catch_stop(void);

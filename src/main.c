@@ -27,8 +27,13 @@ void fg_cmd_catch_stop(void)
 	sa.sa_handler = on_stop_signal;
 	sa.sa_flags = SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	for (int i = 0; i < 2; i++) {
+		int sig = i ? SIGTERM : SIGINT;
+		struct sigaction old;
+		/* an ignored signal stays ignored (nohup, a shell's background job) */
+		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sig, &sa, NULL);
+	}
 }
 
 static const struct {

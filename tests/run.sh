@@ -194,15 +194,21 @@ done
 expect_fail "outputs/dump names the fault of a truncated file" 2 "cut.avro: block 1: file ends inside the block" \
 	$FG dump "$O/cut.avro"
 # A million declarations: assess takes most of a second, the signal comes at 0.15 s.
+# `env --default-signal=INT`: a shell without job control starts background
+# jobs with SIGINT ignored, and floorgate keeps an ignored signal ignored (a
+# user's Ctrl-C does not reach a script's background job either).
 $FG gen --count 1000000 --seed 6 --out "$O/big.avro" >/dev/null 2>&1
 expect_fail "outputs/assess stopped by SIGINT writes nothing and keeps the earlier outputs" 1 \
 	"stopped by signal 2 after [0-9]+ records; no output written" sh -c "
-	$FG assess --data data --in $O/big.avro --out $O/a.avro --dlq $O/d.avro & p=\$!; sleep 0.15; kill -INT \$p
+	env --default-signal=INT $FG assess --data data --in $O/big.avro --out $O/a.avro --dlq $O/d.avro & p=\$!; sleep 0.15; kill -INT \$p
 	wait \$p; rc=\$?; cmp -s $O/a.avro $O/a0.avro || exit 9; ls -a $O | grep -q partial && exit 8; exit \$rc"
 rm -f "$O/big.avro"
 check "outputs/gen stopped by SIGINT leaves no temporary and keeps the earlier file" sh -c "
-	echo earlier >$O/g.avro; $FG gen --count 5000000 --seed 1 --out $O/g.avro & p=\$!; sleep 0.5; kill -INT \$p
+	echo earlier >$O/g.avro; env --default-signal=INT $FG gen --count 5000000 --seed 1 --out $O/g.avro & p=\$!; sleep 0.5; kill -INT \$p
 	wait \$p; rc=\$?; [ \"\$(cat $O/g.avro)\" = earlier ] || exit 9; ls -a $O | grep -q partial && exit 8; [ \$rc = 130 ]"
+check "outputs/a SIGINT ignored at start (nohup, background job) stays ignored: gen completes" sh -c "
+	(trap '' INT; exec $FG gen --count 300000 --seed 1 --out $O/g2.avro) & p=\$!; sleep 0.3; kill -INT \$p
+	wait \$p && $FG dump $O/g2.avro | wc -l | grep -qx 300000"
 check "outputs/every output may go to /dev/null" \
 	$FG replay --quiet --data data --in "$O/in.avro" --out /dev/null --dlq /dev/null --csv /dev/null
 
@@ -269,7 +275,7 @@ expect_fail "replay/one-line summary when stderr is not a terminal" 0 "^floorgat
 	$FG replay --data data --in "$R/decl.avro" --out "$R/s-a.avro" --dlq "$R/s-d.avro"
 $FG gen --count 1000000 --seed 43 --out "$R/big.avro" >/dev/null 2>&1
 expect_fail "replay/SIGINT stops it, exit 1, writes no output and keeps the earlier file" 1 "stopped by signal 2 after [0-9]+ declarations" \
-	sh -c "echo earlier >$R/i-a.avro; $FG replay --data data --in $R/big.avro --out $R/i-a.avro --dlq $R/i-d.avro & p=\$!; sleep 0.3; kill -INT \$p; wait \$p; rc=\$?;
+	sh -c "echo earlier >$R/i-a.avro; env --default-signal=INT $FG replay --data data --in $R/big.avro --out $R/i-a.avro --dlq $R/i-d.avro & p=\$!; sleep 0.3; kill -INT \$p; wait \$p; rc=\$?;
 	[ \"\$(cat $R/i-a.avro)\" = earlier ] && [ ! -e $R/i-d.avro ] || exit 9; ls -a $R | grep -q partial && exit 8; exit \$rc"
 rm -f "$R/big.avro"
 expect_fail "replay/bad arguments are refused" 2 "give --data DIR or --version" \
