@@ -13,17 +13,18 @@ int32_t fg_date_from_ymd(int y, unsigned m, unsigned d)
 	return (int32_t)(era * 146097 + (int)doe - 719468);
 }
 
-static void civil(int32_t z, int *y, unsigned *m, unsigned *d)
+static void civil(int32_t days, int *y, unsigned *m, unsigned *d)
 {
-	z += 719468;
-	const int era = (z >= 0 ? z : z - 146096) / 146097;
+	/* 64-bit: days near INT32_MAX (an Avro date can be any int) would overflow */
+	const int64_t z = (int64_t)days + 719468;
+	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
 	const unsigned doe = (unsigned)(z - era * 146097);
 	const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	const unsigned mp = (5 * doy + 2) / 153;
 	*d = doy - (153 * mp + 2) / 5 + 1;
 	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int)yoe + era * 400 + (*m <= 2);
+	*y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
 }
 
 static unsigned days_in_month(int y, unsigned m)
