@@ -227,6 +227,33 @@ static int fields_fit(avro_schema_t w, const char *name, const struct reader_fie
 	return 1;
 }
 
+/*
+ * Whether schema s refers to itself (a named type used inside its own
+ * definition, which Avro C represents as a link). Avro C's reader and
+ * avro_skip_data recurse once per level of a value, so a body of such a
+ * schema could nest as deep as its bytes allow and overflow the stack.
+ * The walk does not follow links, so it ends.
+ */
+static int recursive(avro_schema_t s)
+{
+	if (is_avro_link(s))
+		return 1;
+	if (is_avro_record(s)) {
+		for (size_t i = 0; i < avro_schema_record_size(s); i++)
+			if (recursive(avro_schema_record_field_get_by_index(s, (int)i)))
+				return 1;
+	} else if (is_avro_union(s)) {
+		for (size_t i = 0; i < avro_schema_union_size(s); i++)
+			if (recursive(avro_schema_union_branch(s, i)))
+				return 1;
+	} else if (is_avro_array(s)) {
+		return recursive(avro_schema_array_items(s));
+	} else if (is_avro_map(s)) {
+		return recursive(avro_schema_map_values(s));
+	}
+	return 0;
+}
+
 static struct writer_cache *cache_get(struct fg_decoder *dec, avro_schema_t schema)
 {
 	struct writer_cache *c;
@@ -260,6 +287,10 @@ static struct writer_cache *cache_get(struct fg_decoder *dec, avro_schema_t sche
 		if (!is_avro_record(w))
 			snprintf(why, sizeof(why), "writer %s is not record ImportDeclaration",
 				 avro_schema_type_name(w));
+		else if (recursive(w))
+			snprintf(why, sizeof(why),
+				 "the writer refers to itself (a recursive schema), whose bodies "
+				 "could nest without bound");
 		if (why[0] || !fields_fit(w, "ImportDeclaration", decl_fields,
 					  FG_ARRAY_LEN(decl_fields), why, sizeof(why))) {
 			snprintf(buf, sizeof(buf),

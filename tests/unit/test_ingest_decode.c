@@ -104,13 +104,18 @@ static const char writer_lines_union[] =
 	"\"name\":\"GoodsLine\",\"fields\":[" LINE_FIELDS "]}},"
 	"{\"type\":\"array\",\"items\":\"string\"}]}]}";
 
+/* A recursive writer: an extra field holds another declaration (skipped by the reader). */
+static const char writer_recursive[] = WRITER(
+	HEAD_FIELDS("int"), LINE_FIELDS,
+	",{\"name\":\"previous\",\"type\":[\"null\",\"ImportDeclaration\"],\"default\":null}");
+
 /* The reader's fields without the docs: equal to the reader for Avro, parsed separately. */
 static const char writer_same[] = WRITER(HEAD_FIELDS("int"), LINE_FIELDS, "");
 
 /* ---- fixture ---------------------------------------------------------------- */
 
 enum { ID_READER = 1, ID_EXTENDED = 2, ID_BAD = 3, ID_SAME = 4, ID_OLD_LINE = 5, ID_ITEM_STRING = 6,
-       ID_AVRO = 7, ID_REORDERED = 8, ID_LINES_UNION = 9 };
+       ID_AVRO = 7, ID_REORDERED = 8, ID_LINES_UNION = 9, ID_RECURSIVE = 10 };
 
 struct fixture {
 	struct fg_schema_registry reg;
@@ -147,6 +152,7 @@ static int setup(void **state)
 	add_schema(fx, ID_AVRO, writer_new_symbol);
 	add_schema(fx, ID_REORDERED, writer_symbols_reordered);
 	add_schema(fx, ID_LINES_UNION, writer_lines_union);
+	add_schema(fx, ID_RECURSIVE, writer_recursive);
 	fx->dec = fg_decoder_create(err, sizeof(err));
 	if (!fx->dec || fg_avrobin_init(&fx->w, 0))
 		return -1;
@@ -702,6 +708,33 @@ static void test_union_branch_the_reader_cannot_read(void **state)
 	decode_fails(fx, ID_LINES_UNION, "lines");
 }
 
+/*
+ * A recursive writer schema is refused: Avro C recurses once per level of a
+ * value, and a body of 200,000 nested declarations (one byte of union
+ * branch each, after the head) would overflow the stack.
+ */
+static void test_recursive_writer_is_refused(void **state)
+{
+	struct fixture *fx = *state;
+
+	put_head(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 0); /* no lines */
+	fg_avrobin_long(&fx->w, 0); /* previous: null */
+	decode_fails(fx, ID_RECURSIVE, "recursive");
+	/* 100,000 declarations, each the previous of the one before: refused, no crash */
+	fx->w.len = 0;
+	for (int level = 0; level < 100000; level++) {
+		fg_avrobin_cstr(&fx->w, "M");
+		for (int k = 0; k < 4; k++)
+			fg_avrobin_long(&fx->w, 1); /* version, function_code, submitted_at, date */
+		for (int k = 0; k < 5; k++)
+			fg_avrobin_cstr(&fx->w, "X");
+		fg_avrobin_long(&fx->w, 0); /* no lines */
+		fg_avrobin_long(&fx->w, 1); /* previous: a declaration */
+	}
+	decode_fails(fx, ID_RECURSIVE, "recursive");
+}
+
 static void test_writer_without_a_defaulted_field(void **state)
 {
 	struct fixture *fx = *state;
@@ -869,6 +902,7 @@ int main(void)
 		T(test_incompatible_writer),
 		T(test_enum_symbols_match_by_name),
 		T(test_union_branch_the_reader_cannot_read),
+		T(test_recursive_writer_is_refused),
 		T(test_writer_without_a_defaulted_field),
 		T(test_unresolvable_goods_line_is_an_error_not_a_crash),
 		T(test_failed_decodes_leave_nothing_behind_codec),
