@@ -252,7 +252,7 @@ int fg_kafka_source_settings(rd_kafka_conf_t *conf, const struct fg_config *cfg,
 struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 					       const char *const *must_exist,
 					       fg_kafka_source_revoke_cb *before_revoke, void *ctx,
-					       const volatile sig_atomic_t *stop, char *errstr,
+					       const _Atomic int *stop, char *errstr,
 					       size_t errstr_size)
 {
 	struct fg_kafka_source *src = calloc(1, sizeof(*src));

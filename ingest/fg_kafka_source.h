@@ -86,7 +86,7 @@ void fg_kafka_rebalance_apply(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 struct fg_kafka_source *fg_kafka_source_create(const struct fg_config *cfg,
 					       const char *const *must_exist,
 					       fg_kafka_source_revoke_cb *before_revoke, void *ctx,
-					       const volatile sig_atomic_t *stop, char *errstr,
+					       const _Atomic int *stop, char *errstr,
 					       size_t errstr_size);
 /*
  * Pauses (pause != 0) or resumes every assigned partition. While paused,

@@ -38,7 +38,7 @@ int fg_kafka_sink_settings(rd_kafka_conf_t *conf, const struct fg_config *cfg, c
 
 struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
 					   fg_kafka_sink_delivery_cb *cb, void *ctx,
-					   const volatile sig_atomic_t *stop, char *errstr,
+					   const _Atomic int *stop, char *errstr,
 					   size_t errstr_size)
 {
 	struct fg_kafka_sink *sink = calloc(1, sizeof(*sink));

@@ -33,7 +33,7 @@ int fg_cmd_whatif(int argc, char **argv);
  * (SA_RESETHAND), for an operator who does not want to wait. A signal the
  * process was started with ignored stays ignored.
  */
-extern volatile sig_atomic_t fg_cmd_stop_signal;
+extern _Atomic int fg_cmd_stop_signal;
 void fg_cmd_catch_stop(void);
 
 /* The reference tables a command reads from `--data DIR`, as an input for

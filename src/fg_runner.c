@@ -18,7 +18,11 @@
 #include "../pricing/fg_refstore.h"
 #include "../sinks/fg_kafka_sink.h"
 
-volatile sig_atomic_t fg_runner_stop;
+/* Set in a signal handler and read on every thread: a lock-free atomic is
+ * both async-signal-safe (C11 7.14.1.1) and free of data races, which a
+ * volatile sig_atomic_t read by other threads is not (TSan reports it). */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "stop flags need lock-free int");
+_Atomic int fg_runner_stop;
 _Atomic unsigned long long fg_runner_done;
 _Atomic unsigned long long fg_runner_commits, fg_runner_aborts;
 _Atomic unsigned long long fg_runner_cap_pauses;

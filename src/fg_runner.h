@@ -91,7 +91,7 @@
 #include "fg_pipeline.h"
 
 /* Set by SIGINT/SIGTERM; the engine stops at the next batch boundary. */
-extern volatile sig_atomic_t fg_runner_stop;
+extern _Atomic int fg_runner_stop;
 void fg_runner_install_signals(void);
 
 /* Inputs whose outputs were acknowledged so far (exactly_once: committed) (for

@@ -2,6 +2,7 @@
  * floorgate: assesses critical-mineral import declarations against
  * reference price floors, from Kafka or from Avro files.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +13,9 @@
 #define FG_VERSION "0.1.0"
 #endif
 
-volatile sig_atomic_t fg_cmd_stop_signal;
+/* lock-free, so safe in the handler and read race-free by other threads */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "stop flags need lock-free int");
+_Atomic int fg_cmd_stop_signal;
 
 static void on_stop_signal(int sig)
 {
