@@ -387,12 +387,10 @@ static int need(avro_value_t *rec, const char *name, enum want want, avro_value_
 	return r == 1 ? 0 : -1;
 }
 
-static int wrong_type(avro_schema_t fs, const char *name, char *msg, size_t msg_size)
-{
-	fg_errf(msg, msg_size, "%s: written as %s, which the reader cannot read here", name,
-		avro_schema_type_name(fs));
-	return -1;
-}
+/*
+ * The getters below read values wfield() has already checked with
+ * leaf_fits(): the writer's branch is one the reader can read as asked.
+ */
 
 /* string, or bytes (Avro resolves them into each other) */
 static int as_str(avro_value_t *f, avro_schema_t fs, struct fg_str *out, char *msg,
@@ -407,8 +405,6 @@ static int as_str(avro_value_t *f, avro_schema_t fs, struct fg_str *out, char *m
 		*out = fg_str_make(s, size ? size - 1 : 0); /* size counts the NUL */
 		return 0;
 	}
-	if (!is_avro_bytes(fs))
-		return wrong_type(fs, name, msg, msg_size);
 	CHECK(avro_value_get_bytes(f, &p, &size), name);
 	*out = fg_str_make(p, size);
 	return 0;
@@ -431,8 +427,6 @@ static int get_int(avro_value_t *rec, const char *name, int32_t *out, char *msg,
 
 	if (need(rec, name, W_INT, &f, &fs, msg, msg_size))
 		return -1;
-	if (!is_avro_int32(fs))
-		return wrong_type(fs, name, msg, msg_size);
 	CHECK(avro_value_get_int(&f, out), name);
 	return 0;
 }
@@ -452,8 +446,6 @@ static int get_long(avro_value_t *rec, const char *name, int64_t *out, char *msg
 		*out = i;
 		return 0;
 	}
-	if (!is_avro_int64(fs))
-		return wrong_type(fs, name, msg, msg_size);
 	CHECK(avro_value_get_long(&f, out), name);
 	return 0;
 }
@@ -467,8 +459,6 @@ static int get_dec(avro_value_t *rec, const char *name, int64_t *out, char *msg,
 
 	if (need(rec, name, W_DECIMAL, &f, &fs, msg, msg_size))
 		return -1;
-	if (!is_avro_bytes(fs))
-		return wrong_type(fs, name, msg, msg_size);
 	CHECK(avro_value_get_bytes(&f, &b, &size), name);
 	if (fg_decimal_from_be_bytes(b, size, out)) {
 		fg_errf(msg, msg_size, "%s: decimal of %zu bytes is empty or does not fit in 64 bits",
