@@ -1,6 +1,7 @@
 #include "fg_common.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,4 +49,15 @@ int fg_parse_uint(const char *s, unsigned long long max, unsigned long long *out
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int fg_catch_signal(int sig, const struct sigaction *sa)
+{
+	struct sigaction old;
+
+	if (sigaction(sig, NULL, &old))
+		return -1;
+	if (old.sa_handler == SIG_IGN)
+		return 0;
+	return sigaction(sig, sa, NULL) ? -1 : 1;
 }

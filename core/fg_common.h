@@ -43,6 +43,12 @@ void fg_errf(char *errstr, size_t errstr_size, const char *fmt, ...)
  * strtoull alone would take "-1" or "12x". */
 int fg_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
 
+struct sigaction;
+/* Installs sa for sig unless the process was started with sig ignored (nohup,
+ * a shell's background job): 1 when installed, 0 when left ignored, -1 on
+ * error. Every command's stop handlers go through it. */
+int fg_catch_signal(int sig, const struct sigaction *sa);
+
 #define FG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

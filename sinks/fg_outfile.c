@@ -54,15 +54,13 @@ static void on_fatal_signal(int sig)
 void fg_outfile_remove_on_signal(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa, old;
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_fatal_signal;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		/* an ignored signal stays ignored (nohup, a shell's background job) */
-		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-			sigaction(sigs[i], &sa, NULL);
+	for (size_t i = 0; i < FG_ARRAY_LEN(sigs); i++)
+		fg_catch_signal(sigs[i], &sa);
 }
 
 /* A malloc'd copy of the directory part of path ("." for a bare name, "/"

@@ -167,8 +167,10 @@ void fg_runner_install_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/* A stop signal ignored at start stays ignored, as in the file commands;
+	 * SIGHUP is the reload an operator asks for, even under nohup. */
+	fg_catch_signal(SIGINT, &sa);
+	fg_catch_signal(SIGTERM, &sa);
 	sigaction(SIGHUP, &sa, NULL);
 }
 

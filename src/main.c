@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/fg_common.h"
 #include "../ingest/fg_schemas.h"
 #include "fg_cmd.h"
 
@@ -30,13 +31,8 @@ void fg_cmd_catch_stop(void)
 	sa.sa_handler = on_stop_signal;
 	sa.sa_flags = SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 2; i++) {
-		int sig = i ? SIGTERM : SIGINT;
-		struct sigaction old;
-		/* an ignored signal stays ignored (nohup, a shell's background job) */
-		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-			sigaction(sig, &sa, NULL);
-	}
+	fg_catch_signal(SIGINT, &sa);
+	fg_catch_signal(SIGTERM, &sa);
 }
 
 static const struct {
