@@ -430,6 +430,14 @@ done
 section mock
 expect_fail "mock/demo: one output per input through the embedded cluster" 0 \
 	"exactly one output: OK" timeout 300 $FG demo --count 30000 --seed 5
+# run and demo keep a SIGINT ignored at start ignored, like the file commands;
+# one they catch stops them, and every declaration read is still answered once.
+expect_fail "mock/demo: a SIGINT ignored at start stays ignored, the demo completes" 0 \
+	"every one of 100000 inputs has exactly one output: OK" timeout 300 sh -c "
+	(trap '' INT; exec $FG demo --count 100000 --seed 5) & p=\$!; sleep 2; kill -INT \$p; wait \$p"
+expect_fail "mock/demo: SIGINT stops it, exit 1, each declaration read answered once" 1 \
+	"stopped by signal after [0-9]+ of 5000000 declarations were produced; the [0-9]+ read have exactly one output each: OK" \
+	timeout 300 sh -c "env --default-signal=INT $FG demo --count 5000000 --seed 5 & p=\$!; sleep 4; kill -INT \$p; wait \$p"
 # The capacity planner's tool, briefly: its JSON is complete and nothing is lost.
 expect_fail "mock/bench refuses rounds too short to measure, naming the most it allows" 2 \
 	"--rounds 20: each round would measure 0.02 s, under 0.5 s; give at most 1 for --duration 2" \
