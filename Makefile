@@ -17,7 +17,7 @@ OPT      ?= -O3
 
 CFLAGS_BASE := -std=gnu11 -g $(OPT) -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wno-missing-field-initializers -D_GNU_SOURCE -pthread -MMD -MP
-LDLIBS   := -lrdkafka -lavro -lxxhash -lurcu-qsbr -lz -lpthread -lm
+LDLIBS   := -lrdkafka -lavro -ljansson -lxxhash -lurcu-qsbr -lz -lpthread -lm
 
 ifeq ($(SANITIZER),address)
   SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

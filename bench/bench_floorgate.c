@@ -157,7 +157,7 @@ static int bench_setup(struct bench *b)
 	}
 	/* Schema id 1 = declaration.avsc, as in schemas/registry/1.avsc. */
 	schema = fg_schemas_parse(fg_schema_text_declaration, err, sizeof(err));
-	if (!schema || fg_schema_registry_add(&b->reg, 1, schema, "declaration.avsc")) {
+	if (!schema || fg_schema_registry_add(&b->reg, 1, schema, NULL, "declaration.avsc")) {
 		fprintf(stderr, "bench: cannot register the declaration schema: %s\n", err);
 		goto done;
 	}

@@ -36,6 +36,7 @@ struct fg_ocf_reader {
 	FILE *f;
 	char *path;
 	avro_schema_t schema;
+	int scale[FG_DEC_FIELDS]; /* the decimal scales the writer declares */
 	int deflate;
 	uint8_t sync[16];
 	struct fg_ocf_skip *sk;
@@ -382,6 +383,12 @@ struct fg_ocf_reader *fg_ocf_reader_open(const char *path, char *errstr, size_t 
 		r->schema = NULL;
 		goto err;
 	}
+	if (fg_schema_decimal_scales(schema_json, schema_len, r->scale, errstr, errstr_size)) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", errstr);
+		fg_errf(errstr, errstr_size, "%s: writer schema: %s", path, why);
+		goto err;
+	}
 	r->sk = fg_ocf_skip_create(r->schema);
 	if (!r->sk) {
 		fg_errf(errstr, errstr_size, "%s: cannot compile the writer schema", path);
@@ -402,6 +409,11 @@ err:
 avro_schema_t fg_ocf_reader_schema(const struct fg_ocf_reader *r)
 {
 	return r->schema;
+}
+
+const int *fg_ocf_reader_scales(const struct fg_ocf_reader *r)
+{
+	return r->scale;
 }
 
 const char *fg_ocf_reader_codec(const struct fg_ocf_reader *r)

@@ -33,6 +33,8 @@
 
 #include <avro.h>
 
+#include "fg_schemas.h"
+
 struct fg_ocf_reader;
 
 /*
@@ -44,6 +46,9 @@ void fg_ocf_reader_close(struct fg_ocf_reader *r); /* NULL-safe */
 
 /* The writer schema (borrowed; lives as long as r). */
 avro_schema_t fg_ocf_reader_schema(const struct fg_ocf_reader *r);
+/* The decimal scales it declares (fg_schema_decimal_scales; FG_DEC_FIELDS of
+ * them), for fg_schema_registry_add. */
+const int *fg_ocf_reader_scales(const struct fg_ocf_reader *r);
 /* "null" or "deflate". */
 const char *fg_ocf_reader_codec(const struct fg_ocf_reader *r);
 /* Bytes of the file consumed so far (for progress). */

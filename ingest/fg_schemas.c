@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,14 +19,139 @@ avro_schema_t fg_schemas_parse(const char *json, char *errstr, size_t errstr_siz
 	return s;
 }
 
-int fg_schema_registry_add(struct fg_schema_registry *reg, int32_t id, avro_schema_t schema,
-			   const char *origin)
+const int fg_reader_scales[FG_DEC_FIELDS] = { 3, 2, 4 };
+const char *const fg_dec_field_names[FG_DEC_FIELDS] = { "net_mass_kg", "customs_value",
+							 "percent" };
+
+/* The record (unqualified name) and field each reader decimal lives in. */
+static const struct {
+	const char *record, *field;
+} dec_place[FG_DEC_FIELDS] = {
+	{ "GoodsLine", "net_mass_kg" },
+	{ "GoodsLine", "customs_value" },
+	{ "Content", "percent" },
+};
+
+/* The scale a field type declares, or -1 when it is no valid decimal on bytes. */
+static long long declared_scale(json_t *t)
 {
+	if (json_is_array(t)) { /* a union: its bytes branch (there is at most one) */
+		size_t i;
+		json_t *b;
+		json_array_foreach(t, i, b) {
+			long long sc = declared_scale(b);
+			if (sc >= 0)
+				return sc;
+		}
+		return -1;
+	}
+	if (!json_is_object(t))
+		return -1;
+	const char *type = json_string_value(json_object_get(t, "type"));
+	const char *logical = json_string_value(json_object_get(t, "logicalType"));
+	json_t *precision = json_object_get(t, "precision"), *scale = json_object_get(t, "scale");
+	if (!type || strcmp(type, "bytes") || !logical || strcmp(logical, "decimal") ||
+	    !json_is_integer(precision) || json_integer_value(precision) <= 0 ||
+	    (scale && !json_is_integer(scale)))
+		return -1;
+	long long sc = scale ? json_integer_value(scale) : 0; /* the specification's default */
+	/* a scale outside 0..precision makes the logical type invalid: ignored */
+	return sc >= 0 && sc <= json_integer_value(precision) ? sc : -1;
+}
+
+struct scale_walk {
+	int scale[FG_DEC_FIELDS];
+	int seen[FG_DEC_FIELDS];
+	char *why;
+	size_t why_size;
+};
+
+/* Every record definition anywhere in the schema, by unqualified name. */
+static int walk(json_t *j, struct scale_walk *w)
+{
+	if (json_is_array(j)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v) {
+			if (walk(v, w))
+				return -1;
+		}
+		return 0;
+	}
+	if (!json_is_object(j))
+		return 0;
+	const char *type = json_string_value(json_object_get(j, "type"));
+	const char *name = json_string_value(json_object_get(j, "name"));
+	json_t *fields = json_object_get(j, "fields");
+	if (type && (!strcmp(type, "record") || !strcmp(type, "error")) && name &&
+	    json_is_array(fields)) {
+		const char *dot = strrchr(name, '.');
+		name = dot ? dot + 1 : name;
+		for (int k = 0; k < FG_DEC_FIELDS; k++) {
+			size_t i;
+			json_t *f;
+			if (strcmp(name, dec_place[k].record))
+				continue;
+			json_array_foreach(fields, i, f) {
+				const char *fn = json_string_value(json_object_get(f, "name"));
+				if (!fn || strcmp(fn, dec_place[k].field))
+					continue;
+				long long sc = declared_scale(json_object_get(f, "type"));
+				int s = sc < 0 ? fg_reader_scales[k] : sc > 1000 ? 1000 : (int)sc;
+				if (w->seen[k] && w->scale[k] != s) {
+					fg_errf(w->why, w->why_size,
+						"two records named %s declare %s at scales %d and "
+						"%d",
+						dec_place[k].record, dec_place[k].field,
+						w->scale[k], s);
+					return -1;
+				}
+				w->seen[k] = 1;
+				w->scale[k] = s;
+			}
+		}
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(j, key, v) {
+		if (walk(v, w))
+			return -1;
+	}
+	return 0;
+}
+
+int fg_schema_decimal_scales(const char *json, size_t len, int scale[FG_DEC_FIELDS], char *why,
+			     size_t why_size)
+{
+	struct scale_walk w = { .why = why, .why_size = why_size };
+	json_error_t jerr;
+	json_t *root = json_loadb(json, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	int rc;
+
+	if (!root) {
+		fg_errf(why, why_size, "schema JSON, line %d column %d: %s", jerr.line,
+			jerr.column, jerr.text);
+		return -1;
+	}
+	memcpy(w.scale, fg_reader_scales, sizeof(w.scale));
+	rc = walk(root, &w);
+	json_decref(root);
+	if (!rc)
+		memcpy(scale, w.scale, sizeof(w.scale));
+	return rc;
+}
+
+int fg_schema_registry_add(struct fg_schema_registry *reg, int32_t id, avro_schema_t schema,
+			   const int *scale, const char *origin)
+{
+	if (!scale)
+		scale = fg_reader_scales;
 	for (size_t i = 0; i < reg->n; i++)
 		if (reg->v[i].id == id) {
 			avro_schema_decref(reg->v[i].schema);
 			free(reg->v[i].origin);
 			reg->v[i].schema = avro_schema_incref(schema);
+			memcpy(reg->v[i].scale, scale, sizeof(reg->v[i].scale));
 			reg->v[i].origin = strdup(origin ? origin : "");
 			return 0;
 		}
@@ -39,6 +165,7 @@ int fg_schema_registry_add(struct fg_schema_registry *reg, int32_t id, avro_sche
 	}
 	reg->v[reg->n].id = id;
 	reg->v[reg->n].schema = avro_schema_incref(schema);
+	memcpy(reg->v[reg->n].scale, scale, sizeof(reg->v[reg->n].scale));
 	reg->v[reg->n].origin = strdup(origin ? origin : "");
 	reg->n++;
 	return 0;
@@ -111,13 +238,18 @@ int fg_schema_registry_load_dir(struct fg_schema_registry *reg, const char *dir,
 			fg_errf(errstr, errstr_size, "%s: %s", path, strerror(errno ? errno : EIO));
 			goto err;
 		}
+		int scale[FG_DEC_FIELDS];
 		avro_schema_t s = fg_schemas_parse(json, why, sizeof(why));
+		if (s && fg_schema_decimal_scales(json, strlen(json), scale, why, sizeof(why))) {
+			avro_schema_decref(s);
+			s = NULL;
+		}
 		free(json);
 		if (!s) {
 			fg_errf(errstr, errstr_size, "%s: %s", path, why);
 			goto err;
 		}
-		int rc = fg_schema_registry_add(reg, (int32_t)id, s, path);
+		int rc = fg_schema_registry_add(reg, (int32_t)id, s, scale, path);
 		avro_schema_decref(s);
 		if (rc) {
 			fg_errf(errstr, errstr_size, "%s: out of memory", path);

@@ -22,11 +22,34 @@ extern const char fg_schema_text_deadletter[];
 
 #define FG_SCHEMA_ID_FILE (-1) /* the writer schema of the input file in file mode */
 
+/*
+ * The reader's decimals, in the order a writer's scales are kept. Avro C
+ * keeps no logical types, so the scales a writer declares are read from its
+ * JSON (fg_schema_decimal_scales) and kept beside the parsed schema.
+ */
+enum fg_dec_field { FG_DEC_NET_MASS, FG_DEC_CUSTOMS_VALUE, FG_DEC_PERCENT, FG_DEC_FIELDS };
+extern const int fg_reader_scales[FG_DEC_FIELDS]; /* 3, 2, 4, as declaration.avsc */
+extern const char *const fg_dec_field_names[FG_DEC_FIELDS];
+
 struct fg_schema_entry {
 	int32_t id;
 	avro_schema_t schema; /* owned (one reference) */
+	int scale[FG_DEC_FIELDS]; /* the scales the writer declares */
 	char *origin;          /* file it came from, for messages */
 };
+
+/*
+ * The scale writer schema json declares for each of the reader's decimals:
+ * the `scale` of a `bytes` type with logicalType decimal in field
+ * net_mass_kg or customs_value of a record named GoodsLine, or percent of
+ * one named Content (names unqualified, as the decoder matches them; a
+ * union's bytes branch). A field without a valid decimal logical type (the
+ * specification has an invalid one ignored) keeps the reader's scale.
+ * Returns 0, or -1 with a message (two records of one name declaring
+ * different scales, JSON that does not parse).
+ */
+int fg_schema_decimal_scales(const char *json, size_t len, int scale[FG_DEC_FIELDS], char *why,
+			     size_t why_size);
 
 struct fg_schema_registry {
 	struct fg_schema_entry *v;
@@ -39,9 +62,10 @@ avro_schema_t fg_schemas_parse(const char *json, char *errstr, size_t errstr_siz
 /* Loads every `<id>.avsc` in dir. Returns 0 or -1 with "file: reason". */
 int fg_schema_registry_load_dir(struct fg_schema_registry *reg, const char *dir, char *errstr,
 				size_t errstr_size);
-/* Adds a schema under id (takes a new reference). Replaces an existing id. */
+/* Adds a schema under id (takes a new reference), with the decimal scales its
+ * writer declares (NULL: the reader's). Replaces an existing id. */
 int fg_schema_registry_add(struct fg_schema_registry *reg, int32_t id, avro_schema_t schema,
-			   const char *origin);
+			   const int *scale, const char *origin);
 const struct fg_schema_entry *fg_schema_registry_get(const struct fg_schema_registry *reg,
 						     int32_t id);
 void fg_schema_registry_fini(struct fg_schema_registry *reg);

@@ -10,7 +10,7 @@
 set -eu
 if [ "${1:-}" = "--check" ]; then
 	absent=""
-	for h in librdkafka/rdkafka.h avro.h jemalloc/jemalloc.h xxhash.h urcu-qsbr.h ck_ring.h zlib.h; do
+	for h in librdkafka/rdkafka.h avro.h jansson.h jemalloc/jemalloc.h xxhash.h urcu-qsbr.h ck_ring.h zlib.h; do
 		printf '#include <%s>\n' "$h" | ${CC:-cc} -E -x c - >/dev/null 2>&1 || absent="$absent $h"
 	done
 	[ -z "$absent" ] && exit 0
@@ -18,7 +18,7 @@ if [ "${1:-}" = "--check" ]; then
 	echo "floorgate: run 'make deps' (or 'make demo'), which installs the Debian packages" >&2
 	exit 1
 fi
-pkgs="build-essential pkg-config librdkafka-dev libavro-dev libjemalloc-dev libxxhash-dev
+pkgs="build-essential pkg-config librdkafka-dev libavro-dev libjansson-dev libjemalloc-dev libxxhash-dev
 libbenchmark-dev libcmocka-dev libck-dev liburcu-dev zlib1g-dev kcat clang python3-venv"
 # The audit tests render the HTML report in a headless browser.
 pkgs="$pkgs chromium"

@@ -89,9 +89,9 @@ struct add_ctx {
 };
 
 static int on_output(void *ctx, avro_value_t *v, const uint8_t *bytes, size_t len,
-		     const struct fg_source_pos *pos, avro_schema_t writer)
+		     const struct fg_source_pos *pos, const struct fg_ocf_reader *file)
 {
-	(void)writer;
+	(void)file;
 	struct add_ctx *c = ctx;
 	(void)bytes;
 	(void)len;
@@ -270,7 +270,7 @@ static void parse_key(const uint8_t *k, size_t len, struct pos_key *pk)
 }
 
 static int on_input(void *ctx, avro_value_t *v, const uint8_t *bytes, size_t len,
-		    const struct fg_source_pos *pos, avro_schema_t writer)
+		    const struct fg_source_pos *pos, const struct fg_ocf_reader *file)
 {
 	struct compl *c = ctx;
 	uint8_t k[160];
@@ -279,8 +279,9 @@ static int on_input(void *ctx, avro_value_t *v, const uint8_t *bytes, size_t len
 	/* A file names one writer for all its records: assessments or dead
 	 * letters given as the input are refused whole. (Every message of a
 	 * topic is an input, even one that is not a declaration.) */
-	if (writer && c->inputs == 0 &&
-	    fg_decoder_check_writer(writer, c->input, c->errstr, c->errstr_size))
+	if (file && c->inputs == 0 &&
+	    fg_decoder_check_writer(fg_ocf_reader_schema(file), c->input, c->errstr,
+				    c->errstr_size))
 		return -1;
 	(void)v;
 	(void)bytes;
@@ -305,9 +306,9 @@ static int get_opt(avro_value_t *v, const char *name, avro_value_t *out)
 }
 
 static int on_compl_output(void *ctx, avro_value_t *v, const uint8_t *bytes, size_t len,
-			   const struct fg_source_pos *pos, avro_schema_t writer)
+			   const struct fg_source_pos *pos, const struct fg_ocf_reader *file)
 {
-	(void)writer;
+	(void)file;
 	struct compl *c = ctx;
 	avro_value_t f;
 	const char *topic = NULL;

@@ -98,7 +98,8 @@ int fg_cmd_assess(int argc, char **argv)
 		fprintf(stderr, "floorgate assess: %s\n", err);
 		goto done;
 	}
-	if (fg_schema_registry_add(&reg, FG_SCHEMA_ID_FILE, fg_ocf_reader_schema(rdr), in)) {
+	if (fg_schema_registry_add(&reg, FG_SCHEMA_ID_FILE, fg_ocf_reader_schema(rdr),
+				   fg_ocf_reader_scales(rdr), in)) {
 		fprintf(stderr, "floorgate assess: out of memory\n");
 		goto done;
 	}

@@ -576,7 +576,8 @@ static int open_files(struct rp *rp, char *err, size_t err_size)
 			return -1;
 		}
 		int rc = fg_schema_registry_add(&rp->reg, FG_SCHEMA_ID_FILE - (int32_t)i,
-						fg_ocf_reader_schema(r), rp->in[i]);
+						fg_ocf_reader_schema(r), fg_ocf_reader_scales(r),
+						rp->in[i]);
 		rp->files[i].skip = fg_ocf_skip_create(fg_ocf_reader_schema(r));
 		fg_ocf_reader_close(r);
 		if (rc || !rp->files[i].skip) {

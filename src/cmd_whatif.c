@@ -58,33 +58,35 @@ struct whatif {
 };
 
 static int on_recorded(void *ctx, avro_value_t *v, const uint8_t *bytes, size_t len,
-		       const struct fg_source_pos *pos, avro_schema_t writer)
+		       const struct fg_source_pos *pos, const struct fg_ocf_reader *file)
 {
 	struct whatif *w = ctx;
 	(void)bytes;
 	(void)len;
-	(void)writer;
+	(void)file;
 	return fg_audit_add(&w->a, FG_AUDIT_RECORDED, v, pos->file ? pos->file : pos->topic, NULL,
 			    w->errstr, w->errstr_size);
 }
 
 static int on_decl(void *ctx, avro_value_t *v, const uint8_t *bytes, size_t len,
-		   const struct fg_source_pos *pos, avro_schema_t writer)
+		   const struct fg_source_pos *pos, const struct fg_ocf_reader *file)
 {
 	struct whatif *w = ctx;
 	const struct fg_schema_entry *entry = NULL;
 	struct fg_output o;
 	(void)v;
 
-	if (writer) {
+	if (file) {
 		/* A file: its writer schema under the file id (replaced per file). */
+		avro_schema_t writer = fg_ocf_reader_schema(file);
 		entry = fg_schema_registry_get(&w->reg, FG_SCHEMA_ID_FILE);
 		if (!entry || entry->schema != writer) {
 			/* a file of other records (assessments given as --in) is refused
 			 * whole, not recomputed as one dead letter per record */
 			if (fg_decoder_check_writer(writer, pos->file, w->errstr, w->errstr_size))
 				return -1;
-			if (fg_schema_registry_add(&w->reg, FG_SCHEMA_ID_FILE, writer, pos->file))
+			if (fg_schema_registry_add(&w->reg, FG_SCHEMA_ID_FILE, writer,
+						   fg_ocf_reader_scales(file), pos->file))
 				goto oom;
 			entry = fg_schema_registry_get(&w->reg, FG_SCHEMA_ID_FILE);
 		}

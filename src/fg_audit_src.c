@@ -62,7 +62,7 @@ static int read_file(const char *path, const struct fg_audit_src_opts *o, fg_aud
 				goto done;
 			}
 		}
-		r = fn(ctx, o->decode ? &value : NULL, body, len, &pos, fg_ocf_reader_schema(rdr));
+		r = fn(ctx, o->decode ? &value : NULL, body, len, &pos, rdr);
 		if (r) {
 			rc = r;
 			goto done;

@@ -23,6 +23,7 @@
 
 #include <avro.h>
 
+#include "../ingest/fg_ocf_reader.h"
 #include "../ingest/fg_schemas.h"
 #include "../sinks/fg_encode.h"
 #include "fg_config.h"
@@ -40,11 +41,12 @@ struct fg_audit_src_opts {
  * schema (valid during the call). bytes/len: the Avro body (file: the
  * record's bytes as written; Kafka: the value after the frame when
  * decoding, the whole value otherwise).
- * writer: a file's writer schema (bytes are a bare body), NULL for Kafka
- * (bytes are Confluent-framed when not decoding). Non-zero stops.
+ * file: the container being read, for its writer schema and decimal
+ * scales (bytes are a bare body); NULL for Kafka (bytes are
+ * Confluent-framed when not decoding). Non-zero stops.
  */
 typedef int (*fg_audit_src_fn)(void *ctx, avro_value_t *v, const uint8_t *bytes, size_t len,
-			       const struct fg_source_pos *pos, avro_schema_t writer);
+			       const struct fg_source_pos *pos, const struct fg_ocf_reader *file);
 
 /* Reads every record of src. Returns 0, fn's value, or -1 with a message. */
 int fg_audit_src_read(const char *src, const struct fg_audit_src_opts *o, fg_audit_src_fn fn,

@@ -265,6 +265,11 @@ check "replay/an older writer (no preference_claim, fields and symbols reordered
 	$FG assess --quiet --data data --in $R/decl-older.avro --out $R/o-a.avro --dlq $R/o-d.avro &&
 	cmp $R/o-a.avro $R/base-a.avro &&
 	[ \"\$($FG dump $R/o-d.avro | cut -d, -f1,2)\" = \"\$($FG dump $R/base-d.avro | cut -d, -f1,2)\" ]"
+"$PY" tests/replay/recode.py --codec null --finer "$R/decl.avro" "$R/decl-finer.avro"
+check "replay/a writer with finer decimal scales (mass 6, value 4, percent 6) gives the same assessments" sh -c "
+	$FG assess --quiet --data data --in $R/decl-finer.avro --out $R/f-a.avro --dlq $R/f-d.avro &&
+	cmp $R/f-a.avro $R/base-a.avro &&
+	[ \"\$($FG dump $R/f-d.avro | cut -d, -f1,2)\" = \"\$($FG dump $R/base-d.avro | cut -d, -f1,2)\" ]"
 printf 'not avro\n' >"$R/junk.avro"
 expect_fail "replay/a file that is not a container is refused" 2 "junk.avro: not an Avro object container file" \
 	$FG replay --data data --in "$R/junk.avro" --out "$R/j-a.avro" --dlq "$R/j-d.avro"

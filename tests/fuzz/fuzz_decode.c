@@ -108,6 +108,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		 at + strlen(from));
 	evolved.id = 2;
 	evolved.schema = fg_schemas_parse(text, err, sizeof(err));
+	if (evolved.schema &&
+	    fg_schema_decimal_scales(text, strlen(text), evolved.scale, err, sizeof(err))) {
+		avro_schema_decref(evolved.schema);
+		evolved.schema = NULL;
+	}
 	free(text);
 	dec = fg_decoder_create(err, sizeof(err));
 	if (!evolved.schema || !dec) {

@@ -16,7 +16,7 @@ mkdir -p "$OUT/artifacts"
 clang -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wextra \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-o "$OUT/fuzz_ocf_reader" tests/replay/fuzz_ocf_reader.c ingest/fg_ocf_reader.c \
-	core/fg_common.c -lavro -lz
+	ingest/fg_schemas.c core/fg_common.c -lavro -ljansson -lz
 work=$(mktemp -d "${TMPDIR:-/tmp}/floorgate-fuzz-ocf.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/seeds" "$work/corpus"

@@ -5,9 +5,12 @@ another writer schema, in small blocks:
             schema resolves by skipping it;
   --older   an older producer: no preference_claim (the reader's default is null),
             the declaration's fields in reverse order, the function codes listed in
-            reverse order (Avro resolves fields and symbols by name).
+            reverse order (Avro resolves fields and symbols by name);
+  --finer   a producer with finer decimals: net_mass_kg at scale 6, customs_value at
+            scale 4, content.percent at scale 6 (the same values, more zeros).
 
-    recode.py IN.avro OUT.avro [--codec deflate] [--evolve | --older] [--block-records N]
+    recode.py IN.avro OUT.avro [--codec deflate] [--evolve | --older | --finer]
+              [--block-records N]
 """
 import argparse
 import copy
@@ -22,6 +25,7 @@ def main():
     ap.add_argument("--codec", default="deflate")
     ap.add_argument("--evolve", action="store_true")
     ap.add_argument("--older", action="store_true")
+    ap.add_argument("--finer", action="store_true")
     ap.add_argument("--block-records", type=int, default=333)
     a = ap.parse_args()
     with open(a.src, "rb") as f:
@@ -44,6 +48,25 @@ def main():
         for rec in recs:
             for line in rec["lines"]:
                 line.pop("preference_claim", None)
+    if a.finer:
+        finer = {"net_mass_kg": 6, "customs_value": 4, "percent": 6}
+
+        def rescale(t):
+            if isinstance(t, list):
+                return [rescale(b) for b in t]
+            if isinstance(t, dict) and t.get("type") == "record":
+                for fld in t["fields"]:
+                    ft = fld["type"]
+                    if fld["name"] in finer and isinstance(ft, dict):
+                        ft["precision"] += finer[fld["name"]] - ft["scale"]
+                        ft["scale"] = finer[fld["name"]]
+                    else:
+                        fld["type"] = rescale(ft)
+            elif isinstance(t, dict) and t.get("type") == "array":
+                t["items"] = rescale(t["items"])
+            return t
+
+        rescale(schema)
     with open(a.dst, "wb") as f:
         w = fastavro.write.Writer(f, fastavro.parse_schema(schema), codec=a.codec)
         for i, rec in enumerate(recs):

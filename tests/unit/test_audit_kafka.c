@@ -130,11 +130,11 @@ struct range_seen {
 };
 
 static int on_msg(void *ctx, avro_value_t *v, const uint8_t *bytes, size_t len,
-		  const struct fg_source_pos *pos, avro_schema_t writer)
+		  const struct fg_source_pos *pos, const struct fg_ocf_reader *file)
 {
 	struct range_seen *s = ctx;
 	assert_null(v);
-	assert_null(writer);
+	assert_null(file);
 	assert_string_equal(pos->topic, "decls");
 	assert_true(pos->partition == 0 || pos->partition == 1);
 	int p = pos->partition;

@@ -47,7 +47,7 @@ static int setup(void **state)
 	fx->dec = fg_decoder_create(err, sizeof(err));
 	s = fg_schemas_parse(fg_schema_text_declaration, err, sizeof(err));
 	if (!fx->ref || !fx->dec || !s ||
-	    fg_schema_registry_add(&fx->reg, READER_ID, s, "declaration.avsc"))
+	    fg_schema_registry_add(&fx->reg, READER_ID, s, NULL, "declaration.avsc"))
 		return -1;
 	avro_schema_decref(s);
 	fx->entry = fg_schema_registry_get(&fx->reg, READER_ID);
@@ -835,7 +835,7 @@ static void test_decoder_resolves_other_writer_schemas_with_avro_c(void **state)
 	s = fg_schemas_parse(json, err, sizeof(err));
 	if (!s)
 		fail_msg("%s", err);
-	assert_int_equal(fg_schema_registry_add(&fx->reg, READER_ID + 1, s, "extended"), 0);
+	assert_int_equal(fg_schema_registry_add(&fx->reg, READER_ID + 1, s, NULL, "extended"), 0);
 	avro_schema_decref(s);
 	free(json);
 	fx->entry = fg_schema_registry_get(&fx->reg, READER_ID); /* the add may have moved it */

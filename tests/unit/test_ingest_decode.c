@@ -12,6 +12,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -109,13 +112,46 @@ static const char writer_recursive[] = WRITER(
 	HEAD_FIELDS("int"), LINE_FIELDS,
 	",{\"name\":\"previous\",\"type\":[\"null\",\"ImportDeclaration\"],\"default\":null}");
 
+/* GoodsLine with its decimals at other scales (Content's percent too). */
+#define SCALED_LINE_FIELDS(mass, value, pct)                                                 \
+	"{\"name\":\"item_no\",\"type\":\"int\"},"                                           \
+	"{\"name\":\"commodity_code\",\"type\":\"string\"},"                                 \
+	"{\"name\":\"description\",\"type\":\"string\"},"                                    \
+	"{\"name\":\"origin_country\",\"type\":\"string\"},"                                 \
+	"{\"name\":\"net_mass_kg\",\"type\":" DEC(30, mass) "},"                               \
+	"{\"name\":\"customs_value\",\"type\":[\"null\"," DEC(30, value) "]},"                 \
+	"{\"name\":\"content\",\"type\":[\"null\",{\"type\":\"record\",\"name\":\"Content\","   \
+	"\"fields\":[{\"name\":\"element\",\"type\":\"string\"},"                              \
+	"{\"name\":\"percent\",\"type\":" DEC(12, pct) "}]}],\"default\":null},"               \
+	"{\"name\":\"preference_claim\",\"type\":[\"null\",\"string\"],\"default\":null}"
+
+/* A producer with finer decimals than the reader's (mass 6, value 4 in a union, percent 6). */
+static const char writer_finer[] = WRITER(HEAD_FIELDS("int"), SCALED_LINE_FIELDS(6, 4, 6), "");
+/* And one with coarser decimals (whole kilograms and dollars, percent 2). */
+static const char writer_coarser[] = WRITER(HEAD_FIELDS("int"), SCALED_LINE_FIELDS(0, 0, 2), "");
+
+/* The reader's schema but customs_value at scale 4: "equal" to the reader for
+ * Avro C, which keeps no logical types, so it must not take the reader's codec. */
+static const char writer_value_scale_4[] = WRITER(
+	HEAD_FIELDS("int"),
+	"{\"name\":\"item_no\",\"type\":\"int\"},"
+	"{\"name\":\"commodity_code\",\"type\":\"string\"},"
+	"{\"name\":\"description\",\"type\":\"string\"},"
+	"{\"name\":\"origin_country\",\"type\":\"string\"},"
+	"{\"name\":\"net_mass_kg\",\"type\":" DEC(18, 3) "},"
+	"{\"name\":\"customs_value\",\"type\":" DEC(18, 4) "},"
+	"{\"name\":\"content\",\"type\":[\"null\"," CONTENT_REC "],\"default\":null},"
+	"{\"name\":\"preference_claim\",\"type\":[\"null\",\"string\"],\"default\":null}",
+	"");
+
 /* The reader's fields without the docs: equal to the reader for Avro, parsed separately. */
 static const char writer_same[] = WRITER(HEAD_FIELDS("int"), LINE_FIELDS, "");
 
 /* ---- fixture ---------------------------------------------------------------- */
 
 enum { ID_READER = 1, ID_EXTENDED = 2, ID_BAD = 3, ID_SAME = 4, ID_OLD_LINE = 5, ID_ITEM_STRING = 6,
-       ID_AVRO = 7, ID_REORDERED = 8, ID_LINES_UNION = 9, ID_RECURSIVE = 10 };
+       ID_AVRO = 7, ID_REORDERED = 8, ID_LINES_UNION = 9, ID_RECURSIVE = 10, ID_FINER = 11,
+       ID_COARSER = 12, ID_VALUE_SCALE_4 = 13 };
 
 struct fixture {
 	struct fg_schema_registry reg;
@@ -130,9 +166,14 @@ static void add_schema(struct fixture *fx, int32_t id, const char *json)
 	char err[512];
 	avro_schema_t s = fg_schemas_parse(json, err, sizeof(err));
 
+	int scale[FG_DEC_FIELDS];
+
 	if (!s)
 		fail_msg("schema %d: %s", (int)id, err);
-	assert_int_equal(fg_schema_registry_add(&fx->reg, id, s, "test"), 0);
+	/* as the schema directory and container files are read: scales from the JSON */
+	if (fg_schema_decimal_scales(json, strlen(json), scale, err, sizeof(err)))
+		fail_msg("schema %d: %s", (int)id, err);
+	assert_int_equal(fg_schema_registry_add(&fx->reg, id, s, scale, "test"), 0);
 	avro_schema_decref(s);
 }
 
@@ -153,6 +194,9 @@ static int setup(void **state)
 	add_schema(fx, ID_REORDERED, writer_symbols_reordered);
 	add_schema(fx, ID_LINES_UNION, writer_lines_union);
 	add_schema(fx, ID_RECURSIVE, writer_recursive);
+	add_schema(fx, ID_FINER, writer_finer);
+	add_schema(fx, ID_COARSER, writer_coarser);
+	add_schema(fx, ID_VALUE_SCALE_4, writer_value_scale_4);
 	fx->dec = fg_decoder_create(err, sizeof(err));
 	if (!fx->dec || fg_avrobin_init(&fx->w, 0))
 		return -1;
@@ -875,6 +919,149 @@ static void failed_decodes_leave_nothing_behind(struct fixture *fx, int32_t id)
 }
 BOTH(failed_decodes_leave_nothing_behind)
 
+/*
+ * The contract reads a decimal at "the scale given in the schema": the
+ * writer's. A producer at finer or coarser scales than the reader's is
+ * brought to the reader's exactly, or its value is refused; before, the
+ * unscaled integer was taken at the reader's scale (100 times the value).
+ */
+static void put_scaled(struct fg_avrobin *w, __int128 mass, __int128 value, __int128 pct)
+{
+	put_head(w, 0);
+	fg_avrobin_long(w, 1);
+	put_line_start(w, 10, "2836910000", "Lithium carbonate, battery grade", "CL");
+	fg_avrobin_decimal(w, mass);
+	fg_avrobin_long(w, 1); /* customs_value's decimal branch */
+	fg_avrobin_decimal(w, value);
+	put_line_end(w, "Li2O", pct, NULL, -1);
+	fg_avrobin_long(w, 0);
+}
+
+static void test_decimals_at_the_writers_scale(void **state)
+{
+	struct fixture *fx = *state;
+	const struct fg_decl_line *l;
+
+	/* 1234.567 kg, 98765.43, 18.79 % at scales 6, 4, 6 */
+	put_scaled(&fx->w, 1234567000, 987654300, 18790000);
+	decode_ok(fx, ID_FINER);
+	l = &fx->d.lines[0];
+	assert_int_equal(l->net_mass_kg, 1234567);
+	assert_int_equal(l->customs_value, 9876543);
+	assert_int_equal(l->content_percent, 187900);
+	/* a cent and a half is not a number of cents: refused, not rounded */
+	put_scaled(&fx->w, 1234567000, 987654350, 18790000);
+	decode_fails(fx, ID_FINER,
+		     "customs_value: 98765.4350 (written at scale 4) has more decimals than the "
+		     "reader's scale 2 keeps");
+	put_scaled(&fx->w, 1234567800, 987654300, 18790000);
+	decode_fails(fx, ID_FINER, "net_mass_kg: 1234.567800 (written at scale 6)");
+	put_scaled(&fx->w, 1234567000, 987654300, 18790001);
+	decode_fails(fx, ID_FINER, "content.percent: 18.790001 (written at scale 6)");
+
+	/* 1235 kg, 98765 dollars, 18.79 % at scales 0, 0, 2 */
+	put_scaled(&fx->w, 1235, 98765, 1879);
+	decode_ok(fx, ID_COARSER);
+	l = &fx->d.lines[0];
+	assert_int_equal(l->net_mass_kg, 1235000);
+	assert_int_equal(l->customs_value, 9876500);
+	assert_int_equal(l->content_percent, 187900);
+	put_scaled(&fx->w, INT64_MAX / 100, 98765, 1879);
+	decode_fails(fx, ID_COARSER,
+		     "net_mass_kg: 92233720368547758 (written at scale 0) does not fit in 64 bits "
+		     "at the reader's scale 3");
+
+	/* the reader's layout with customs_value at scale 4: 98765.4300 */
+	put_head(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 1);
+	put_line_start(&fx->w, 10, "2836910000", "Lithium carbonate, battery grade", "CL");
+	fg_avrobin_decimal(&fx->w, 1234567);
+	fg_avrobin_decimal(&fx->w, 987654300);
+	put_line_end(&fx->w, "Li2O", 187900, NULL, -1);
+	fg_avrobin_long(&fx->w, 0);
+	decode_ok(fx, ID_VALUE_SCALE_4);
+	assert_int_equal(fx->d.lines[0].customs_value, 9876543);
+	assert_int_equal(fx->d.lines[0].net_mass_kg, 1234567);
+
+	/* the reader's own bodies are unchanged in between */
+	put_standard(&fx->w, 0);
+	decode_ok(fx, ID_READER);
+	check_standard(&fx->d);
+}
+
+static void test_decimal_scales_from_schema_json(void **state)
+{
+	char why[256];
+	int sc[FG_DEC_FIELDS];
+	(void)state;
+
+#define SCALES(json) fg_schema_decimal_scales((json), strlen(json), sc, why, sizeof(why))
+	assert_int_equal(SCALES(fg_schema_text_declaration), 0);
+	assert_int_equal(sc[FG_DEC_NET_MASS], 3);
+	assert_int_equal(sc[FG_DEC_CUSTOMS_VALUE], 2);
+	assert_int_equal(sc[FG_DEC_PERCENT], 4);
+	for (int k = 0; k < FG_DEC_FIELDS; k++)
+		assert_int_equal(sc[k], fg_reader_scales[k]);
+	assert_int_equal(SCALES(writer_finer), 0);
+	assert_int_equal(sc[FG_DEC_NET_MASS], 6);
+	assert_int_equal(sc[FG_DEC_CUSTOMS_VALUE], 4);
+	assert_int_equal(sc[FG_DEC_PERCENT], 6);
+	/* a scale left out is 0, as the specification has it */
+	static const char no_scale[] =
+		"{\"type\":\"record\",\"name\":\"x.GoodsLine\",\"fields\":[{\"name\":"
+		"\"customs_value\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","
+		"\"precision\":9}}]}";
+	assert_int_equal(SCALES(no_scale), 0);
+	assert_int_equal(sc[FG_DEC_CUSTOMS_VALUE], 0);
+	/* an invalid decimal (scale above precision) is plain bytes: the reader's scale */
+	static const char invalid[] =
+		"{\"type\":\"record\",\"name\":\"GoodsLine\",\"fields\":[{\"name\":"
+		"\"customs_value\",\"type\":" DEC(3, 5) "}]}";
+	assert_int_equal(SCALES(invalid), 0);
+	assert_int_equal(sc[FG_DEC_CUSTOMS_VALUE], 2);
+	/* two GoodsLine records (other namespaces) that disagree: the decoder
+	 * matches records by unqualified name, so which one is meant is unclear */
+	static const char two[] =
+		"[{\"type\":\"record\",\"name\":\"a.GoodsLine\",\"fields\":[{\"name\":"
+		"\"customs_value\",\"type\":" DEC(9, 2) "}]},"
+		"{\"type\":\"record\",\"name\":\"b.GoodsLine\",\"fields\":[{\"name\":"
+		"\"customs_value\",\"type\":" DEC(9, 4) "}]}]";
+	assert_int_equal(SCALES(two), -1);
+	assert_non_null(strstr(why, "two records named GoodsLine declare customs_value at scales 2 and 4"));
+#undef SCALES
+}
+
+/* A schema directory (the Kafka path's writers) keeps each schema's scales. */
+static void test_schema_directory_keeps_decimal_scales(void **state)
+{
+	struct fixture *fx = *state;
+	struct fg_schema_registry reg = { 0 };
+	char dir[] = "/tmp/fg-test-schemas.XXXXXX", path[256], err[512];
+	const struct fg_schema_entry *e;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/41.avsc", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(writer_finer, f);
+	fclose(f);
+	if (fg_schema_registry_load_dir(&reg, dir, err, sizeof(err)))
+		fail_msg("%s", err);
+	unlink(path);
+	rmdir(dir);
+	assert_non_null(e = fg_schema_registry_get(&reg, 41));
+	assert_int_equal(e->scale[FG_DEC_NET_MASS], 6);
+	assert_int_equal(e->scale[FG_DEC_CUSTOMS_VALUE], 4);
+	assert_int_equal(e->scale[FG_DEC_PERCENT], 6);
+	/* and a body at those scales reads as the reader's numbers */
+	put_scaled(&fx->w, 1234567000, 987654300, 18790000);
+	fx->msg[0] = '\0';
+	if (fg_decoder_decode(fx->dec, e, fx->w.buf, fx->w.len, &fx->d, fx->msg, sizeof(fx->msg)))
+		fail_msg("%s", fx->msg);
+	assert_int_equal(fx->d.lines[0].customs_value, 9876543);
+	fg_schema_registry_fini(&reg);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -908,6 +1095,9 @@ int main(void)
 		T(test_failed_decodes_leave_nothing_behind_codec),
 		T(test_failed_decodes_leave_nothing_behind_avro_c),
 		T(test_failed_avro_c_read_frees_what_it_leaked),
+		T(test_decimals_at_the_writers_scale),
+		T(test_decimal_scales_from_schema_json),
+		T(test_schema_directory_keeps_decimal_scales),
 	};
 #undef T
 	avro_set_allocator(counting_allocator, NULL);

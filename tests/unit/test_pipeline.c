@@ -61,7 +61,7 @@ static int setup(void **state)
 		return -1;
 	fx->rd = fg_refdata_load(fx->dir, err, sizeof(err));
 	s = fg_schemas_parse(fg_schema_text_declaration, err, sizeof(err));
-	if (!fx->rd || !s || fg_schema_registry_add(&fx->reg, DECL_SCHEMA_ID, s, "test"))
+	if (!fx->rd || !s || fg_schema_registry_add(&fx->reg, DECL_SCHEMA_ID, s, NULL, "test"))
 		return -1;
 	avro_schema_decref(s);
 	if (fg_pipeline_init(&fx->pl, &fx->reg, fx->rd, ASSESSMENT_ID, DEADLETTER_ID, err,
