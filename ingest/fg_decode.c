@@ -479,7 +479,10 @@ static int rescale(int64_t *v, int ws, int rs, const char *name, char *msg, size
 		}
 	for (int i = rs; i < ws && x; i++) {
 		if (x % 10) {
-			fg_decimal_format(*v, ws > 60 ? 60 : (unsigned)ws, num, sizeof(num));
+			if (ws <= 38)
+				fg_decimal_format(*v, (unsigned)ws, num, sizeof(num));
+			else /* too many places to write out: the unscaled integer */
+				snprintf(num, sizeof(num), "unscaled %lld", (long long)*v);
 			fg_errf(msg, msg_size,
 				"%s: %s (written at scale %d) has more decimals than the reader's "
 				"scale %d keeps",
