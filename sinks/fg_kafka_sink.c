@@ -12,6 +12,7 @@ struct fg_kafka_sink {
 	rd_kafka_topic_t *out, *dlq;
 	int flush_timeout_ms;
 	int eos;
+	const _Atomic int *stop;
 	fg_kafka_sink_delivery_cb *cb;
 	void *ctx;
 };
@@ -51,6 +52,7 @@ struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
 	}
 	sink->cb = cb;
 	sink->ctx = ctx;
+	sink->stop = stop;
 	sink->eos = cfg->guarantee == FG_CONFIG_EXACTLY_ONCE;
 	sink->flush_timeout_ms = (int)cfg->flush_timeout_ms;
 	if (fg_kafka_sink_settings(conf, cfg, errstr, errstr_size))
@@ -145,6 +147,8 @@ rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_l
 					  size_t len, void *msg_opaque)
 {
 	rd_kafka_topic_t *t = dead_letter ? sink->dlq : sink->out;
+	struct timespec now;
+	long long give_up_ms = -1; /* since the stop was seen, on CLOCK_MONOTONIC */
 
 	for (;;) {
 		if (rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, 0, (void *)payload, len, key, key_len,
@@ -153,6 +157,18 @@ rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_l
 		rd_kafka_resp_err_t err = rd_kafka_last_error();
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			return err;
+		/* Once a stop is asked, room is waited for run.flush_timeout_ms at
+		 * most: without a cluster it only comes as messages time out
+		 * (message.timeout.ms, minutes). The caller reports the output as
+		 * not delivered, and its input stays uncommitted. */
+		if (sink->stop && *sink->stop) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			long long ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+			if (give_up_ms < 0)
+				give_up_ms = ms + sink->flush_timeout_ms;
+			else if (ms > give_up_ms)
+				return err;
+		}
 		/* The local queue is full: serve delivery reports, which frees room. */
 		rd_kafka_poll(sink->rk, 10);
 	}

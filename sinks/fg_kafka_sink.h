@@ -46,7 +46,8 @@ typedef void(fg_kafka_sink_delivery_cb)(void *msg_opaque, rd_kafka_resp_err_t er
 int fg_kafka_sink_settings(rd_kafka_conf_t *conf, const struct fg_config *cfg, char *errstr,
 			   size_t errstr_size);
 /* exactly_once: waits up to run.connect_timeout_ms to register the
- * transactional id, less once *stop (NULL: none) is set. */
+ * transactional id, less once *stop (NULL: none) is set. *stop must outlive
+ * the sink: fg_kafka_sink_produce() reads it too. */
 struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
 					   fg_kafka_sink_delivery_cb *cb, void *ctx,
 					   const _Atomic int *stop, char *errstr,
@@ -57,7 +58,9 @@ void fg_kafka_sink_destroy(struct fg_kafka_sink *sink);
 /*
  * Queues one record without copying it; payload and key must stay valid
  * until its delivery report. When the local queue is full it serves
- * delivery reports (which frees room) and retries. Returns 0 or an error.
+ * delivery reports (which frees room) and retries; once *stop is set, for
+ * run.flush_timeout_ms at most, then returns RD_KAFKA_RESP_ERR__QUEUE_FULL.
+ * Returns 0 or an error.
  */
 rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_letter,
 					  const void *key, size_t key_len, const void *payload,

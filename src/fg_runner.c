@@ -696,7 +696,9 @@ static struct fg_batch *free_batch(struct engine *e)
 			paused = 1;
 			atomic_fetch_add_explicit(&fg_runner_full_pauses, 1, memory_order_relaxed);
 		}
-		if (atomic_load(&e->fatal))
+		/* A stop ends the wait too: with the cluster gone no batch may
+		 * ever come back. */
+		if (atomic_load(&e->fatal) || fg_runner_stop)
 			break;
 		bell_wait(&e->free_bell, 10);
 		b = free_get(e);
@@ -1032,10 +1034,14 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 			if (!w->current) {
 				w->current = free_batch(&e);
 				if (!w->current) {
-					/* fatal meanwhile: drop our reference, nothing is stored */
+					/* fatal or stop meanwhile: give the rest back
+					 * unassessed; no offset of it is stored, so the
+					 * group reads it again */
 					for (ssize_t k = i; k < n; k++)
 						rd_kafka_message_destroy(msgs[k]);
-					goto stop;
+					if (atomic_load(&e.fatal))
+						goto stop;
+					break;
 				}
 				w->current->worker = (uint32_t)w->idx;
 			}
