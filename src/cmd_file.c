@@ -174,25 +174,33 @@ done:
 
 /*
  * Avro C 1.11 does not keep logical types, so dump knows floorgate's:
- * decimal fields by name (with their scale) and `date` fields.
+ * decimal fields by name (with their scale) and `date` fields. A
+ * declaration's three decimals print at the scales the file's schema
+ * declares (fg_ocf_reader_scales), as the decoder reads them; the others
+ * are floorgate's outputs, always written at scale 2.
  */
 static const struct {
 	const char *field;
-	int scale;
+	int scale; /* or -1 - enum fg_dec_field: the file's */
 } decimal_fields[] = {
-	{ "net_mass_kg", 3 },     { "customs_value", 2 },  { "percent", 4 },
+	{ "net_mass_kg", -1 - FG_DEC_NET_MASS },
+	{ "customs_value", -1 - FG_DEC_CUSTOMS_VALUE },
+	{ "percent", -1 - FG_DEC_PERCENT },
 	{ "value_usd", 2 },       { "base_duty", 2 },      { "floor_duty", 2 },
 	{ "line_duty", 2 },       { "total_value_usd", 2 }, { "total_base_duty", 2 },
 	{ "total_floor_duty", 2 }, { "total_duty", 2 },
 };
 
-static int decimal_scale(const char *field)
+/* The scale of the decimal field named field in a file whose declaration
+ * decimals have scales file_scale, or -1 when it is none of floorgate's. */
+static int decimal_scale(const char *field, const int *file_scale)
 {
 	if (!field)
 		return -1;
 	for (size_t i = 0; i < FG_ARRAY_LEN(decimal_fields); i++)
 		if (!strcmp(field, decimal_fields[i].field))
-			return decimal_fields[i].scale;
+			return decimal_fields[i].scale >= 0 ? decimal_fields[i].scale
+							    : file_scale[-1 - decimal_fields[i].scale];
 	return -1;
 }
 
@@ -217,7 +225,7 @@ static void json_str(FILE *f, const char *s, size_t len)
 	fputc('"', f);
 }
 
-static int dump_value(FILE *f, avro_value_t *v, const char *field)
+static int dump_value(FILE *f, avro_value_t *v, const char *field, const int *file_scale)
 {
 	switch (avro_value_get_type(v)) {
 	case AVRO_NULL:
@@ -271,7 +279,7 @@ static int dump_value(FILE *f, avro_value_t *v, const char *field)
 		const void *b;
 		size_t size;
 		__int128 x;
-		int scale = decimal_scale(field);
+		int scale = decimal_scale(field, file_scale);
 		if (avro_value_get_type(v) == AVRO_BYTES)
 			avro_value_get_bytes(v, &b, &size);
 		else
@@ -310,7 +318,7 @@ static int dump_value(FILE *f, avro_value_t *v, const char *field)
 				fputs(", ", f);
 			json_str(f, name, strlen(name));
 			fputs(": ", f);
-			dump_value(f, &child, record ? name : NULL);
+			dump_value(f, &child, record ? name : NULL, file_scale);
 		}
 		fputc('}', f);
 		return 0;
@@ -324,7 +332,7 @@ static int dump_value(FILE *f, avro_value_t *v, const char *field)
 			avro_value_get_by_index(v, i, &child, NULL);
 			if (i)
 				fputs(", ", f);
-			dump_value(f, &child, NULL);
+			dump_value(f, &child, NULL, file_scale);
 		}
 		fputc(']', f);
 		return 0;
@@ -332,7 +340,7 @@ static int dump_value(FILE *f, avro_value_t *v, const char *field)
 	case AVRO_UNION: {
 		avro_value_t branch;
 		avro_value_get_current_branch(v, &branch);
-		return dump_value(f, &branch, field);
+		return dump_value(f, &branch, field, file_scale);
 	}
 	default:
 		fputs("null", f);
@@ -356,8 +364,9 @@ int fg_cmd_dump(int argc, char **argv)
 		fprintf(f, "usage: floorgate dump FILE.avro\n\n"
 			   "Prints each record of an Avro object container file as one JSON object a\n"
 			   "line, fields in schema order. floorgate's decimals (money, masses,\n"
-			   "percentages) print as decimal strings, acceptance_date as YYYY-MM-DD, other\n"
-			   "bytes as hex, unions as their value.\n");
+			   "percentages) print as decimal strings at the scale the file's schema\n"
+			   "declares, acceptance_date as YYYY-MM-DD, other bytes as hex, unions as\n"
+			   "their value.\n");
 		return argc == 2 ? FG_EXIT_OK : FG_EXIT_USAGE;
 	}
 	/* Blocks come from floorgate's reader (its messages name the file, the
@@ -385,7 +394,7 @@ int fg_cmd_dump(int argc, char **argv)
 			rc = FG_EXIT_USAGE;
 			goto done;
 		}
-		dump_value(stdout, &value, NULL);
+		dump_value(stdout, &value, NULL, fg_ocf_reader_scales(rdr));
 		fputc('\n', stdout);
 	}
 	if (r < 0) {

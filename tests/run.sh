@@ -270,6 +270,22 @@ check "replay/a writer with finer decimal scales (mass 6, value 4, percent 6) gi
 	$FG assess --quiet --data data --in $R/decl-finer.avro --out $R/f-a.avro --dlq $R/f-d.avro &&
 	cmp $R/f-a.avro $R/base-a.avro &&
 	[ \"\$($FG dump $R/f-d.avro | cut -d, -f1,2)\" = \"\$($FG dump $R/base-d.avro | cut -d, -f1,2)\" ]"
+check "replay/dump prints a finer writer's decimals at its scales, same values (mass 99.212000 for 99.212)" sh -c "
+	$FG dump $R/decl-finer.avro >$R/f.jsonl && $FG dump $R/decl.avro >$R/b.jsonl &&
+	grep -Eq '\"net_mass_kg\": \"[0-9]+\\.[0-9]{6}\"' $R/f.jsonl &&
+	\"$PY\" -c '
+import json, sys
+from decimal import Decimal
+def vals(path):
+    out = []
+    for rec in map(json.loads, open(path)):
+        for l in rec[\"lines\"]:
+            c = l[\"content\"] or {}
+            out.append(tuple(Decimal(x) for x in (l[\"net_mass_kg\"], l[\"customs_value\"], c.get(\"percent\", \"0\"))))
+    return out
+a, b = vals(sys.argv[1]), vals(sys.argv[2])
+sys.exit(0 if a == b and len(a) > 1000 else 1)
+' $R/f.jsonl $R/b.jsonl"
 printf 'not avro\n' >"$R/junk.avro"
 expect_fail "replay/a file that is not a container is refused" 2 "junk.avro: not an Avro object container file" \
 	$FG replay --data data --in "$R/junk.avro" --out "$R/j-a.avro" --dlq "$R/j-d.avro"
