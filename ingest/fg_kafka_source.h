@@ -37,7 +37,6 @@
 #ifndef FG_KAFKA_SOURCE_H
 #define FG_KAFKA_SOURCE_H
 
-#include <signal.h>
 
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>

@@ -377,13 +377,8 @@ struct fg_ocf_reader *fg_ocf_reader_open(const char *path, char *errstr, size_t 
 		}
 		r->z_ok = 1;
 	}
-	if (avro_schema_from_json_length(schema_json, schema_len, &r->schema)) {
-		fg_errf(errstr, errstr_size, "%s: invalid writer schema: %s", path,
-			avro_strerror());
-		r->schema = NULL;
-		goto err;
-	}
-	if (fg_schema_decimal_scales(schema_json, schema_len, r->scale, errstr, errstr_size)) {
+	r->schema = fg_schema_parse_writer(schema_json, schema_len, r->scale, errstr, errstr_size);
+	if (!r->schema) {
 		char why[512];
 		snprintf(why, sizeof(why), "%s", errstr);
 		fg_errf(errstr, errstr_size, "%s: writer schema: %s", path, why);

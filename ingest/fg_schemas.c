@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../core/fg_common.h"
+#include "fg_decl.h"
 
 avro_schema_t fg_schemas_parse(const char *json, char *errstr, size_t errstr_size)
 {
@@ -19,7 +20,8 @@ avro_schema_t fg_schemas_parse(const char *json, char *errstr, size_t errstr_siz
 	return s;
 }
 
-const int fg_reader_scales[FG_DEC_FIELDS] = { 3, 2, 4 };
+const int fg_reader_scales[FG_DEC_FIELDS] = { FG_DECL_MASS_SCALE, FG_DECL_VALUE_SCALE,
+					       FG_DECL_PERCENT_SCALE };
 const char *const fg_dec_field_names[FG_DEC_FIELDS] = { "net_mass_kg", "customs_value",
 							 "percent" };
 
@@ -141,6 +143,22 @@ int fg_schema_decimal_scales(const char *json, size_t len, int scale[FG_DEC_FIEL
 	return rc;
 }
 
+avro_schema_t fg_schema_parse_writer(const char *json, size_t len, int scale[FG_DEC_FIELDS],
+				     char *errstr, size_t errstr_size)
+{
+	avro_schema_t s = NULL;
+
+	if (avro_schema_from_json_length(json, len, &s)) {
+		fg_errf(errstr, errstr_size, "invalid Avro schema: %s", avro_strerror());
+		return NULL;
+	}
+	if (fg_schema_decimal_scales(json, len, scale, errstr, errstr_size)) {
+		avro_schema_decref(s);
+		return NULL;
+	}
+	return s;
+}
+
 int fg_schema_registry_add(struct fg_schema_registry *reg, int32_t id, avro_schema_t schema,
 			   const int *scale, const char *origin)
 {
@@ -239,11 +257,7 @@ int fg_schema_registry_load_dir(struct fg_schema_registry *reg, const char *dir,
 			goto err;
 		}
 		int scale[FG_DEC_FIELDS];
-		avro_schema_t s = fg_schemas_parse(json, why, sizeof(why));
-		if (s && fg_schema_decimal_scales(json, strlen(json), scale, why, sizeof(why))) {
-			avro_schema_decref(s);
-			s = NULL;
-		}
+		avro_schema_t s = fg_schema_parse_writer(json, strlen(json), scale, why, sizeof(why));
 		free(json);
 		if (!s) {
 			fg_errf(errstr, errstr_size, "%s: %s", path, why);

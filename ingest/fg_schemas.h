@@ -28,7 +28,9 @@ extern const char fg_schema_text_deadletter[];
  * JSON (fg_schema_decimal_scales) and kept beside the parsed schema.
  */
 enum fg_dec_field { FG_DEC_NET_MASS, FG_DEC_CUSTOMS_VALUE, FG_DEC_PERCENT, FG_DEC_FIELDS };
-extern const int fg_reader_scales[FG_DEC_FIELDS]; /* 3, 2, 4, as declaration.avsc */
+/* FG_DECL_MASS_SCALE, FG_DECL_VALUE_SCALE, FG_DECL_PERCENT_SCALE (3, 2, 4): what
+ * declaration.avsc declares (test_ingest_decode checks) */
+extern const int fg_reader_scales[FG_DEC_FIELDS];
 extern const char *const fg_dec_field_names[FG_DEC_FIELDS];
 
 struct fg_schema_entry {
@@ -50,6 +52,14 @@ struct fg_schema_entry {
  */
 int fg_schema_decimal_scales(const char *json, size_t len, int scale[FG_DEC_FIELDS], char *why,
 			     size_t why_size);
+
+/*
+ * A writer schema and the scales it declares (fg_schema_decimal_scales), from
+ * len bytes of JSON. Returns the schema (one reference, the caller's), or
+ * NULL with a message ("invalid Avro schema: ..." or the scales' reason).
+ */
+avro_schema_t fg_schema_parse_writer(const char *json, size_t len, int scale[FG_DEC_FIELDS],
+				     char *errstr, size_t errstr_size);
 
 struct fg_schema_registry {
 	struct fg_schema_entry *v;

@@ -23,7 +23,6 @@
 #ifndef FG_KAFKA_SINK_H
 #define FG_KAFKA_SINK_H
 
-#include <signal.h>
 
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>

@@ -44,7 +44,6 @@
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -317,16 +316,6 @@ static void cpu_by_group(double out[CPU_GROUPS])
 		fclose(f);
 	}
 	closedir(dir);
-}
-
-/* The thread that runs the engine (and the null pipeline). */
-static pthread_t bench_main_thread;
-
-/* @locality: bench_main_thread (SIGUSR1 is sent to it alone). */
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	fg_runner_stop = 1;
 }
 
 static double now_s(void)
@@ -1159,8 +1148,7 @@ static void *monitor(void *arg)
 	progress(ph, t0, &last_done, &last_t, 1);
 stop:
 	atomic_store(&ph->gen_stop, 1);
-	/* fg_runner_stop belongs to the engine's thread: set it there, by signal. */
-	pthread_kill(bench_main_thread, SIGUSR1);
+	fg_runner_stop = 1; /* a lock-free atomic: the engine's threads read it */
 	return NULL;
 }
 
@@ -2346,17 +2334,8 @@ int fg_cmd_bench(int argc, char **argv)
 	fg_config_set(&b->cfg, "run.exit_on_eof", "false", err, sizeof(err));
 	b->mock = !fg_config_kafka_get(&b->cfg, "bootstrap.servers");
 	b->tty = isatty(STDERR_FILENO);
-	{
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_stop_signal;
-		sa.sa_flags = SA_RESTART;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGUSR1, &sa, NULL);
-		bench_main_thread = pthread_self();
-		/* This thread runs the engine's consumer (and the null pipeline's). */
-		pthread_setname_np(bench_main_thread, "fg-consume");
-	}
+	/* This thread runs the engine's consumer (and the null pipeline's). */
+	pthread_setname_np(pthread_self(), "fg-consume");
 	if (b->mock && !fg_config_kafka_get(&b->cfg, "fetch.wait.max.ms")) {
 		/* The mock answers a Fetch that finds no data only after the whole
 		 * fetch.wait.max.ms (500 ms by default), even if data arrives

@@ -107,12 +107,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		 (int)(at - fg_schema_text_declaration), fg_schema_text_declaration, to,
 		 at + strlen(from));
 	evolved.id = 2;
-	evolved.schema = fg_schemas_parse(text, err, sizeof(err));
-	if (evolved.schema &&
-	    fg_schema_decimal_scales(text, strlen(text), evolved.scale, err, sizeof(err))) {
-		avro_schema_decref(evolved.schema);
-		evolved.schema = NULL;
-	}
+	evolved.schema = fg_schema_parse_writer(text, strlen(text), evolved.scale, err, sizeof(err));
 	free(text);
 	dec = fg_decoder_create(err, sizeof(err));
 	if (!evolved.schema || !dec) {
