@@ -1092,12 +1092,12 @@ int fg_cmd_replay(int argc, char **argv)
 	if (rp.out &&
 	    (fg_ocf_writer_open(&rp.fw_out, rp.out, fg_schema_text_assessment, err, sizeof(err)) ||
 	     fg_ocf_writer_open(&rp.fw_dlq, rp.dlq, fg_schema_text_deadletter, err, sizeof(err)))) {
-		rc = FG_EXIT_FAIL;
+		rc = FG_EXIT_USAGE; /* a path that cannot be created: as assess and gen */
 		goto fail;
 	}
 	if (rp.csv) {
 		if (fg_outfile_open(&rp.csv_out, rp.csv, err, sizeof(err))) {
-			rc = FG_EXIT_FAIL;
+			rc = FG_EXIT_USAGE;
 			goto fail;
 		}
 		if (fputs(fg_csv_lines_header, rp.csv_out.f) < 0) {

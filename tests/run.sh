@@ -299,6 +299,8 @@ expect_fail "replay/SIGINT stops it, exit 1, writes no output and keeps the earl
 	sh -c "echo earlier >$R/i-a.avro; env --default-signal=INT $FG replay --data data --in $R/big.avro --out $R/i-a.avro --dlq $R/i-d.avro & p=\$!; sleep 0.3; kill -INT \$p; wait \$p; rc=\$?;
 	[ \"\$(cat $R/i-a.avro)\" = earlier ] && [ ! -e $R/i-d.avro ] || exit 9; ls -a $R | grep -q partial && exit 8; exit \$rc"
 rm -f "$R/big.avro"
+expect_fail "replay/an output that cannot be created is refused, exit 2 as in assess" 2 "cannot create $R/no-such-dir/a.avro" \
+	$FG replay --data data --in "$R/decl.avro" --out "$R/no-such-dir/a.avro" --dlq "$R/nd-d.avro"
 expect_fail "replay/bad arguments are refused" 2 "give --data DIR or --version" \
 	$FG replay --in "$R/decl.avro" --out "$R/s-a.avro" --dlq "$R/s-d.avro"
 expect_fail "replay/a bad time range is refused before any broker is asked" 2 "--from \"2026-13-01\" is not a time" \
