@@ -64,11 +64,13 @@ static long long declared_scale(json_t *t)
 struct scale_walk {
 	int scale[FG_DEC_FIELDS];
 	int seen[FG_DEC_FIELDS];
+	int plain[FG_DEC_FIELDS]; /* the field seen has no valid decimal type */
 	char *why;
 	size_t why_size;
 };
 
-/* Every record definition anywhere in the schema, by unqualified name. */
+/* Every record definition anywhere in the schema (not in field defaults), by
+ * unqualified name. */
 static int walk(json_t *j, struct scale_walk *w)
 {
 	if (json_is_array(j)) {
@@ -103,11 +105,16 @@ static int walk(json_t *j, struct scale_walk *w)
 				if (w->seen[k] && w->scale[k] != s) {
 					fg_errf(w->why, w->why_size,
 						"two records named %s declare %s at scales %d and "
-						"%d",
+						"%d%s",
 						dec_place[k].record, dec_place[k].field,
-						w->scale[k], s);
+						w->scale[k], s,
+						sc < 0 || w->plain[k]
+							? " (a field with no valid decimal type is "
+							  "read at the reader's scale)"
+							: "");
 					return -1;
 				}
+				w->plain[k] = sc < 0;
 				w->seen[k] = 1;
 				w->scale[k] = s;
 			}
@@ -116,7 +123,8 @@ static int walk(json_t *j, struct scale_walk *w)
 	const char *key;
 	json_t *v;
 	json_object_foreach(j, key, v) {
-		if (walk(v, w))
+		/* a default is a value, whatever it looks like, never a type */
+		if (strcmp(key, "default") && walk(v, w))
 			return -1;
 	}
 	return 0;

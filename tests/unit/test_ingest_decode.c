@@ -1028,6 +1028,26 @@ static void test_decimal_scales_from_schema_json(void **state)
 		"\"customs_value\",\"type\":" DEC(9, 4) "}]}]";
 	assert_int_equal(SCALES(two), -1);
 	assert_non_null(strstr(why, "two records named GoodsLine declare customs_value at scales 2 and 4"));
+	/* a plain bytes field is read at the reader's scale: the message says so */
+	static const char plain[] =
+		"[{\"type\":\"record\",\"name\":\"a.GoodsLine\",\"fields\":[{\"name\":"
+		"\"customs_value\",\"type\":" DEC(9, 4) "}]},"
+		"{\"type\":\"record\",\"name\":\"b.GoodsLine\",\"fields\":[{\"name\":"
+		"\"customs_value\",\"type\":\"bytes\"}]}]";
+	assert_int_equal(SCALES(plain), -1);
+	assert_non_null(strstr(why, "at scales 4 and 2 (a field with no valid decimal type is "
+				    "read at the reader's scale)"));
+	/* a field's default is a value, not a type: one shaped like a GoodsLine
+	 * schema declares nothing (the JSON walk is checked, not Avro's typing of
+	 * defaults, which Avro C does not do) */
+	static const char in_default[] =
+		"{\"type\":\"record\",\"name\":\"GoodsLine\",\"fields\":[{\"name\":"
+		"\"customs_value\",\"type\":" DEC(9, 4) "},{\"name\":\"note\",\"type\":"
+		"{\"type\":\"map\",\"values\":\"string\"},\"default\":{\"type\":\"record\","
+		"\"name\":\"GoodsLine\",\"fields\":[{\"name\":\"customs_value\",\"type\":" DEC(9, 2)
+		"}]}}]}";
+	assert_int_equal(SCALES(in_default), 0);
+	assert_int_equal(sc[FG_DEC_CUSTOMS_VALUE], 4);
 #undef SCALES
 }
 
