@@ -60,6 +60,9 @@ struct bench {
 	struct fg_refdata *rd;
 	struct fg_schema_registry reg;
 	const struct fg_schema_entry *decl_entry;
+	/* the reader schema declaring coarser decimal scales (mass 0, value 0,
+	 * percent 2): the same bodies then decode with a rescale */
+	const struct fg_schema_entry *coarse_entry;
 	struct bench_msg *msgs;
 	size_t n_msgs;
 	/* bodies that decode, for the Avro C baseline (Avro C leaks on a
@@ -162,6 +165,37 @@ static int bench_setup(struct bench *b)
 		goto done;
 	}
 	b->decl_entry = fg_schema_registry_get(&b->reg, 1);
+	{
+		static const char *const from[] = { "\"precision\": 18, \"scale\": 3}",
+						    "\"precision\": 18, \"scale\": 2}",
+						    "\"precision\": 7, \"scale\": 4}" };
+		static const char *const to[] = { "\"precision\": 18, \"scale\": 0}",
+						  "\"precision\": 18, \"scale\": 0}",
+						  "\"precision\": 7, \"scale\": 2}" };
+		char *text = strdup(fg_schema_text_declaration);
+		int scale[FG_DEC_FIELDS];
+		avro_schema_t coarse = NULL;
+		for (size_t k = 0; text && k < FG_ARRAY_LEN(from); k++) {
+			char *at = strstr(text, from[k]);
+			if (!at) { /* the texts have the same length */
+				free(text);
+				text = NULL;
+				break;
+			}
+			memcpy(at, to[k], strlen(to[k]));
+		}
+		if (text)
+			coarse = fg_schema_parse_writer(text, strlen(text), scale, err, sizeof(err));
+		free(text);
+		if (!coarse || fg_schema_registry_add(&b->reg, 2, coarse, scale, "coarser scales")) {
+			fprintf(stderr, "bench: cannot register the coarser-scale writer\n");
+			if (coarse)
+				avro_schema_decref(coarse);
+			goto done;
+		}
+		avro_schema_decref(coarse);
+		b->coarse_entry = fg_schema_registry_get(&b->reg, 2);
+	}
 	b->msgs = calloc(BENCH_MESSAGES, sizeof(*b->msgs));
 	b->with_body = calloc(BENCH_MESSAGES, sizeof(*b->with_body));
 	b->decls = calloc(BENCH_MESSAGES, sizeof(*b->decls));
@@ -252,6 +286,35 @@ static void bm_frame_decode(struct fg_bench_state *st, void *arg)
 		}
 		const struct fg_schema_entry *e = fg_schema_registry_get(&b->reg, id);
 		if (!e || fg_decoder_decode(dec, e, body, len, &d, msg, sizeof(msg)))
+			failed++;
+	}
+	fg_bench_set_items(st, fg_bench_iterations(st));
+	fg_bench_set_counter(st, "failed_share",
+			     (double)failed / (double)(fg_bench_iterations(st) + 1));
+	fg_decoder_destroy(dec);
+}
+
+/* The bodies that decode, as written by a producer whose schema declares
+ * other decimal scales than the reader's (the codec, then a rescale). */
+static void bm_decode_other_scales(struct fg_bench_state *st, void *arg)
+{
+	struct bench *b = arg;
+	struct fg_decoder *dec = fg_decoder_create(NULL, 0);
+	struct fg_decl d;
+	char msg[512];
+	size_t i = 0;
+	int64_t failed = 0;
+
+	if (!dec) {
+		fg_bench_skip_with_error(st, "cannot create a decoder");
+		return;
+	}
+	while (fg_bench_keep_running(st)) {
+		const struct bench_msg *m = &b->msgs[b->with_body[i]];
+		if (++i == b->n_with_body)
+			i = 0;
+		if (fg_decoder_decode(dec, b->coarse_entry, m->body, m->body_len, &d, msg,
+				      sizeof(msg)))
 			failed++;
 	}
 	fg_bench_set_items(st, fg_bench_iterations(st));
@@ -403,6 +466,7 @@ int fg_bench_register_all(void)
 	if (bench_setup(&B))
 		return -1;
 	fg_bench_register("frame_decode", bm_frame_decode, &B);
+	fg_bench_register("decode_other_scales", bm_decode_other_scales, &B);
 	fg_bench_register("classify", bm_classify, &B);
 	fg_bench_register("price", bm_price, &B);
 	fg_bench_register("encode", bm_encode, &B);

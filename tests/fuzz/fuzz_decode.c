@@ -27,6 +27,11 @@
  * crash or leak, and whenever Avro C's reference accepts a body, it must
  * read the very same declaration.
  *
+ * And both again at finer decimal scales (6/4/6): the reader schema at those
+ * scales takes the codec and a rescale, the evolved one the generic path,
+ * which rescales field by field. On every body the codec and Avro C both
+ * accept, the two must give the same declaration or the same refusal.
+ *
  * Build and run: tests/fuzz/Makefile, tests/fuzz/run.sh.
  */
 #include <stdint.h>
@@ -50,6 +55,13 @@
 static struct fg_avroc_ref *ref;
 static struct fg_decoder *dec;         /* the resolution path, for another writer schema */
 static struct fg_schema_entry evolved; /* that writer schema */
+/* The reader schema at finer decimal scales (6/4/6): the codec, then a
+ * rescale; and the evolved one at those scales: the generic path, which
+ * rescales field by field. On a body both reader paths accept they must
+ * agree: the same declaration, or the same refusal. dec2 decodes the
+ * second, so the first's lines stay intact. */
+static struct fg_schema_entry finer_same, finer_evolved;
+static struct fg_decoder *dec2;
 static struct fg_decl_line *lines;
 static uint32_t cap_lines;
 
@@ -76,12 +88,53 @@ static void release(void)
 	ref = NULL;
 	fg_decoder_destroy(dec);
 	dec = NULL;
-	if (evolved.schema)
-		avro_schema_decref(evolved.schema);
-	evolved.schema = NULL;
+	fg_decoder_destroy(dec2);
+	dec2 = NULL;
+	struct fg_schema_entry *entries[] = { &evolved, &finer_same, &finer_evolved };
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+		if (entries[i]->schema)
+			avro_schema_decref(entries[i]->schema);
+		entries[i]->schema = NULL;
+	}
 	free(lines);
 	lines = NULL;
 	cap_lines = 0;
+}
+
+/* text with each pair (from, to) of pairs replaced once; every from must occur. */
+static char *replaced(const char *text, const char *const *pairs)
+{
+	char *cur = strdup(text);
+
+	for (; cur && pairs[0]; pairs += 2) {
+		const char *at = strstr(cur, pairs[0]);
+		size_t size = strlen(cur) - strlen(pairs[0]) + strlen(pairs[1]) + 1;
+		char *next = malloc(size);
+		if (!at || !next) {
+			fprintf(stderr, "fuzz_decode: cannot find %s in the reader schema\n",
+				pairs[0]);
+			abort();
+		}
+		snprintf(next, size, "%.*s%s%s", (int)(at - cur), cur, pairs[1],
+			 at + strlen(pairs[0]));
+		free(cur);
+		cur = next;
+	}
+	if (!cur)
+		abort();
+	return cur;
+}
+
+static void writer(struct fg_schema_entry *e, int32_t id, const char *text)
+{
+	char err[512];
+
+	e->id = id;
+	e->schema = fg_schema_parse_writer(text, strlen(text), e->scale, err, sizeof(err));
+	if (!e->schema) {
+		fprintf(stderr, "fuzz_decode: cannot prepare writer %d: %s\n", (int)id, err);
+		abort();
+	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -95,23 +148,33 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_decode: cannot create the Avro C reader\n");
 		abort();
 	}
-	/* the reader schema with one more function code */
-	static const char from[] = "\"CANCELLATION\"]", to[] = "\"CANCELLATION\", \"CORRECTION\"]";
-	const char *at = strstr(fg_schema_text_declaration, from);
-	char err[512], *text = malloc(strlen(fg_schema_text_declaration) + sizeof(to));
-	if (!at || !text) {
-		fprintf(stderr, "fuzz_decode: cannot find the FunctionCode symbols\n");
+	/* the reader schema with one more function code, then the same two at
+	 * finer decimal scales */
+	static const char *const evolve[] = { "\"CANCELLATION\"]",
+					      "\"CANCELLATION\", \"CORRECTION\"]", NULL };
+	static const char *const finer[] = {
+		"\"precision\": 18, \"scale\": 3}", "\"precision\": 18, \"scale\": 6}",
+		"\"precision\": 18, \"scale\": 2}", "\"precision\": 18, \"scale\": 4}",
+		"\"precision\": 7, \"scale\": 4}",  "\"precision\": 7, \"scale\": 6}",
+		NULL
+	};
+	char err[512], *evolved_text = replaced(fg_schema_text_declaration, evolve);
+	char *finer_text = replaced(fg_schema_text_declaration, finer);
+	char *finer_evolved_text = replaced(evolved_text, finer);
+	writer(&evolved, 2, evolved_text);
+	writer(&finer_same, 3, finer_text);
+	writer(&finer_evolved, 4, finer_evolved_text);
+	free(evolved_text);
+	free(finer_text);
+	free(finer_evolved_text);
+	if (finer_same.scale[FG_DEC_NET_MASS] != 6 || finer_evolved.scale[FG_DEC_PERCENT] != 6) {
+		fprintf(stderr, "fuzz_decode: the finer writers do not declare finer scales\n");
 		abort();
 	}
-	snprintf(text, strlen(fg_schema_text_declaration) + sizeof(to), "%.*s%s%s",
-		 (int)(at - fg_schema_text_declaration), fg_schema_text_declaration, to,
-		 at + strlen(from));
-	evolved.id = 2;
-	evolved.schema = fg_schema_parse_writer(text, strlen(text), evolved.scale, err, sizeof(err));
-	free(text);
 	dec = fg_decoder_create(err, sizeof(err));
-	if (!evolved.schema || !dec) {
-		fprintf(stderr, "fuzz_decode: cannot prepare the evolved writer: %s\n", err);
+	dec2 = fg_decoder_create(err, sizeof(err));
+	if (!dec || !dec2) {
+		fprintf(stderr, "fuzz_decode: cannot create the decoders: %s\n", err);
 		abort();
 	}
 	atexit(release);
@@ -304,6 +367,21 @@ static int repair(uint8_t **buf, size_t *size, const char *msg)
 	return 0;
 }
 
+/* A body both reader paths accept, under the two finer-scale writers. */
+static void finer_scales_agree(const uint8_t *data, size_t size)
+{
+	struct fg_decl a, b;
+	char amsg[512] = "", bmsg[512] = "", why[512];
+	int arc = fg_decoder_decode(dec, &finer_same, data, size, &a, amsg, sizeof(amsg));
+	int brc = fg_decoder_decode(dec2, &finer_evolved, data, size, &b, bmsg, sizeof(bmsg));
+
+	if (arc != brc || (arc && strcmp(amsg, bmsg)))
+		discrepancy("finer scales: codec + rescale and the generic path disagree",
+			    arc ? amsg : "(accepted)", brc ? bmsg : "(accepted)");
+	if (!arc && fg_avroc_ref_decl_diff(&b, &a, why, sizeof(why)))
+		discrepancy(why, "(finer scales, codec + rescale)", "(finer scales, generic)");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fg_decl want, got;
@@ -333,6 +411,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (crc == 0) {
 		if (fg_avroc_ref_decl_diff(&want, &got, why, sizeof(why)))
 			discrepancy(why, "(accepted)", "(accepted)");
+		finer_scales_agree(data, size);
 		return 0;
 	}
 

@@ -66,7 +66,13 @@ L2 = line(2, code="8105200000", desc="cobalt mattes", origin="CD", mass=-1, valu
 L3 = line(3, code="2615100000", desc="", origin="ZA", mass=(1 << 63) - 1,
           value=-(1 << 63), content=("WO3", 1000000))
 
+# decimals with zeros in the places a writer at finer scales (mass 6, value 4,
+# percent 6) adds: such a writer's bodies rescale cleanly to the reader's
+L4 = line(4, code="2825200000", desc="lithium hydroxide", origin="AR", mass=12500000,
+          value=98765400, content=("Li", 1234500), claim="ACP")
+
 SEEDS = {
+    "valid_finer_scales": header() + block([L4, L4]) + long(0),
     "valid_no_lines": header() + long(0),
     "valid_one_line": header() + block([L1]) + long(0),
     "valid_two_lines_content_claim": header(version=2, function_code=1) + block([L1, L2]) + long(0),
