@@ -13,6 +13,9 @@ struct fg_kafka_sink {
 	int flush_timeout_ms;
 	int eos;
 	const _Atomic int *stop;
+	/* CLOCK_MONOTONIC ms after which, a stop being asked, a full queue is
+	 * no longer waited on; 0 until the first wait after the stop */
+	long long give_up_ms;
 	fg_kafka_sink_delivery_cb *cb;
 	void *ctx;
 };
@@ -148,7 +151,6 @@ rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_l
 {
 	rd_kafka_topic_t *t = dead_letter ? sink->dlq : sink->out;
 	struct timespec now;
-	long long give_up_ms = -1; /* since the stop was seen, on CLOCK_MONOTONIC */
 
 	for (;;) {
 		if (rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, 0, (void *)payload, len, key, key_len,
@@ -158,15 +160,15 @@ rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_l
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			return err;
 		/* Once a stop is asked, room is waited for run.flush_timeout_ms at
-		 * most: without a cluster it only comes as messages time out
-		 * (message.timeout.ms, minutes). The caller reports the output as
-		 * not delivered, and its input stays uncommitted. */
+		 * most, over all calls: without a cluster it only comes as messages
+		 * time out (message.timeout.ms, minutes). The caller reports the
+		 * output as not delivered, and its input stays uncommitted. */
 		if (sink->stop && *sink->stop) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			long long ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-			if (give_up_ms < 0)
-				give_up_ms = ms + sink->flush_timeout_ms;
-			else if (ms > give_up_ms)
+			if (!sink->give_up_ms)
+				sink->give_up_ms = ms + sink->flush_timeout_ms;
+			else if (ms > sink->give_up_ms)
 				return err;
 		}
 		/* The local queue is full: serve delivery reports, which frees room. */

@@ -57,9 +57,10 @@ void fg_kafka_sink_destroy(struct fg_kafka_sink *sink);
 /*
  * Queues one record without copying it; payload and key must stay valid
  * until its delivery report. When the local queue is full it serves
- * delivery reports (which frees room) and retries; once *stop is set, for
- * run.flush_timeout_ms at most, then returns RD_KAFKA_RESP_ERR__QUEUE_FULL.
- * Returns 0 or an error.
+ * delivery reports (which frees room) and retries; once *stop is set, until
+ * run.flush_timeout_ms after the first such wait (over all calls), then
+ * returns RD_KAFKA_RESP_ERR__QUEUE_FULL. Returns 0 or an error. Called from
+ * one thread only.
  */
 rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_letter,
 					  const void *key, size_t key_len, const void *payload,

@@ -60,7 +60,8 @@ static const struct entry {
 	  "Stop after this many input messages (0: no limit)."),
 	I("run.flush_timeout_ms", "60000", 100, 3600000, flush_timeout_ms,
 	  "How long to wait for outputs to be acknowledged before failing the batch; also "
-	  "bounds the drain at SIGINT/SIGTERM and each transaction commit's retries."),
+	  "bounds the drain at SIGINT/SIGTERM, the wait for room in a full producer queue "
+	  "once a stop is asked, and each transaction commit's retries."),
 	E("processing.guarantee", "at_least_once", guarantee, guarantee_names,
 	  "at_least_once: offsets are committed after the outputs are acknowledged (a crash "
 	  "can repeat outputs, byte-identical). exactly_once: outputs, dead letters and "

@@ -388,7 +388,7 @@ static void *cluster_gone(void *arg)
  * coordinator that does not answer. Two batches of 50: with the cluster gone
  * no batch comes back, and the consumer, holding more input than they take,
  * waits for one when the stop comes. The alarm() bound fails the test on a
- * hang. extra: more settings for the run.
+ * hang. more: settings for the run, after (and over) these.
  */
 static void stop_without_cluster(const char *tag, const char *const *more)
 {
@@ -452,8 +452,11 @@ static void test_stop_returns_when_the_cluster_is_gone_and_the_queue_full(void *
 {
 	(void)state;
 	/* The producer's local queue is full too: with no cluster, room would only
-	 * come when messages time out (message.timeout.ms, 5 minutes). */
-	static const char *const more[] = { "kafka.queue.buffering.max.messages", "20", NULL };
+	 * come when messages time out (message.timeout.ms, 5 minutes). Sixteen
+	 * batches of 20 wait for the producer: the stop gives up on room once
+	 * for all of them, not once per batch (2 s each, past the bound). */
+	static const char *const more[] = { "kafka.queue.buffering.max.messages", "20",
+					     "run.batches", "16", "run.batch_size", "20", NULL };
 
 	SKIP_UNDER_ASAN();
 	stop_without_cluster("gonefull", more);
