@@ -8,7 +8,8 @@
  * against the reader by Avro's rules (fields and enum symbols by name,
  * reader defaults for missing optional fields, int to long, string and
  * bytes; fg_decode.c). Bodies written with the reader schema itself go to
- * the schema-specialised codec (fg_codec.c; strings point into the body);
+ * the schema-specialised codec (fg_codec.c; strings point into the body),
+ * also when the writer declares other decimal scales (then rescaled);
  * other writers are read by Avro C with their own schema into the reused
  * value, and the declaration is taken from it field by field by name
  * (strings point into it, and Avro C runs one thread at a time because its

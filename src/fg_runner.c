@@ -1036,7 +1036,8 @@ int fg_runner_run(const struct fg_config *cfg, const struct fg_schema_registry *
 				if (!w->current) {
 					/* fatal or stop meanwhile: give the rest back
 					 * unassessed; no offset of it is stored, so the
-					 * group reads it again */
+					 * group reads it again. (msgs[i] was accepted:
+					 * harmless, as the loop ends here.) */
 					for (ssize_t k = i; k < n; k++)
 						rd_kafka_message_destroy(msgs[k]);
 					if (atomic_load(&e.fatal))

@@ -72,11 +72,13 @@
  * Backpressure: when the consumer has no free batch (every batch is in a
  * ring or in flight), it pauses the assigned partitions
  * (rd_kafka_pause_partitions) and waits on the free-stack semaphore; it
- * resumes when a batch comes back. Independently, when the input and
+ * resumes when a batch comes back, or, on a stop, gives the input it holds
+ * back unassessed (no offset of it is stored: it is read again; with the
+ * cluster gone no batch may ever come back). Independently, when the input and
  * output bytes held in batches pass run.max_inflight_bytes, the consumer
  * pauses the partitions and keeps calling consume (serving rebalances,
  * taking nothing new) until acknowledgements bring it back under. Nothing
- * is dropped and nothing sleeps waiting for room.
+ * is lost and nothing sleeps waiting for room.
  *
  * Reference data: workers read it through fg_refstore (liburcu QSBR); a
  * SIGHUP reload is done by a separate thread and never blocks the path.
@@ -90,7 +92,8 @@
 #include "fg_config.h"
 #include "fg_pipeline.h"
 
-/* Set by SIGINT/SIGTERM; the engine stops at the next batch boundary. */
+/* Set by SIGINT/SIGTERM: the engine stops taking input, finishes the batches
+ * in hand (bounded by run.flush_timeout_ms), commits and returns. */
 extern _Atomic int fg_runner_stop;
 void fg_runner_install_signals(void);
 
