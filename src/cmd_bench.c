@@ -1396,7 +1396,9 @@ static int null_run(struct phase *ph, char *errstr, size_t errstr_size)
 		int paused = 0;
 
 		pthread_mutex_lock(&ne.mu);
-		while (!ne.free && !atomic_load(&ne.fatal)) {
+		/* a stop ends the wait, as in the engine: with the cluster gone no
+		 * batch may come back */
+		while (!ne.free && !atomic_load(&ne.fatal) && !fg_runner_stop) {
 			if (!paused) {
 				/* The engine pauses when every batch is in use: so do we. */
 				pthread_mutex_unlock(&ne.mu);

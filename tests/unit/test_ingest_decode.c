@@ -982,6 +982,21 @@ static void test_decimals_at_the_writers_scale(void **state)
 	decode_ok(fx, ID_VALUE_SCALE_4);
 	assert_int_equal(fx->d.lines[0].customs_value, 9876543);
 	assert_int_equal(fx->d.lines[0].net_mass_kg, 1234567);
+	/* that writer's bodies take the codec, which refuses as the generic path
+	 * does: the second line's 98765.4350 */
+	put_head(&fx->w, 0);
+	fg_avrobin_long(&fx->w, 2);
+	for (int i = 0; i < 2; i++) {
+		put_line_start(&fx->w, 10 + i, "2836910000", "Lithium carbonate, battery grade",
+			       "CL");
+		fg_avrobin_decimal(&fx->w, 1234567);
+		fg_avrobin_decimal(&fx->w, i ? 987654350 : 987654300);
+		put_line_end(&fx->w, "Li2O", 187900, NULL, -1);
+	}
+	fg_avrobin_long(&fx->w, 0);
+	decode_fails(fx, ID_VALUE_SCALE_4,
+		     "customs_value: 98765.4350 (written at scale 4) has more decimals than the "
+		     "reader's scale 2 keeps");
 
 	/* the reader's own bodies are unchanged in between */
 	put_standard(&fx->w, 0);
