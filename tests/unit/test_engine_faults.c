@@ -358,12 +358,14 @@ static void test_undelivered_output_stops_and_restart_finishes(void **state)
 
 static pthread_t engine_thread;
 static int gone_while_waiting; /* the consumer was waiting for a free batch */
+static int gone_keep_cluster;  /* stop_while_waiting: the brokers stay up */
 
 /* Once outputs flow, holds broker 1's next produce response (every output
  * partition is led by broker 1, one request in flight) until every batch is
  * in flight and the consumer, holding more input, waits for one; then takes
- * every broker down and stops the engine with SIGTERM, delivered to the
- * engine's thread as the kernel may deliver it there. */
+ * every broker down (unless gone_keep_cluster) and stops the engine with
+ * SIGTERM, delivered to the engine's thread as the kernel may deliver it
+ * there. */
 static void *cluster_gone(void *arg)
 {
 	(void)arg;
@@ -375,11 +377,25 @@ static void *cluster_gone(void *arg)
 	for (int i = 0; i < 4000 && fg_runner_full_pauses == pauses; i++)
 		usleep(1000);
 	gone_while_waiting = fg_runner_full_pauses != pauses;
-	for (int b = 1; b <= 3; b++)
+	for (int b = 1; b <= 3 && !gone_keep_cluster; b++)
 		rd_kafka_mock_broker_set_down(kc.mc, b);
 	usleep(500 * 1000);
 	pthread_kill(engine_thread, SIGTERM);
 	return NULL;
+}
+
+/* Every output partition of tag on broker 1, where cluster_gone holds a response. */
+static void outputs_on_broker_1(const char *tag)
+{
+	char topic[64];
+
+	fg_test_cluster_output_topics(&kc, tag, PARTS);
+	for (int p = 0; p < PARTS; p++) {
+		snprintf(topic, sizeof(topic), "%s.a", tag);
+		rd_kafka_mock_partition_set_leader(kc.mc, topic, p, 1);
+		snprintf(topic, sizeof(topic), "%s.d", tag);
+		rd_kafka_mock_partition_set_leader(kc.mc, topic, p, 1);
+	}
 }
 
 /*
@@ -396,19 +412,13 @@ static void stop_without_cluster(const char *tag, const char *const *more)
 				  "run.batches", "2", "run.batch_size", "50" };
 	struct run r = { .tag = tag, .group = tag, .extra = extra, .side = cluster_gone };
 	struct timespec t0, t1;
-	char topic[64];
 	size_t n = 8;
 
 	for (; more && *more && n < 30; more++)
 		extra[n++] = *more;
 	alarm(TEST_SECONDS);
-	fg_test_cluster_output_topics(&kc, r.tag, PARTS);
-	for (int p = 0; p < PARTS; p++) {
-		snprintf(topic, sizeof(topic), "%s.a", tag);
-		rd_kafka_mock_partition_set_leader(kc.mc, topic, p, 1);
-		snprintf(topic, sizeof(topic), "%s.d", tag);
-		rd_kafka_mock_partition_set_leader(kc.mc, topic, p, 1);
-	}
+	gone_keep_cluster = 0;
+	outputs_on_broker_1(tag);
 	engine_thread = pthread_self();
 	fg_runner_install_signals();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -460,6 +470,56 @@ static void test_stop_returns_when_the_cluster_is_gone_and_the_queue_full(void *
 
 	SKIP_UNDER_ASAN();
 	stop_without_cluster("gonefull", more);
+}
+
+/*
+ * The input a stop gives back unassessed (the consumer was waiting for a free
+ * batch) is read again: the stop still exits cleanly, its commit covers only
+ * answered inputs, and a restart answers every input.
+ */
+static void test_stop_while_waiting_loses_nothing(void **state)
+{
+	(void)state;
+	/* The stopped member's session must lapse before the restart joins. */
+#define HELD_SESSION "kafka.session.timeout.ms", "6000", "kafka.heartbeat.interval.ms", "500"
+	static const char *const extra[] = { "run.exit_on_eof", "false", "run.batches", "2",
+					     "run.batch_size", "50", HELD_SESSION, NULL };
+	static const char *const restart[] = { HELD_SESSION, NULL };
+#undef HELD_SESSION
+	struct run r = { .tag = "held", .group = "g-held", .extra = extra, .side = cluster_gone };
+
+	alarm(TEST_SECONDS);
+	gone_keep_cluster = 1;
+	outputs_on_broker_1(r.tag);
+	engine_thread = pthread_self();
+	fg_runner_install_signals();
+	run_engine(&r);
+	gone_keep_cluster = 0;
+	if (r.rc)
+		fail_msg("stopped while waiting: %s", r.err);
+	assert_true(gone_while_waiting);
+	size_t held;
+	rd_kafka_mock_broker_error_stack_cnt(kc.mc, 1, API_PRODUCE, &held);
+	assert_int_equal(held, 0);
+	struct answers *a = collect(r.tag);
+	assert_commits_covered(r.group, a, 0);
+	size_t first = a->n;
+	answers_free(a);
+	assert_true(first < COUNT); /* it did stop part-way */
+
+	/* the restart reads from the committed offsets and answers the rest */
+	r.side = NULL;
+	r.extra = restart;
+	run_engine(&r);
+	if (r.rc)
+		fail_msg("restart: %s", r.err);
+	a = collect(r.tag);
+	assert_all_answered(a);
+	assert_commits_covered(r.group, a, 1);
+	print_message("stopped while waiting: %zu outputs before the stop, %zu in all\n", first,
+		      a->n);
+	answers_free(a);
+	alarm(0);
 }
 
 /* A second instance of the same group, started once a quarter of the inputs
@@ -637,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_second_member_joins_mid_stream),
 		cmocka_unit_test(test_stop_returns_when_the_cluster_is_gone),
 		cmocka_unit_test(test_stop_returns_when_the_cluster_is_gone_and_the_queue_full),
+		cmocka_unit_test(test_stop_while_waiting_loses_nothing),
 		cmocka_unit_test(test_eos_one_output_per_input_under_memory_cap),
 		cmocka_unit_test(test_eos_retries_and_aborts_without_loss),
 		cmocka_unit_test(test_eos_fenced_instance_stops),
