@@ -1,11 +1,14 @@
 #include "fg_kafka_sink.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../core/fg_common.h"
+
+_Atomic unsigned long long fg_kafka_sink_queue_full;
 
 struct fg_kafka_sink {
 	rd_kafka_t *rk;
@@ -159,6 +162,7 @@ rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_l
 		rd_kafka_resp_err_t err = rd_kafka_last_error();
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			return err;
+		atomic_fetch_add_explicit(&fg_kafka_sink_queue_full, 1, memory_order_relaxed);
 		/* Once a stop is asked, room is waited for run.flush_timeout_ms at
 		 * most, over all calls: without a cluster it only comes as messages
 		 * time out (message.timeout.ms, minutes). The caller reports the

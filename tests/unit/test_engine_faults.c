@@ -37,6 +37,7 @@
 
 #include "../../ingest/fg_gen.h"
 #include "../../pricing/fg_refstore.h"
+#include "../../sinks/fg_kafka_sink.h"
 #include "../../src/fg_runner.h"
 #include "fg_test_kafka.h"
 #include "fg_test_util.h"
@@ -468,8 +469,12 @@ static void test_stop_returns_when_the_cluster_is_gone_and_the_queue_full(void *
 	static const char *const more[] = { "kafka.queue.buffering.max.messages", "20",
 					     "run.batches", "16", "run.batch_size", "20", NULL };
 
+	unsigned long long full = fg_kafka_sink_queue_full;
+
 	SKIP_UNDER_ASAN();
 	stop_without_cluster("gonefull", more);
+	/* the case this test is for: the producer found its queue full */
+	assert_true(fg_kafka_sink_queue_full > full);
 }
 
 /*
