@@ -843,6 +843,10 @@ static void *generator(void *arg)
 					   rd_kafka_err2str(rd_kafka_last_error()));
 				goto done;
 			}
+			/* room comes as the cluster acknowledges; a phase that
+			 * ends or fails meanwhile stops waiting for it */
+			if (atomic_load(&ph->gen_stop) || atomic_load(&ph->failed))
+				goto flush;
 			rd_kafka_poll(rk, 1);
 		}
 		n++;
@@ -850,6 +854,7 @@ static void *generator(void *arg)
 		if ((n & 63) == 0)
 			rd_kafka_poll(rk, 0);
 	}
+flush:
 	rd_kafka_flush(rk, 30000);
 done:
 	if (rkt)

@@ -75,12 +75,20 @@ static void *generator(void *arg)
 			d->gen_failed = 1;
 			break;
 		}
-		while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("declarations"),
-					 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-					 RD_KAFKA_V_KEY(key, strlen(key)),
-					 RD_KAFKA_V_VALUE(w.buf, w.len), RD_KAFKA_V_END) ==
-		       RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		rd_kafka_resp_err_t e;
+		/* a full queue empties as the cluster acknowledges, or a stop ends the wait */
+		while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("declarations"),
+					      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+					      RD_KAFKA_V_KEY(key, strlen(key)),
+					      RD_KAFKA_V_VALUE(w.buf, w.len), RD_KAFKA_V_END)) ==
+			       RD_KAFKA_RESP_ERR__QUEUE_FULL &&
+		       !fg_runner_stop)
 			rd_kafka_poll(rk, 10);
+		if (e) {
+			if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+				d->gen_failed = 1;
+			break;
+		}
 		rd_kafka_poll(rk, 0);
 		d->produced = i + 1;
 	}
