@@ -9,15 +9,20 @@
 #include "../core/fg_common.h"
 #include "fg_decl.h"
 
-avro_schema_t fg_schemas_parse(const char *json, char *errstr, size_t errstr_size)
+static avro_schema_t parse(const char *json, size_t len, char *errstr, size_t errstr_size)
 {
 	avro_schema_t s = NULL;
 
-	if (avro_schema_from_json_length(json, strlen(json), &s)) {
+	if (avro_schema_from_json_length(json, len, &s)) {
 		fg_errf(errstr, errstr_size, "invalid Avro schema: %s", avro_strerror());
 		return NULL;
 	}
 	return s;
+}
+
+avro_schema_t fg_schemas_parse(const char *json, char *errstr, size_t errstr_size)
+{
+	return parse(json, strlen(json), errstr, errstr_size);
 }
 
 const int fg_reader_scales[FG_DEC_FIELDS] = { FG_DECL_MASS_SCALE, FG_DECL_VALUE_SCALE,
@@ -154,12 +159,10 @@ int fg_schema_decimal_scales(const char *json, size_t len, int scale[FG_DEC_FIEL
 avro_schema_t fg_schema_parse_writer(const char *json, size_t len, int scale[FG_DEC_FIELDS],
 				     char *errstr, size_t errstr_size)
 {
-	avro_schema_t s = NULL;
+	avro_schema_t s = parse(json, len, errstr, errstr_size);
 
-	if (avro_schema_from_json_length(json, len, &s)) {
-		fg_errf(errstr, errstr_size, "invalid Avro schema: %s", avro_strerror());
+	if (!s)
 		return NULL;
-	}
 	if (fg_schema_decimal_scales(json, len, scale, errstr, errstr_size)) {
 		avro_schema_decref(s);
 		return NULL;
