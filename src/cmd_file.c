@@ -181,14 +181,17 @@ done:
  */
 static const struct {
 	const char *field;
-	int scale; /* or -1 - enum fg_dec_field: the file's */
+	int file;  /* 1: a declaration decimal, at the file's scale for dec */
+	int dec;   /* enum fg_dec_field, when file */
+	int scale; /* otherwise: floorgate's outputs */
 } decimal_fields[] = {
-	{ "net_mass_kg", -1 - FG_DEC_NET_MASS },
-	{ "customs_value", -1 - FG_DEC_CUSTOMS_VALUE },
-	{ "percent", -1 - FG_DEC_PERCENT },
-	{ "value_usd", 2 },       { "base_duty", 2 },      { "floor_duty", 2 },
-	{ "line_duty", 2 },       { "total_value_usd", 2 }, { "total_base_duty", 2 },
-	{ "total_floor_duty", 2 }, { "total_duty", 2 },
+	{ "net_mass_kg", 1, FG_DEC_NET_MASS, 0 },
+	{ "customs_value", 1, FG_DEC_CUSTOMS_VALUE, 0 },
+	{ "percent", 1, FG_DEC_PERCENT, 0 },
+	{ "value_usd", 0, 0, 2 },        { "base_duty", 0, 0, 2 },
+	{ "floor_duty", 0, 0, 2 },       { "line_duty", 0, 0, 2 },
+	{ "total_value_usd", 0, 0, 2 },  { "total_base_duty", 0, 0, 2 },
+	{ "total_floor_duty", 0, 0, 2 }, { "total_duty", 0, 0, 2 },
 };
 
 /* The scale of the decimal field named field in a file whose declaration
@@ -199,8 +202,8 @@ static int decimal_scale(const char *field, const int *file_scale)
 		return -1;
 	for (size_t i = 0; i < FG_ARRAY_LEN(decimal_fields); i++)
 		if (!strcmp(field, decimal_fields[i].field))
-			return decimal_fields[i].scale >= 0 ? decimal_fields[i].scale
-							    : file_scale[-1 - decimal_fields[i].scale];
+			return decimal_fields[i].file ? file_scale[decimal_fields[i].dec]
+						      : decimal_fields[i].scale;
 	return -1;
 }
 
