@@ -46,6 +46,14 @@ struct demo {
 	char verify_err[256];
 };
 
+/* The runner waits for every declaration the demo announced: without a
+ * generator it would wait for good, so a failed generator stops it. */
+static void gen_fail(struct demo *d)
+{
+	d->gen_failed = 1;
+	fg_runner_stop = 1;
+}
+
 static void *generator(void *arg)
 {
 	struct demo *d = arg;
@@ -64,7 +72,7 @@ static void *generator(void *arg)
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
 	g = fg_gen_create(d->rd, &go);
 	if (!rk || !g || fg_avrobin_init(&w, 1024)) {
-		d->gen_failed = 1;
+		gen_fail(d);
 		goto done;
 	}
 	for (uint64_t i = 0; i < d->count && !fg_runner_stop; i++) {
@@ -72,7 +80,7 @@ static void *generator(void *arg)
 		while (i - fg_runner_done > DEMO_BACKLOG && !fg_runner_stop)
 			usleep(1000);
 		if (fg_gen_next(g, 1, &w, key, sizeof(key))) {
-			d->gen_failed = 1;
+			gen_fail(d);
 			break;
 		}
 		rd_kafka_resp_err_t e;
@@ -86,7 +94,7 @@ static void *generator(void *arg)
 			rd_kafka_poll(rk, 10);
 		if (e) {
 			if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-				d->gen_failed = 1;
+				gen_fail(d);
 			break;
 		}
 		rd_kafka_poll(rk, 0);
@@ -356,11 +364,14 @@ int fg_cmd_demo(int argc, char **argv)
 	int ok = !d.gen_failed && d.outputs == d.count && d.duplicates == 0 && d.foreign == 0 &&
 		 st.in == d.count && d.assessments == st.assessed && d.dead == st.dead;
 	if (fg_runner_stop && st.in < d.count) {
-		/* Stopped by the operator: what was read must still be answered, once. */
-		ok = !d.gen_failed && d.outputs == st.in && d.duplicates == 0 && d.foreign == 0 &&
+		/* Stopped by the operator or by a failed generator (said first, and
+		 * the exit is 1 either way): what was read must still be answered,
+		 * once. */
+		ok = d.outputs == st.in && d.duplicates == 0 && d.foreign == 0 &&
 		     d.assessments == st.assessed && d.dead == st.dead;
-		printf("check                stopped by signal after %llu of %llu declarations were "
+		printf("check                %s after %llu of %llu declarations were "
 		       "produced; the %llu read have exactly one output each: %s%s\n",
+		       d.gen_failed ? "the generator failed" : "stopped by signal",
 		       (unsigned long long)d.produced, (unsigned long long)d.count,
 		       (unsigned long long)st.in, ok ? "OK" : "FAILED", ok ? "" : d.verify_err);
 		rc = FG_EXIT_FAIL;
