@@ -855,6 +855,9 @@ static void *generator(void *arg)
 			rd_kafka_poll(rk, 0);
 	}
 flush:
+	/* a failed phase does not wait for what its cluster may never take */
+	if (atomic_load(&ph->failed))
+		rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 	rd_kafka_flush(rk, 30000);
 done:
 	if (rkt)
@@ -1471,6 +1474,20 @@ static int null_run(struct phase *ph, char *errstr, size_t errstr_size)
 					atomic_store(&b->err, e);
 					atomic_fetch_sub(&b->pending, b->n - k);
 					k = b->n;
+					break;
+				}
+				if (fg_runner_stop || atomic_load(&ne.fatal)) {
+					/* As the engine: a stop does not wait for room,
+					 * and what was not queued is given back (its
+					 * offsets are not stored). Fewer than pending
+					 * are queued, so the batch is not yet complete
+					 * and b->n is still this thread's. */
+					uint32_t n_all = b->n;
+					for (uint32_t j = k; j < n_all; j++)
+						rd_kafka_message_destroy(b->msgs[j]);
+					b->n = k;
+					atomic_fetch_sub(&b->pending, n_all - k);
+					k = n_all;
 					break;
 				}
 				rd_kafka_poll(ne.p, 10);
