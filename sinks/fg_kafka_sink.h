@@ -54,6 +54,10 @@ struct fg_kafka_sink *fg_kafka_sink_create(const struct fg_config *cfg,
 /* Waits (bounded by run.flush_timeout_ms) for what is queued, then frees. NULL-safe. */
 void fg_kafka_sink_destroy(struct fg_kafka_sink *sink);
 
+/* Produce attempts that found the local queue full (one per 10 ms retry),
+ * over every sink of the process (for tests). */
+extern _Atomic unsigned long long fg_kafka_sink_queue_full;
+
 /*
  * Queues one record without copying it; payload and key must stay valid
  * until its delivery report. When the local queue is full it serves
@@ -62,9 +66,6 @@ void fg_kafka_sink_destroy(struct fg_kafka_sink *sink);
  * returns RD_KAFKA_RESP_ERR__QUEUE_FULL. Returns 0 or an error. Called from
  * one thread only.
  */
-/* Times fg_kafka_sink_produce() found the local queue full and waited for
- * room, over every sink of the process (for observers and tests). */
-extern _Atomic unsigned long long fg_kafka_sink_queue_full;
 rd_kafka_resp_err_t fg_kafka_sink_produce(struct fg_kafka_sink *sink, int dead_letter,
 					  const void *key, size_t key_len, const void *payload,
 					  size_t len, void *msg_opaque);

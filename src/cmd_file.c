@@ -182,7 +182,7 @@ done:
 static const struct {
 	const char *field;
 	int file;  /* 1: a declaration decimal, at the file's scale for dec */
-	int dec;   /* enum fg_dec_field, when file */
+	enum fg_dec_field dec; /* when file */
 	int scale; /* otherwise: floorgate's outputs */
 } decimal_fields[] = {
 	{ "net_mass_kg", 1, FG_DEC_NET_MASS, 0 },
