@@ -359,7 +359,7 @@ static void test_undelivered_output_stops_and_restart_finishes(void **state)
 
 static pthread_t engine_thread;
 static int gone_while_waiting; /* the consumer was waiting for a free batch */
-static int gone_keep_cluster;  /* stop_while_waiting: the brokers stay up */
+static int gone_keep_cluster;  /* run_held: the brokers stay up */
 
 /* Once outputs flow, holds broker 1's next produce response (every output
  * partition is led by broker 1, one request in flight) until every batch is
@@ -367,7 +367,7 @@ static int gone_keep_cluster;  /* stop_while_waiting: the brokers stay up */
  * every broker down (unless gone_keep_cluster) and stops the engine with
  * SIGTERM, delivered to the engine's thread as the kernel may deliver it
  * there. */
-static void *cluster_gone(void *arg)
+static void *hold_then_stop(void *arg)
 {
 	(void)arg;
 	while (fg_runner_done < 1 && !fg_runner_stop)
@@ -385,7 +385,7 @@ static void *cluster_gone(void *arg)
 	return NULL;
 }
 
-/* Every output partition of tag on broker 1, where cluster_gone holds a response. */
+/* Every output partition of tag on broker 1, where hold_then_stop holds a response. */
 static void outputs_on_broker_1(const char *tag)
 {
 	char topic[64];
@@ -400,6 +400,31 @@ static void outputs_on_broker_1(const char *tag)
 }
 
 /*
+ * Runs r with hold_then_stop beside it (the cluster taken down, unless
+ * keep_cluster) and brings the brokers back. Checks what both callers rely
+ * on: the held response was consumed, so nothing is left over for the next
+ * test, and the stop came while the consumer waited for a free batch, the
+ * case both tests are for.
+ */
+static void run_held(struct run *r, int keep_cluster)
+{
+	size_t held;
+
+	gone_keep_cluster = keep_cluster;
+	r->side = hold_then_stop;
+	outputs_on_broker_1(r->tag);
+	engine_thread = pthread_self();
+	fg_runner_install_signals();
+	run_engine(r);
+	gone_keep_cluster = 0;
+	for (int b = 1; b <= 3; b++)
+		rd_kafka_mock_broker_set_up(kc.mc, b);
+	rd_kafka_mock_broker_error_stack_cnt(kc.mc, 1, API_PRODUCE, &held);
+	assert_int_equal(held, 0);
+	assert_true(gone_while_waiting);
+}
+
+/*
  * An operator stops an instance whose brokers went away: it must give up on
  * the outputs and the last commit within its timeouts, not wait for a
  * coordinator that does not answer. Two batches of 50: with the cluster gone
@@ -411,27 +436,16 @@ static void stop_without_cluster(const char *tag, const char *const *more)
 {
 	const char *extra[32] = { "run.flush_timeout_ms", "2000", "run.exit_on_eof", "false",
 				  "run.batches", "2", "run.batch_size", "50" };
-	struct run r = { .tag = tag, .group = tag, .extra = extra, .side = cluster_gone };
+	struct run r = { .tag = tag, .group = tag, .extra = extra };
 	struct timespec t0, t1;
 	size_t n = 8;
 
 	for (; more && *more && n < 30; more++)
 		extra[n++] = *more;
 	alarm(TEST_SECONDS);
-	gone_keep_cluster = 0;
-	outputs_on_broker_1(tag);
-	engine_thread = pthread_self();
-	fg_runner_install_signals();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	run_engine(&r);
+	run_held(&r, 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	for (int b = 1; b <= 3; b++)
-		rd_kafka_mock_broker_set_up(kc.mc, b);
-	size_t held;
-	rd_kafka_mock_broker_error_stack_cnt(kc.mc, 1, API_PRODUCE, &held);
-	assert_int_equal(held, 0); /* nothing left over for the next test */
-	/* the case this test is for: the stop came while the consumer waited */
-	assert_true(gone_while_waiting);
 	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	print_message("stopped without a cluster in %.1f s: %s\n", s, r.rc ? r.err : "clean");
 	/* flush (2 s), the last commit (2 s), the close given up (5 s), and slack */
@@ -505,21 +519,12 @@ static void test_stop_while_waiting_loses_nothing(void **state)
 					     "run.batch_size", "50", HELD_SESSION, NULL };
 	static const char *const restart[] = { HELD_SESSION, NULL };
 #undef HELD_SESSION
-	struct run r = { .tag = "held", .group = "g-held", .extra = extra, .side = cluster_gone };
+	struct run r = { .tag = "held", .group = "g-held", .extra = extra };
 
 	alarm(TEST_SECONDS);
-	gone_keep_cluster = 1;
-	outputs_on_broker_1(r.tag);
-	engine_thread = pthread_self();
-	fg_runner_install_signals();
-	run_engine(&r);
-	gone_keep_cluster = 0;
+	run_held(&r, 1);
 	if (r.rc)
 		fail_msg("stopped while waiting: %s", r.err);
-	assert_true(gone_while_waiting);
-	size_t held;
-	rd_kafka_mock_broker_error_stack_cnt(kc.mc, 1, API_PRODUCE, &held);
-	assert_int_equal(held, 0);
 	struct answers *a = collect(r.tag);
 	assert_commits_covered(r.group, a, 0);
 	size_t first = a->n;
