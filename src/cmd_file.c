@@ -179,20 +179,24 @@ done:
  * declares (fg_ocf_reader_scales), as the decoder reads them; the others
  * are floorgate's outputs, always written at scale 2.
  */
+#define FILE_DEC(name, d) { .field = name, .file = 1, .dec = d }
+#define OUTPUT_DEC(name) { .field = name, .scale = 2 }
 static const struct {
 	const char *field;
 	int file;  /* 1: a declaration decimal, at the file's scale for dec */
 	enum fg_dec_field dec; /* when file */
 	int scale; /* otherwise: floorgate's outputs */
 } decimal_fields[] = {
-	{ "net_mass_kg", 1, FG_DEC_NET_MASS, 0 },
-	{ "customs_value", 1, FG_DEC_CUSTOMS_VALUE, 0 },
-	{ "percent", 1, FG_DEC_PERCENT, 0 },
-	{ "value_usd", 0, 0, 2 },        { "base_duty", 0, 0, 2 },
-	{ "floor_duty", 0, 0, 2 },       { "line_duty", 0, 0, 2 },
-	{ "total_value_usd", 0, 0, 2 },  { "total_base_duty", 0, 0, 2 },
-	{ "total_floor_duty", 0, 0, 2 }, { "total_duty", 0, 0, 2 },
+	FILE_DEC("net_mass_kg", FG_DEC_NET_MASS),
+	FILE_DEC("customs_value", FG_DEC_CUSTOMS_VALUE),
+	FILE_DEC("percent", FG_DEC_PERCENT),
+	OUTPUT_DEC("value_usd"),        OUTPUT_DEC("base_duty"),
+	OUTPUT_DEC("floor_duty"),       OUTPUT_DEC("line_duty"),
+	OUTPUT_DEC("total_value_usd"),  OUTPUT_DEC("total_base_duty"),
+	OUTPUT_DEC("total_floor_duty"), OUTPUT_DEC("total_duty"),
 };
+#undef FILE_DEC
+#undef OUTPUT_DEC
 
 /* The scale of the decimal field named field in a file whose declaration
  * decimals have scales file_scale, or -1 when it is none of floorgate's. */
