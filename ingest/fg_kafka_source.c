@@ -431,7 +431,10 @@ static void *close_main(void *arg)
  * cluster went away (rd_kafka_consumer_close waits for the group to be
  * left). The instance is stopping anyway: the close gets seconds on a
  * thread of its own and is then left behind, to free src when it ends.
- * src is freed either way.
+ * src is freed either way, but for one case: when no thread can be started
+ * (out of memory or threads), the client is left as it is, open, rather
+ * than closed here where it could hold the stop for ever (the message
+ * says so); the group reassigns its partitions when its session lapses.
  */
 #define FG_CLOSE_S 10
 #define FG_FENCED_DESTROY_S 5
