@@ -43,6 +43,18 @@ def main():
         elif isinstance(d.get(key), (int, float)) and \
                 not min(r) - 1 <= d[key] <= max(r) + 1:
             errors.append(f"{key}: {d[key]!r} outside its rounds {r!r}")
+    # in process, the pipeline and Avro C take turns the same way
+    n = d.get("inprocess_rounds")
+    for key, rounds in (("pipeline_decl_per_s", "pipeline_rounds_decl_per_s"),
+                        ("avro_generic_decode_decl_per_s",
+                         "avro_generic_decode_rounds_decl_per_s")):
+        r = d.get(rounds)
+        if not isinstance(n, int) or n < 1 or not isinstance(r, list) or len(r) != n \
+                or not all(isinstance(x, (int, float)) and x > 0 for x in r):
+            errors.append(f"{rounds}: {r!r}, wanted {n!r} positive rates")
+        elif isinstance(d.get(key), (int, float)) and \
+                not min(r) - 1 <= d[key] <= max(r) + 1:
+            errors.append(f"{key}: {d[key]!r} outside its rounds {r!r}")
     cores = d.get("e2e_cores", {})
     if not cores.get("workers", 0) > 0:
         errors.append(f"e2e_cores: {cores!r}, wanted the workers' share")
