@@ -399,17 +399,10 @@ static void outputs_on_broker_1(const char *tag)
 	}
 }
 
-/*
- * Runs r with hold_then_stop beside it (the cluster taken down, unless
- * keep_cluster) and brings the brokers back. Checks what both callers rely
- * on: the held response was consumed, so nothing is left over for the next
- * test, and the stop came while the consumer waited for a free batch, the
- * case both tests are for.
- */
+/* Runs r with hold_then_stop beside it (the cluster taken down, unless
+ * keep_cluster) and brings the brokers back. */
 static void run_held(struct run *r, int keep_cluster)
 {
-	size_t held;
-
 	gone_keep_cluster = keep_cluster;
 	r->side = hold_then_stop;
 	outputs_on_broker_1(r->tag);
@@ -419,6 +412,15 @@ static void run_held(struct run *r, int keep_cluster)
 	gone_keep_cluster = 0;
 	for (int b = 1; b <= 3; b++)
 		rd_kafka_mock_broker_set_up(kc.mc, b);
+}
+
+/* What both run_held tests rely on: the held response was consumed, so
+ * nothing is left over for the next test, and the stop came while the
+ * consumer waited for a free batch, the case both are for. */
+static void assert_held_and_waited(void)
+{
+	size_t held;
+
 	rd_kafka_mock_broker_error_stack_cnt(kc.mc, 1, API_PRODUCE, &held);
 	assert_int_equal(held, 0);
 	assert_true(gone_while_waiting);
@@ -446,6 +448,7 @@ static void stop_without_cluster(const char *tag, const char *const *more)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	run_held(&r, 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_held_and_waited();
 	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	print_message("stopped without a cluster in %.1f s: %s\n", s, r.rc ? r.err : "clean");
 	/* flush (2 s), the last commit (2 s), the close given up (5 s), and slack */
@@ -525,6 +528,7 @@ static void test_stop_while_waiting_loses_nothing(void **state)
 	run_held(&r, 1);
 	if (r.rc)
 		fail_msg("stopped while waiting: %s", r.err);
+	assert_held_and_waited();
 	struct answers *a = collect(r.tag);
 	assert_commits_covered(r.group, a, 0);
 	size_t first = a->n;
