@@ -434,7 +434,8 @@ static void *close_main(void *arg)
  * src is freed either way, but for one case: when no thread can be started
  * (out of memory or threads), the client is left as it is, open, rather
  * than closed here where it could hold the stop for ever (the message
- * says so); the group reassigns its partitions when its session lapses.
+ * says so); the group reassigns its partitions once the process ends and
+ * the consumer's session lapses.
  */
 #define FG_CLOSE_S 10
 #define FG_FENCED_DESTROY_S 5
