@@ -1848,14 +1848,14 @@ static void plan_make(const struct bench *b, struct plan *pl)
 	pl->rss_mb = peak_rss_mb();
 }
 
-/* Flat, as the peak RSS at 1 and at 10 minutes: the whole soak's peak is
- * within 5% (and 2 MB) of the first minute's. */
 /* A soak the memory target can be judged on: 10 minutes at 80% of the maximum. */
 static int soak_judged(const struct bench *b)
 {
 	return b->o.soak >= 600 && b->o.soak_rate <= 0 && b->soak_n_rss > 0;
 }
 
+/* Flat, as the peak RSS at 1 and at 10 minutes: the whole soak's peak is
+ * within 5% (and 2 MB) of the first minute's. */
 static int soak_flat(const struct bench *b)
 {
 	return b->soak_n_rss > 0 && b->soak_rss_max_mb <= b->soak_rss_peak1_mb * 1.05 + 2.0;
