@@ -39,9 +39,10 @@ LDFLAGS += $(SANFLAGS) -pthread
 
 # Link-time optimisation of the release build: a message crosses decode,
 # rules, pricing and encode, each its own file, and LTO inlines across them
-# (in-process pipeline about 5% faster, docs/PERFORMANCE.md). Objects are
-# fat (regular code as well), so the unit tests link them without the LTO
-# step; floorgate and the benchmarks link with it. LTO= turns it off.
+# (in-process pipeline about 5% faster: docs/PERFORMANCE-HISTORY.md, fourth
+# session). Objects are fat (regular code as well), so the unit tests link
+# them without the LTO step; floorgate and the benchmarks link with it.
+# LTO= turns it off.
 ifeq ($(SANITIZER),)
   LTO ?= -flto=auto -ffat-lto-objects
 endif
