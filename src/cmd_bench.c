@@ -1855,7 +1855,7 @@ static int soak_judged(const struct bench *b)
 }
 
 /* Flat, as the peak RSS at 1 and at 10 minutes: the whole soak's peak is
- * within 5% (and 2 MB) of the first minute's. */
+ * at most the first minute's plus 5% plus 2 MiB. */
 static int soak_flat(const struct bench *b)
 {
 	return b->soak_n_rss > 0 && b->soak_rss_max_mb <= b->soak_rss_peak1_mb * 1.05 + 2.0;
@@ -1866,7 +1866,6 @@ static const char *yes(int ok)
 	return ok ? "met" : "NOT met";
 }
 
-/* The cores each group of threads used in the e2e and null windows. */
 /* A soak series, one value per minute, six to a line. */
 static void print_minutes(const double *v, int n, int decimals)
 {
@@ -1881,6 +1880,7 @@ static void print_json_list(const double *v, int n, int decimals)
 		printf("%s%.*f", i ? ", " : "", decimals, v[i]);
 }
 
+/* The cores each group of threads used in the e2e and null windows. */
 static void report_cores(const struct bench *b)
 {
 	double te = 0, tn = 0;
