@@ -116,7 +116,7 @@ uint8_t *fg_avro_decimal_wide_at(uint8_t *p, __int128 unscaled);
  * Room: FG_AVRO_DECIMAL_MAX. */
 static inline uint8_t *fg_avro_decimal_at(uint8_t *p, __int128 unscaled)
 {
-	if (unscaled >= INT64_MIN && unscaled <= INT64_MAX) {
+	if ((__int128)(int64_t)unscaled == unscaled) { /* fits in 64 bits */
 		/* Money fits in 64 bits but for absurd totals: bytes needed are the
 		 * magnitude's bits plus a sign bit; the length is one varint byte. */
 		int64_t x = (int64_t)unscaled;
