@@ -373,7 +373,10 @@ static void bm_encode(struct fg_bench_state *st, void *arg)
 {
 	struct bench *b = arg;
 	struct fg_encoder *enc = fg_encoder_create(2, 3, NULL, 0);
-	struct fg_source_pos src = { .topic = "declarations", .partition = 3, .index = -1 };
+	struct fg_source_pos src = { .topic = "declarations",
+				     .topic_len = sizeof("declarations") - 1,
+				     .partition = 3,
+				     .index = -1 };
 	struct fg_encoded out;
 	size_t i = 0;
 	int64_t bytes = 0;
@@ -402,7 +405,10 @@ static void bm_pipeline(struct fg_bench_state *st, void *arg)
 {
 	struct bench *b = arg;
 	struct fg_pipeline pl;
-	struct fg_source_pos src = { .topic = "declarations", .partition = 3, .index = -1 };
+	struct fg_source_pos src = { .topic = "declarations",
+				     .topic_len = sizeof("declarations") - 1,
+				     .partition = 3,
+				     .index = -1 };
 	struct fg_output out;
 	char err[512];
 	size_t i = 0;

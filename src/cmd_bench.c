@@ -440,7 +440,10 @@ static int measure_pipeline(struct bench *b, int round, double secs, char *errst
 			    size_t errstr_size)
 {
 	struct fg_pipeline pl;
-	struct fg_source_pos src = { .topic = "declarations", .partition = 0, .index = -1 };
+	struct fg_source_pos src = { .topic = "declarations",
+				     .topic_len = sizeof("declarations") - 1,
+				     .partition = 0,
+				     .index = -1 };
 	struct fg_output out;
 	uint64_t n = 0;
 	size_t i = 0;
@@ -551,7 +554,10 @@ static int measure_stages(struct bench *b, double secs, char *errstr, size_t err
 						   (int32_t)b->cfg.deadletter_schema_id, errstr,
 						   errstr_size);
 	struct fg_assessment as = { 0 };
-	struct fg_source_pos src = { .topic = "declarations", .partition = 0, .index = -1 };
+	struct fg_source_pos src = { .topic = "declarations",
+				     .topic_len = sizeof("declarations") - 1,
+				     .partition = 0,
+				     .index = -1 };
 	struct fg_decl d;
 	struct fg_encoded out;
 	char msg[512];

@@ -198,6 +198,7 @@ struct rp {
 	char **in;
 	size_t n_in;
 	const char *topic;
+	size_t topic_len; /* strlen(topic), counted once for the encoder */
 	const char *from, *to, *offsets;
 	const char *data, *store, *version;
 	char **recorded;
@@ -298,6 +299,7 @@ static int assess_items(struct rp_worker *w, struct rp_batch *b)
 	for (uint32_t i = 0; i < b->n_items; i++) {
 		const struct rp_item *it = &b->items[i];
 		struct fg_source_pos pos = { .topic = w->rp->topic,
+					     .topic_len = w->rp->topic_len,
 					     .partition = it->partition,
 					     .offset = it->offset,
 					     .index = -1 };
@@ -827,7 +829,10 @@ static int parse_args(struct rp *rp, int argc, char **argv, int *help)
 				return -1;
 			in_recorded = 1;
 			break;
-		case O_TOPIC: rp->topic = optarg; break;
+		case O_TOPIC:
+			rp->topic = optarg;
+			rp->topic_len = strlen(optarg);
+			break;
 		case O_FROM: rp->from = optarg; break;
 		case O_TO: rp->to = optarg; break;
 		case O_OFFSETS: rp->offsets = optarg; break;
