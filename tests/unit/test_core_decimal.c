@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "../../core/fg_avrobin.h"
 #include "../../core/fg_decimal.h"
 #include "fg_test_util.h"
 
@@ -280,6 +281,48 @@ static void test_format(void **state)
 		      "-1701411834604692317316873037158841057.28");
 }
 
+/*
+ * The assessment writer's decimal (core/fg_avrobin.h): a one-byte length,
+ * zig-zag 2n, then the minimal big-endian bytes. Values that fit in 64 bits
+ * take its fast path, the rest fg_avro_decimal_wide_at(); the edges of
+ * int64 are where the two meet.
+ */
+static void expect_avro_decimal(__int128 v, const uint8_t *want, size_t want_len)
+{
+	uint8_t out[FG_AVRO_DECIMAL_MAX + 8];
+	uint8_t *end;
+
+	memset(out, 0xAA, sizeof(out));
+	end = fg_avro_decimal_at(out, v);
+	assert_int_equal(end - out, 1 + (ptrdiff_t)want_len);
+	assert_int_equal(out[0], 2 * want_len);
+	assert_memory_equal(out + 1, want, want_len);
+	for (size_t i = FG_AVRO_DECIMAL_MAX; i < sizeof(out); i++)
+		assert_int_equal(out[i], 0xAA); /* nothing written past its room */
+}
+
+static void test_avro_decimal_at_int64_edges(void **state)
+{
+	const __int128 two64 = (__int128)1 << 64;
+
+	(void)state;
+	expect_avro_decimal(0, (const uint8_t[]){ 0x00 }, 1);
+	expect_avro_decimal(-1, (const uint8_t[]){ 0xff }, 1);
+	expect_avro_decimal(123456, (const uint8_t[]){ 0x01, 0xe2, 0x40 }, 3);
+	expect_avro_decimal(INT64_MAX,
+			    (const uint8_t[]){ 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 8);
+	expect_avro_decimal(INT64_MIN, (const uint8_t[]){ 0x80, 0, 0, 0, 0, 0, 0, 0 }, 8);
+	/* One past each end of int64: a ninth byte for the sign. */
+	expect_avro_decimal((__int128)INT64_MAX + 1,
+			    (const uint8_t[]){ 0x00, 0x80, 0, 0, 0, 0, 0, 0, 0 }, 9);
+	expect_avro_decimal((__int128)INT64_MIN - 1,
+			    (const uint8_t[]){ 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+			    9);
+	/* High half set, low half zero: 2^64 and -2^64. */
+	expect_avro_decimal(two64, (const uint8_t[]){ 0x01, 0, 0, 0, 0, 0, 0, 0, 0 }, 9);
+	expect_avro_decimal(-two64, (const uint8_t[]){ 0xff, 0, 0, 0, 0, 0, 0, 0, 0 }, 9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_from_be_bytes_beyond_sixteen),
 		cmocka_unit_test(test_to_be_bytes_minimal),
 		cmocka_unit_test(test_be_bytes128_extremes),
+		cmocka_unit_test(test_avro_decimal_at_int64_edges),
 		cmocka_unit_test(test_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
