@@ -148,6 +148,7 @@ static int read_kafka(const char *topic, const struct fg_audit_src_opts *o, fg_a
 	avro_reader_t mr = NULL;
 	rd_kafka_message_t *m = NULL;
 	char why[512];
+	const size_t topic_len = strlen(topic);
 
 	if (!o->cfg || !fg_config_kafka_get(o->cfg, "bootstrap.servers")) {
 		fg_errf(errstr, errstr_size,
@@ -202,8 +203,9 @@ static int read_kafka(const char *topic, const struct fg_audit_src_opts *o, fg_a
 			continue;
 		}
 		last = now;
-		struct fg_source_pos pos = { .topic = topic, .partition = m->partition,
-					     .offset = m->offset, .index = -1 };
+		struct fg_source_pos pos = { .topic = topic, .topic_len = topic_len,
+					     .partition = m->partition, .offset = m->offset,
+					     .index = -1 };
 		avro_value_t *vp = NULL;
 		const uint8_t *body = m->payload;
 		size_t body_len = m->len;
